@@ -1,0 +1,30 @@
+# The two set-up commands of the README. Both create .venv when it is missing.
+PYTHON ?= python3
+VENV ?= .venv
+# The CPU build of torch, installed before the project so its range (torch>=2.2) needs nothing more.
+TORCH_SPEC ?= torch==2.13.0
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/physioemo: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+demo: $(BIN)/physioemo
+	$(BIN)/physioemo bench
+
+test: $(BIN)/physioemo
+	$(BIN)/python -m pytest -q
+
+lint: $(BIN)/physioemo
+	$(BIN)/ruff check .
+
+bench: $(BIN)/physioemo
+	$(BIN)/python benchmarks/features.py --quick
+
+clean:
+	rm -rf $(VENV) .pytest_cache

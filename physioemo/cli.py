@@ -1,0 +1,133 @@
+"""The `physioemo` command: synth, info, bench."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import DatasetFormatError
+
+
+def _synth(args) -> None:
+    from .datasets.synthetic import WRITERS
+
+    path = WRITERS[args.dataset](
+        args.out_dir, subjects=args.subjects, seconds=args.seconds, seed=args.seed
+    )
+    print(f"wrote {path}")
+
+
+def _info(args) -> None:
+    from .datasets import load
+
+    info = load(args.dataset, args.root).info()
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return
+    width = max(map(len, info))
+    for key, value in info.items():
+        if key == "ch_names":
+            value = " ".join(value)
+        print(f"{key:>{width}}: {value}")
+
+
+def _bench(args) -> None:
+    from .evaluation.bench import BenchConfig, run_bench
+
+    config = BenchConfig(
+        dataset=args.dataset,
+        root=args.root,
+        dimensions=tuple(args.dimensions),
+        labels=args.labels,
+        threshold=args.threshold,
+        protocols=tuple(args.protocols),
+        models=tuple(args.models),
+        kind=args.features,
+        window=args.window,
+        baseline=args.baseline,
+        n_splits=args.folds,
+        seed=args.seed,
+    )
+    run_bench(
+        config,
+        out=args.out,
+        progress=not args.quiet,
+        echo=(lambda *a: None) if args.quiet else print,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .datasets import available
+    from .protocols import PROTOCOLS
+
+    parser = argparse.ArgumentParser(prog="physioemo", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    synth = commands.add_parser(
+        "synth", help="write synthetic data in a dataset's real file format"
+    )
+    synth.add_argument("dataset", choices=["dreamer"])
+    synth.add_argument("out_dir", type=Path)
+    synth.add_argument("--subjects", type=int, default=23)
+    synth.add_argument("--seconds", type=float, default=30.0, help="mean clip length (s)")
+    synth.add_argument("--seed", type=int, default=0)
+    synth.set_defaults(run=_synth)
+
+    info = commands.add_parser("info", help="describe a dataset on disk")
+    info.add_argument("dataset", choices=available())
+    info.add_argument("--root", required=True, type=Path, help="the dataset's file or folder")
+    info.add_argument("--json", action="store_true", help="print one JSON object")
+    info.set_defaults(run=_info)
+
+    bench = commands.add_parser(
+        "bench",
+        help="cross-validate baselines under the protocols (default: built-in synthetic DREAMER)",
+    )
+    bench.add_argument("--dataset", default="dreamer", choices=available())
+    bench.add_argument("--root", type=Path, help="real files; without it, built-in synthetic data")
+    bench.add_argument("--dimensions", nargs="+", default=["valence", "arousal"])
+    bench.add_argument("--labels", default="binary", choices=["binary", "ordinal"])
+    bench.add_argument("--threshold", type=float, help="binary threshold (default: the dataset's)")
+    bench.add_argument(
+        "--protocols",
+        nargs="+",
+        default=["subject-dependent", "subject-independent"],
+        choices=list(PROTOCOLS),
+    )
+    bench.add_argument(
+        "--models", "--model", nargs="+", default=["logreg"], choices=["logreg", "svm"]
+    )
+    bench.add_argument("--features", default="de", choices=["de", "bp"])
+    bench.add_argument("--window", type=float, default=1.0, help="window length (s)")
+    bench.add_argument("--baseline", default="subtract", choices=["none", "subtract", "zscore"])
+    bench.add_argument(
+        "--folds", type=int, default=5, help="folds of the subject-dependent protocol"
+    )
+    bench.add_argument("--seed", type=int, default=0)
+    bench.add_argument(
+        "--out", type=Path, help="run folder (default: physioemo-runs/<time>-<dataset>)"
+    )
+    bench.add_argument("--quiet", action="store_true", help="no progress bars or messages")
+    bench.set_defaults(run=_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except (DatasetFormatError, FileNotFoundError) as error:
+        print(f"physioemo: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,104 @@
+"""`Dataset`: the recordings of one dataset, read one subject at a time."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from ..recording import Recording
+
+
+class Dataset:
+    """Recordings of one dataset plus what they share (rate, channels, modality).
+
+    Subjects are read on demand by `read_subject(subject) -> list[Recording]`, so iterating
+    holds one subject in memory at a time and reads each file once per pass.
+
+    Attributes:
+        name: registry name, e.g. "dreamer".
+        subjects: subject ids in reading order.
+        sfreq: sampling rate (Hz) of the recordings' `data`.
+        ch_names: channel names of the recordings' `data`.
+        modality: what `data` holds, e.g. "eeg".
+        unit: unit of `data`, e.g. "uV".
+        rating_names: the rating dimensions every recording carries.
+        source: the file or folder it was read from.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        subjects: list[str],
+        read_subject: Callable[[str], list[Recording]],
+        *,
+        sfreq: float,
+        ch_names: list[str],
+        modality: str,
+        unit: str,
+        rating_names: list[str],
+        source: Path,
+    ):
+        self.name = name
+        self.subjects = list(subjects)
+        self._read_subject = read_subject
+        self.sfreq = sfreq
+        self.ch_names = list(ch_names)
+        self.modality = modality
+        self.unit = unit
+        self.rating_names = list(rating_names)
+        self.source = Path(source)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Dataset {self.name}: {len(self.subjects)} subjects, {len(self.ch_names)} channels "
+            f"at {self.sfreq:g} Hz, from {self.source}>"
+        )
+
+    def subject(self, subject: str) -> list[Recording]:
+        """The recordings of one subject."""
+        if subject not in self.subjects:
+            raise KeyError(f"{self.name} has no subject {subject!r}; subjects: {self.subjects}")
+        return self._read_subject(subject)
+
+    def iter_subjects(self) -> Iterator[tuple[str, list[Recording]]]:
+        """Yield (subject, recordings) one subject at a time."""
+        for subject in self.subjects:
+            yield subject, self._read_subject(subject)
+
+    def __iter__(self) -> Iterator[Recording]:
+        for _, recordings in self.iter_subjects():
+            yield from recordings
+
+    def info(self) -> dict:
+        """Counts and layout, as printed by `physioemo info --json` (reads every subject once)."""
+        n_recordings = 0
+        seconds = 0.0
+        counts = {name: Counter() for name in self.rating_names}
+        for recording in self:
+            n_recordings += 1
+            seconds += recording.duration
+            for name in self.rating_names:
+                counts[name][_label_key(recording.ratings[name])] += 1
+        return {
+            "dataset": self.name,
+            "source": str(self.source),
+            "modality": self.modality,
+            "unit": self.unit,
+            "n_subjects": len(self.subjects),
+            "n_recordings": n_recordings,
+            "total_seconds": round(seconds, 3),
+            "sfreq": self.sfreq,
+            "n_channels": len(self.ch_names),
+            "ch_names": self.ch_names,
+            "labels": {
+                name: dict(sorted(c.items(), key=lambda kv: float(kv[0])))
+                for name, c in counts.items()
+            },
+        }
+
+
+def _label_key(value) -> str:
+    """Ratings as JSON keys: integers without a decimal point, others as given."""
+    value = float(value)
+    return str(int(value)) if value.is_integer() else repr(value)

@@ -1,0 +1,149 @@
+"""`physioemo bench`: dataset -> windowed features -> protocols -> result table and files."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .. import __version__
+from ..datasets import load
+from ..datasets.synthetic import WRITERS
+from ..labels import scheme
+from ..models import make_baseline
+from ..protocols import get as get_protocol
+from ..windows import extract_windows
+from .report import format_table, summarise, write_run
+from .runner import cross_validate
+
+
+@dataclass
+class BenchConfig:
+    """What `physioemo bench` runs. root=None means the built-in synthetic data."""
+
+    dataset: str = "dreamer"
+    root: str | None = None
+    dimensions: tuple[str, ...] = ("valence", "arousal")
+    labels: str = "binary"
+    threshold: float | None = None
+    protocols: tuple[str, ...] = ("subject-dependent", "subject-independent")
+    models: tuple[str, ...] = ("logreg",)
+    kind: str = "de"
+    window: float = 1.0
+    stride: float | None = None
+    baseline: str = "subtract"
+    n_splits: int = 5
+    seed: int = 0
+    synthetic: dict = field(default_factory=lambda: {"subjects": 23, "seconds": 30.0, "seed": 0})
+
+
+def cache_dir() -> Path:
+    """Cache folder: $PHYSIOEMO_CACHE, or $XDG_CACHE_HOME/physioemo, or ~/.cache/physioemo."""
+    if os.environ.get("PHYSIOEMO_CACHE"):
+        return Path(os.environ["PHYSIOEMO_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "physioemo"
+
+
+def synthetic_root(dataset: str, subjects: int, seconds: float, seed: int) -> Path:
+    """Folder holding the synthetic files of `dataset`, written on first use and reused after."""
+    if dataset not in WRITERS:
+        raise ValueError(f"no synthetic writer for {dataset!r}; available: {sorted(WRITERS)}")
+    folder = (
+        cache_dir() / "synthetic" / f"{dataset}-n{subjects}-s{seconds:g}-seed{seed}-v{__version__}"
+    )
+    marker = folder / ".complete"
+    if not marker.exists():
+        WRITERS[dataset](folder, subjects=subjects, seconds=seconds, seed=seed)
+        marker.write_text("written by physioemo\n")
+    return folder
+
+
+def run_bench(
+    config: BenchConfig, out: Path | None = None, progress: bool = True, echo=print
+) -> dict:
+    """Run the benchmark of `config`, write the run folder, and return its summary."""
+    started = time.time()
+    root = config.root
+    if root is None:
+        echo(f"Synthetic {config.dataset}: {config.synthetic}")
+        root = synthetic_root(config.dataset, **config.synthetic)
+    dataset = load(config.dataset, root)
+    echo(f"Loaded {dataset}")
+    windows = extract_windows(
+        dataset,
+        config.kind,
+        config.window,
+        config.stride,
+        baseline=config.baseline,
+        progress=progress,
+    )
+    echo(f"{len(windows)} windows of {config.kind.upper()} features, shape {windows.X.shape[1:]}")
+    rows = []
+    for dimension in config.dimensions:
+        labels = scheme(config.dataset, dimension, config.labels, config.threshold)
+        y = labels(windows.ratings)
+        for protocol in config.protocols:
+            options = {"n_splits": config.n_splits} if protocol != "subject-independent" else {}
+            splitter = get_protocol(protocol, **options)
+            for model in config.models:
+                for row in cross_validate(
+                    windows.X,
+                    y,
+                    windows.groups,
+                    lambda model=model: make_baseline(model, config.seed),
+                    splitter,
+                    progress=progress,
+                    description=f"{dimension} {protocol} {model}",
+                ):
+                    rows.append(
+                        {"dimension": dimension, "protocol": protocol, "model": model, **row}
+                    )
+    summary = summarise(rows)
+    context = {
+        "dataset": config.dataset,
+        "root": str(root),
+        "synthetic": config.root is None,
+        "features": f"{config.kind}, {config.window:g}-s windows, baseline {config.baseline}",
+        "labels": f"{config.labels} ({', '.join(config.dimensions)})",
+        "config": asdict(config),
+        "seconds": round(time.time() - started, 1),
+        "versions": _versions(),
+        "git_revision": _git_revision(),
+    }
+    out = out or Path("physioemo-runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{config.dataset}"
+    write_run(out, rows, summary, context)
+    echo(format_table(summary))
+    echo(f"Wrote {out}/results.csv, summary.json and summary.md ({context['seconds']} s)")
+    return {**context, "summary": summary, "out": str(out)}
+
+
+def _versions() -> dict:
+    import numpy
+    import scipy
+    import sklearn
+
+    return {
+        "physioemo": __version__,
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "scipy": scipy.__version__,
+        "scikit-learn": sklearn.__version__,
+    }
+
+
+def _git_revision() -> str | None:
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() or None

@@ -1,0 +1,109 @@
+"""From recordings to windows: segmentation in seconds and baseline handling.
+
+Baseline modes (the trial's own `baseline` recording is the reference):
+
+* ``"none"``: features of the trial as they are.
+* ``"subtract"``: features of the trial minus the mean features of its baseline windows
+  (in the feature domain; for DE this removes the subject's and session's spectral level).
+* ``"zscore"``: the trial signal is z-scored per channel with the baseline's mean and standard
+  deviation before features are computed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .features import BANDS, FEATURES
+from .features.spectral import window_bounds
+from .recording import Recording, WindowSet, make_groups
+
+BASELINE_MODES = ("none", "subtract", "zscore")
+
+
+def zscore_by_baseline(data: np.ndarray, baseline: np.ndarray) -> np.ndarray:
+    """(n_channels, n_times) data z-scored per channel by the baseline's mean and std."""
+    mean = baseline.mean(axis=-1, keepdims=True)
+    std = baseline.std(axis=-1, keepdims=True)
+    return (data - mean) / np.where(std > 0, std, 1.0)
+
+
+def recording_features(
+    recording: Recording, kind="de", window=1.0, stride=None, bands=None, baseline="none"
+) -> np.ndarray:
+    """Features of one recording, (n_windows, n_channels, n_bands), with baseline handling."""
+    if baseline not in BASELINE_MODES:
+        raise ValueError(f"baseline must be one of {BASELINE_MODES}, got {baseline!r}")
+    if kind not in FEATURES:
+        raise ValueError(f"unknown feature kind {kind!r}; available: {sorted(FEATURES)}")
+    feature = FEATURES[kind]
+    options = {"bands": bands, "window": window, "stride": stride}
+    if baseline != "none" and recording.baseline is None:
+        raise ValueError(
+            f"baseline={baseline!r} needs a baseline recording, and subject {recording.subject} "
+            f"trial {recording.trial} has none"
+        )
+    if baseline == "zscore":
+        return feature(
+            zscore_by_baseline(recording.data, recording.baseline), recording.sfreq, **options
+        )
+    values = feature(recording.data, recording.sfreq, **options)
+    if baseline == "subtract":
+        rest = feature(recording.baseline, recording.sfreq, **options)
+        values = values - rest.mean(axis=0)
+    return values
+
+
+def raw_windows(data: np.ndarray, sfreq: float, window=1.0, stride=None) -> np.ndarray:
+    """(n_channels, n_times) cut into windows: (n_windows, n_channels, n_window_samples)."""
+    starts, stops = window_bounds(data.shape[-1], sfreq, window, stride)
+    views = np.lib.stride_tricks.sliding_window_view(data, stops[0] - starts[0], axis=-1)
+    return np.moveaxis(views[:, starts], 1, 0).copy()
+
+
+def extract_windows(
+    recordings: Iterable[Recording],
+    kind="de",
+    window=1.0,
+    stride=None,
+    bands=None,
+    baseline="none",
+    progress=True,
+) -> WindowSet:
+    """Windowed features of many recordings as one `WindowSet`.
+
+    kind: "de" or "bp" (features, X is (n_windows, n_channels, n_bands)) or "raw"
+    (X is (n_windows, n_channels, n_window_samples); baseline must be "none" or "zscore").
+    """
+    parts, first = [], None
+    for recording in tqdm(recordings, desc=f"{kind} windows", unit="trial", disable=not progress):
+        first = first or recording
+        if kind == "raw":
+            data = recording.data
+            if baseline == "zscore":
+                data = zscore_by_baseline(data, recording.baseline)
+            elif baseline != "none":
+                raise ValueError("raw windows take baseline 'none' or 'zscore'")
+            X = raw_windows(data, recording.sfreq, window, stride)
+        else:
+            X = recording_features(recording, kind, window, stride, bands, baseline)
+        starts, stops = window_bounds(recording.n_times, recording.sfreq, window, stride)
+        groups = make_groups(
+            len(X), recording.subject, recording.session, recording.trial, starts, stops
+        )
+        ratings = {k: np.full(len(X), float(v)) for k, v in recording.ratings.items()}
+        parts.append(WindowSet(X.astype(np.float32), groups, ratings))
+    if first is None:
+        raise ValueError("no recordings to cut into windows")
+    info = {
+        "kind": kind,
+        "sfreq": first.sfreq,
+        "ch_names": first.ch_names,
+        "bands": dict(bands or BANDS) if kind != "raw" else None,
+        "window": window,
+        "stride": stride or window,
+        "baseline": baseline,
+    }
+    return WindowSet.concatenate(parts, info)
