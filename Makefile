@@ -24,7 +24,7 @@ lint: $(BIN)/physioemo
 	$(BIN)/ruff check .
 
 bench: $(BIN)/physioemo
-	$(BIN)/python benchmarks/features.py --quick
+	for script in benchmarks/*.py; do $(BIN)/python $$script --quick || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -38,7 +38,7 @@ def _bench(args) -> None:
 
     config = BenchConfig(
         dataset=args.dataset,
-        root=args.root,
+        root=str(args.root) if args.root else None,
         dimensions=tuple(args.dimensions),
         labels=args.labels,
         threshold=args.threshold,
@@ -49,6 +49,7 @@ def _bench(args) -> None:
         baseline=args.baseline,
         n_splits=args.folds,
         seed=args.seed,
+        synthetic={"subjects": args.subjects, "seconds": args.seconds, "seed": args.seed},
     )
     run_bench(
         config,
@@ -105,7 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--folds", type=int, default=5, help="folds of the subject-dependent protocol"
     )
-    bench.add_argument("--seed", type=int, default=0)
+    bench.add_argument("--seed", type=int, default=0, help="seed of the models and synthetic data")
+    bench.add_argument("--subjects", type=int, default=23, help="synthetic subjects (no --root)")
+    bench.add_argument("--seconds", type=float, default=30.0, help="synthetic clip length (s)")
     bench.add_argument(
         "--out", type=Path, help="run folder (default: physioemo-runs/<time>-<dataset>)"
     )

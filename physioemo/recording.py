@@ -120,8 +120,7 @@ class Recording:
             raise ValueError(f"recording {self.subject}/{self.trial} has no baseline")
         info = mne.create_info(self.ch_names, self.sfreq, ch_types="eeg")
         raw = mne.io.RawArray(values * UNIT_TO_VOLTS[self.unit], info, verbose="error")
-        montage = mne.channels.make_standard_montage("standard_1020")
-        raw.set_montage(montage, match_case=False, on_missing="ignore")
+        raw.set_montage(standard_montage(), match_case=False, on_missing="ignore")
         return raw
 
     @classmethod
@@ -130,6 +129,16 @@ class Recording:
         eeg = raw.copy().pick("eeg")
         data = eeg.get_data() / UNIT_TO_VOLTS["uV"]
         return cls(data, eeg.info["sfreq"], eeg.ch_names, subject, unit="uV", **fields)
+
+
+def standard_montage():
+    """MNE's 10-20 montage (named "colin27_1020" from MNE 1.13, "standard_1020" before)."""
+    import mne
+
+    names = mne.channels.get_builtin_montages()
+    return mne.channels.make_standard_montage(
+        "colin27_1020" if "colin27_1020" in names else "standard_1020"
+    )
 
 
 @dataclass

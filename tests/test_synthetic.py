@@ -1,0 +1,44 @@
+"""The synthetic signal model shows the physiology it promises."""
+
+import numpy as np
+from scipy import signal
+
+from physioemo.datasets.synthetic import DREAMER_ELECTRODES as NAMES
+from physioemo.datasets.synthetic import EmotionEEG, simulate_dreamer
+
+
+def band(x, low, high, sfreq=128.0):
+    freqs, psd = signal.welch(x, fs=sfreq, nperseg=256)
+    return psd[..., (freqs >= low) & (freqs < high)].mean(axis=-1)
+
+
+def test_seeded_and_reproducible():
+    a, b = simulate_dreamer(2, 6.0, seed=5), simulate_dreamer(2, 6.0, seed=5)
+    np.testing.assert_array_equal(a[1]["eeg"][3], b[1]["eeg"][3])
+    assert not np.array_equal(a[1]["eeg"][3], simulate_dreamer(2, 6.0, seed=6)[1]["eeg"][3])
+
+
+def test_alpha_is_posterior_and_blinks_are_frontal():
+    model = EmotionEEG(NAMES, 128.0)
+    rng = np.random.default_rng(1)
+    x = np.stack([model.eeg(rng, model.subject(rng), 128 * 60) for _ in range(8)])
+    x = x - x.mean(axis=-1, keepdims=True)
+    alpha = band(x, 8, 13).mean(axis=0)
+    assert alpha[NAMES.index("O1")] > 1.3 * alpha[NAMES.index("F3")]
+    slow = band(x, 0.5, 3).mean(axis=0)  # blink energy
+    assert slow[NAMES.index("AF3")] > 3 * slow[NAMES.index("O1")]
+
+
+def test_arousal_raises_beta_and_lowers_alpha_on_average():
+    model = EmotionEEG(NAMES, 128.0, trial_nuisance=0.0)
+    rng = np.random.default_rng(2)
+    ratios = []
+    for _ in range(10):
+        person = model.subject(rng)
+        calm, aroused = (model.eeg(rng, person, 128 * 40, arousal=z) for z in (-1.0, 1.0))
+        ratios.append(
+            np.log(band(aroused, 13, 30) / band(aroused, 8, 13)).mean()
+            - np.log(band(calm, 13, 30) / band(calm, 8, 13)).mean()
+        )
+    assert np.mean(ratios) > 0.3  # population effect on the beta/alpha ratio
+    assert np.min(ratios) < np.mean(ratios) / 2  # ... with subjects who barely respond
