@@ -13,9 +13,13 @@ from physioemo.evaluation import cross_validate
 from physioemo.evaluation.report import format_table, summarise
 from physioemo.models import make_baseline
 
-root = sys.argv[1] if len(sys.argv) > 1 else write_dreamer(tempfile.mkdtemp(), subjects=6, seconds=20)
+if len(sys.argv) > 1:
+    root = sys.argv[1]
+else:
+    root = write_dreamer(tempfile.mkdtemp(), subjects=6, seconds=20)
 dataset = datasets.load("dreamer", root)
-windows = extract_windows(dataset, kind="de", window=1.0, baseline="subtract")  # (n, 14 ch, 4 bands)
+# X: (n_windows, 14 channels, 4 bands)
+windows = extract_windows(dataset, kind="de", window=1.0, baseline="subtract")
 y = labels.scheme("dreamer", "arousal", "binary")(windows.ratings)  # score >= 3 is high
 
 rows = []
