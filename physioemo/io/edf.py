@@ -31,7 +31,7 @@ _SEGMENT = re.compile(r"(trial|baseline) (-?\d+) session (-?\d+)")
 _RATING = re.compile(r"(\w+)=(\S+)")
 
 
-def header_bound(value: float, up: bool) -> float:
+def header_bound(value: float, up: bool) -> float | int:
     """The number nearest `value` (not below it if `up`, else not above) whose decimal text
     fits the 8 characters of an EDF header field."""
     for decimals in range(7, -1, -1):
@@ -41,7 +41,8 @@ def header_bound(value: float, up: bool) -> float:
             bound += (1 if up else -1) / scale
         text = f"{bound:.{decimals}f}"
         if len(text) <= 8:
-            return float(text)
+            number = float(text)  # integers as int: pyedflib would write "8388607.0"
+            return int(number) if number.is_integer() else number
     raise ValueError(f"{value} cannot be written in an EDF header field (8 characters)")
 
 
@@ -64,7 +65,7 @@ def signal_header(label: str, values: np.ndarray, sfreq: float, unit: str, forma
     }
 
 
-def _digital(values: np.ndarray, header: dict) -> np.ndarray:
+def to_digital(values: np.ndarray, header: dict) -> np.ndarray:
     """Physical `values` as the nearest digital codes of `header`'s range (pyedflib itself
     truncates, which doubles the worst-case error)."""
     low, high = header["physical_min"], header["physical_max"]
@@ -116,7 +117,7 @@ def export(recordings: list[Recording], path: str | Path, format: str = "bdf") -
         writer.setSignalHeaders(headers)
         writer.set_number_of_annotation_signals(_annotation_signals(len(annotations), onset, first))
         writer.setPatientCode(first.subject)
-        codes = [_digital(row, header) for row, header in zip(data, headers, strict=True)]
+        codes = [to_digital(row, header) for row, header in zip(data, headers, strict=True)]
         writer.writeSamples(codes, digital=True)
         for start, length, text in annotations:
             duration = -1 if length is None else length / first.sfreq
