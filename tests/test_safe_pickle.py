@@ -1,8 +1,8 @@
 """The allow-list unpickler: numpy content loads, anything that could run code is refused."""
 
 import os
-import re
 import pickle
+import re
 
 import numpy as np
 import pytest
