@@ -61,6 +61,7 @@ def _bench(args) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from .datasets import available
+    from .datasets.synthetic import WRITERS
     from .protocols import PROTOCOLS
 
     parser = argparse.ArgumentParser(prog="physioemo", description=__doc__)
@@ -69,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth = commands.add_parser(
         "synth", help="write synthetic data in a dataset's real file format"
     )
-    synth.add_argument("dataset", choices=["dreamer"])
+    synth.add_argument("dataset", choices=sorted(WRITERS))
     synth.add_argument("out_dir", type=Path)
     synth.add_argument("--subjects", type=int, default=23)
     synth.add_argument("--seconds", type=float, default=30.0, help="mean clip length (s)")

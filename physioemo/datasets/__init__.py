@@ -10,6 +10,7 @@ from .base import Dataset
 #: name -> "module:function" of each loader; imported only when used, so import stays fast.
 LOADERS = {
     "dreamer": "physioemo.datasets.dreamer:load_dreamer",
+    "deap": "physioemo.datasets.deap:load_deap",
 }
 
 

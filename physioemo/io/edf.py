@@ -1,0 +1,186 @@
+"""Recordings to EDF+/BDF+ files (pyedflib) and back (MNE).
+
+`export` writes the recordings of one subject end to end: for each, its baseline (if any) then
+its trial, every channel of `data` as one EDF signal. Annotations (ours, each at most 40
+characters, the EDF+ writer's limit) mark the segments and carry the ratings:
+
+* ``"baseline <trial> session <session>"`` and ``"trial <trial> session <session>"`` with the
+  segment's onset and duration;
+* ``"<rating>=<value>"`` (e.g. ``"valence=7.08"``) at the trial's onset, duration 0.
+
+`read` splits a file at those annotations into `Recording`s again; a file without them becomes
+one recording. Each signal's physical range is the channel's own range over the file, rounded
+outwards to what the 8-character header field can hold, so no sample is clipped; samples are
+rounded to the nearest of the 2**16 (EDF) or 2**24 (BDF) steps of that range.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+
+from ..recording import UNIT_TO_VOLTS, Recording
+
+#: format -> (pyedflib file type, digital min, digital max)
+FORMATS = {"edf": (1, -32768, 32767), "bdf": (3, -8388608, 8388607)}  # EDF+ and BDF+
+MAX_ANNOTATION = 40
+_SEGMENT = re.compile(r"(trial|baseline) (-?\d+) session (-?\d+)")
+_RATING = re.compile(r"(\w+)=(\S+)")
+
+
+def header_bound(value: float, up: bool) -> float | int:
+    """The number nearest `value` (not below it if `up`, else not above) whose decimal text
+    fits the 8 characters of an EDF header field."""
+    for decimals in range(7, -1, -1):
+        scale = 10**decimals
+        bound = (math.ceil if up else math.floor)(value * scale) / scale
+        if (bound < value) if up else (bound > value):  # floating point put it on the wrong side
+            bound += (1 if up else -1) / scale
+        text = f"{bound:.{decimals}f}"
+        if len(text) <= 8:
+            number = float(text)  # integers as int: pyedflib would write "8388607.0"
+            return int(number) if number.is_integer() else number
+    raise ValueError(f"{value} cannot be written in an EDF header field (8 characters)")
+
+
+def signal_header(label: str, values: np.ndarray, sfreq: float, unit: str, format: str) -> dict:
+    """pyedflib signal header for `values` (n_times,): physical range from the data."""
+    low, high = float(np.min(values)), float(np.max(values))
+    if high - low < 1e-6:
+        low, high = low - 1.0, high + 1.0
+    _, digital_min, digital_max = FORMATS[format]
+    return {
+        "label": label,
+        "dimension": unit,
+        "sample_frequency": sfreq,
+        "physical_min": header_bound(low, up=False),
+        "physical_max": header_bound(high, up=True),
+        "digital_min": digital_min,
+        "digital_max": digital_max,
+        "transducer": "",
+        "prefilter": "",
+    }
+
+
+def to_digital(values: np.ndarray, header: dict) -> np.ndarray:
+    """Physical `values` as the nearest digital codes of `header`'s range (pyedflib itself
+    truncates, which doubles the worst-case error)."""
+    low, high = header["physical_min"], header["physical_max"]
+    codes_low, codes_high = header["digital_min"], header["digital_max"]
+    codes = np.rint((values - low) * (codes_high - codes_low) / (high - low) + codes_low)
+    return np.clip(codes, codes_low, codes_high).astype(np.int32)
+
+
+def export(recordings: list[Recording], path: str | Path, format: str = "bdf") -> Path:
+    """Write `recordings` (same channels and rate) to one EDF+ ("edf") or BDF+ ("bdf") file."""
+    import pyedflib
+
+    if format not in FORMATS:
+        raise ValueError(f"format must be 'edf' or 'bdf', got {format!r}")
+    recordings = list(recordings)
+    if not recordings:
+        raise ValueError("no recordings to export")
+    first = recordings[0]
+    for recording in recordings[1:]:
+        if recording.ch_names != first.ch_names or recording.sfreq != first.sfreq:
+            raise ValueError(
+                f"trial {recording.trial} of {recording.subject} has other channels or another "
+                f"rate than trial {first.trial}; export recordings of one layout per file"
+            )
+    scale = UNIT_TO_VOLTS[first.unit]
+    parts, annotations, onset = [], [], 0
+    for recording in recordings:
+        segment = f"{recording.trial} session {recording.session}"
+        if recording.baseline is not None:
+            parts.append(recording.baseline * UNIT_TO_VOLTS[recording.unit] / scale)
+            annotations.append((onset, parts[-1].shape[1], f"baseline {segment}"))
+            onset += parts[-1].shape[1]
+        parts.append(recording.data * UNIT_TO_VOLTS[recording.unit] / scale)
+        annotations.append((onset, recording.n_times, f"trial {segment}"))
+        for name, value in recording.ratings.items():
+            annotations.append((onset, None, f"{name}={float(value)!r}"))
+        onset += recording.n_times
+    too_long = [text for _, _, text in annotations if len(text) > MAX_ANNOTATION]
+    if too_long:
+        raise ValueError(f"annotation {too_long[0]!r} exceeds {MAX_ANNOTATION} characters")
+    data = np.concatenate(parts, axis=1)
+    headers = [
+        signal_header(name, row, first.sfreq, first.unit, format)
+        for name, row in zip(first.ch_names, data, strict=True)
+    ]
+    path = Path(path)
+    file_type = FORMATS[format][0]
+    with pyedflib.EdfWriter(str(path), len(headers), file_type=file_type) as writer:
+        writer.setSignalHeaders(headers)
+        writer.set_number_of_annotation_signals(_annotation_signals(len(annotations), onset, first))
+        writer.setPatientCode(first.subject)
+        codes = [to_digital(row, header) for row, header in zip(data, headers, strict=True)]
+        writer.writeSamples(codes, digital=True)
+        for start, length, text in annotations:
+            duration = -1 if length is None else length / first.sfreq
+            writer.writeAnnotation(start / first.sfreq, duration, text)
+    return path
+
+
+def _annotation_signals(n_annotations: int, n_times: int, recording: Recording) -> int:
+    """Annotation signals needed: the EDF+ writer stores one annotation per signal per 1-s
+    data record (at most 64 signals)."""
+    n_records = max(1, math.ceil(n_times / recording.sfreq))
+    needed = math.ceil(n_annotations / n_records)
+    if needed > 64:
+        raise ValueError(
+            f"{n_annotations} annotations do not fit {n_records} s of data; "
+            "export fewer, longer recordings per file"
+        )
+    return needed
+
+
+def read(path: str | Path, subject: str | None = None) -> list[Recording]:
+    """The recordings of an EDF/BDF file (data in uV), split at `export`'s annotations.
+
+    subject: the recordings' subject (default: the file name without suffix).
+    """
+    import mne
+
+    path = Path(path)
+    reader = mne.io.read_raw_bdf if path.suffix.lower() == ".bdf" else mne.io.read_raw_edf
+    raw = reader(path, verbose="error").pick("eeg")
+    sfreq = raw.info["sfreq"]
+    subject = subject or path.stem
+    segments, ratings = {}, {}
+    for annotation in raw.annotations:
+        start = int(round(annotation["onset"] * sfreq))
+        text = annotation["description"]
+        if match := _SEGMENT.fullmatch(text):
+            stop = start + int(round(annotation["duration"] * sfreq))
+            key = (int(match.group(3)), int(match.group(2)))
+            segments.setdefault(key, {})[match.group(1)] = (start, stop)
+        elif match := _RATING.fullmatch(text):
+            ratings.setdefault(start, {})[match.group(1)] = float(match.group(2))
+
+    def values(start, stop):
+        return raw.get_data(start=start, stop=stop) / UNIT_TO_VOLTS["uV"]
+
+    if not segments:
+        return [Recording(values(0, raw.n_times), sfreq, raw.ch_names, subject)]
+    recordings = []
+    trials = [item for item in segments.items() if "trial" in item[1]]
+    for (session, trial), parts in sorted(trials, key=lambda item: item[1]["trial"]):
+        start, stop = parts["trial"]
+        rest = parts.get("baseline")
+        recordings.append(
+            Recording(
+                values(start, stop),
+                sfreq,
+                raw.ch_names,
+                subject,
+                session=session,
+                trial=trial,
+                ratings=ratings.get(start, {}),
+                baseline=None if rest is None else values(*rest),
+            )
+        )
+    return recordings

@@ -1,0 +1,92 @@
+"""The allow-list unpickler: numpy content loads, anything that could run code is refused."""
+
+import os
+import pickle
+import re
+
+import numpy as np
+import pytest
+
+from physioemo import DatasetFormatError
+from physioemo.datasets._safe_pickle import safe_load
+
+
+class _TouchesFile:
+    """Unpickling this would call pathlib.Path.touch on `target`."""
+
+    def __init__(self, target):
+        self.target = target
+
+    def __reduce__(self):
+        import pathlib
+
+        return pathlib.Path.touch, (pathlib.Path(self.target),)
+
+
+class _RunsShell:
+    def __init__(self, target):
+        self.target = target
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.target}",)
+
+
+@pytest.mark.parametrize("protocol", [0, 2, 4, 5])
+def test_numpy_content_round_trips(tmp_path, protocol):
+    content = {
+        "data": np.arange(24.0).reshape(2, 3, 4),
+        "labels": np.array([[1.0, 9.0]], dtype=np.float32),
+        "scalar": np.float64(2.5),
+        "objects": np.array(["ECG", None], dtype=object),
+        "plain": [1, (2, "x"), {b"k": 3.5}, {4, 5}, frozenset({6}), 1 + 2j],
+    }
+    path = tmp_path / "ok.pkl"
+    path.write_bytes(pickle.dumps(content, protocol=protocol))
+    loaded = safe_load(path, "test")
+    np.testing.assert_array_equal(loaded["data"], content["data"])
+    assert loaded["labels"].dtype == np.float32
+    assert loaded["scalar"] == 2.5 and isinstance(loaded["scalar"], np.float64)
+    assert loaded["objects"].tolist() == ["ECG", None]
+    assert loaded["plain"] == content["plain"]
+
+
+@pytest.mark.parametrize("payload", [_TouchesFile, _RunsShell])
+@pytest.mark.parametrize("protocol", [0, 2, 5])
+def test_code_running_pickle_is_refused_and_creates_no_file(tmp_path, payload, protocol):
+    target = tmp_path / "pwned"
+    path = tmp_path / "s01.dat"
+    path.write_bytes(pickle.dumps({"data": [payload(target)]}, protocol=protocol))
+    # the payload really works with plain pickle: that is what is being refused
+    pickle.loads(path.read_bytes())
+    assert target.exists()
+    target.unlink()
+    with pytest.raises(DatasetFormatError) as error:
+        safe_load(path, "data_preprocessed_python/s01.dat")
+    message = str(error.value)
+    assert "\n" not in message and str(path) in message
+    # older protocols reach Path.touch through getattr; either way the first foreign name stops it
+    refused = r"refused to unpickle (__builtin__\.getattr|pathlib\S*\.(Path\.)?touch|\w+\.system) "
+    assert re.search(refused, message), message
+    assert not target.exists()
+
+
+def test_codecs_encode_is_limited_to_latin1(tmp_path):
+    # _codecs.encode is allowed for Python 3 bytes at protocol 2, but only as latin-1
+    payload = b"\x80\x02c_codecs\nencode\nX\x03\x00\x00\x00abcX\x04\x00\x00\x00zlibq\x00\x86R."
+    path = tmp_path / "codec.pkl"
+    path.write_bytes(payload)
+    with pytest.raises(DatasetFormatError, match="zlib"):
+        safe_load(path, "test")
+
+
+def test_truncated_pickle_names_the_file(tmp_path):
+    path = tmp_path / "s02.dat"
+    whole = pickle.dumps({"data": np.zeros((4, 40, 100))}, protocol=2)
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(DatasetFormatError, match=r"s02\.dat.*not a readable"):
+        safe_load(path, "data_preprocessed_python/s02.dat")
+
+
+def test_missing_file_names_the_distribution_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"s03\.dat.*data_preprocessed_python/s03\.dat"):
+        safe_load(tmp_path / "s03.dat", "data_preprocessed_python/s03.dat")
