@@ -10,6 +10,9 @@ from .base import Dataset
 #: name -> "module:function" of each loader; imported only when used, so import stays fast.
 LOADERS = {
     "dreamer": "physioemo.datasets.dreamer:load_dreamer",
+    "seed": "physioemo.datasets.seed:load_seed",
+    "seed-iv": "physioemo.datasets.seed:load_seed_iv",
+    "wesad": "physioemo.datasets.wesad:load_wesad",
 }
 
 
