@@ -26,7 +26,8 @@ them; the pickle itself does not state them.
 Ratings: ``condition`` (the label code), ``valence`` and ``arousal`` (the condition's SAM answers,
 NaN where the subject left them out). ``meta`` holds the condition name, the questionnaire's
 name of the condition, its START/END text, the PANAS and STAI answers by item, the SSSQ answers
-(stress only, else None), the start time in seconds and the readme's personal information.
+(stress only, else None), the start time in seconds, age and gender (None when the readme lacks
+them) and all ``Key: value`` lines of the readme.
 `physioemo.labels.categorical("wesad", ...)` gives the 3-class, binary and 4-class schemes.
 """
 
@@ -155,8 +156,7 @@ def read_subject(folder: Path) -> list[Recording]:
             f"{[CONDITIONS[code] for code, _, _ in runs]} do not match the # ORDER row of "
             f"{subject}_quest.csv {[report['name'] for report in reports]}"
         )
-    meta = {key: personal[key] for key in ("Age", "Gender") if key in personal}
-    meta = {key.lower(): value for key, value in meta.items()} | {"readme": personal}
+    about = {"age": personal.get("Age"), "gender": personal.get("Gender"), "readme": personal}
     recordings = []
     for trial, ((code, start, stop), report) in enumerate(zip(runs, reports, strict=True), 1):
         data = np.stack([signals[name][start:stop, 0] for name in DATA_STREAMS])
@@ -176,14 +176,16 @@ def read_subject(folder: Path) -> list[Recording]:
                 ratings={"condition": code, **report["sam"]},
                 unit="mV",
                 extra=extra,
-                meta=meta
-                | {key: report[key] for key in ("panas", "stai", "sssq")}
-                | {
+                meta={
                     "condition": CONDITIONS[code],
+                    "start_seconds": start / CHEST_RATE,
                     "quest_name": report["name"],
                     "quest_start": report["start"],
                     "quest_end": report["end"],
-                    "start_seconds": start / CHEST_RATE,
+                    "panas": report["panas"],
+                    "stai": report["stai"],
+                    "sssq": report["sssq"],
+                    **about,
                 },
             )
         )
