@@ -213,7 +213,7 @@ def _numbered(variables: dict, pattern: re.Pattern, path: Path, n: int) -> list[
     missing = [k for k in range(1, n + 1) if k not in found]
     if missing or len(found) != n:
         raise DatasetFormatError(
-            f"{path}: expected variables *{pattern.pattern} numbered 1..{n}; "
+            f"{path}: expected {n} variables matching {pattern.pattern!r}, trials 1..{n}; "
             f"missing {missing}, found {sorted(found)}"
         )
     return [found[k] for k in range(1, n + 1)]
