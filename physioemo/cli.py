@@ -13,9 +13,9 @@ from .errors import DatasetFormatError
 def _synth(args) -> None:
     from .datasets.synthetic import WRITERS
 
-    path = WRITERS[args.dataset](
-        args.out_dir, subjects=args.subjects, seconds=args.seconds, seed=args.seed
-    )
+    sizes = {"subjects": args.subjects, "seconds": args.seconds}
+    given = {name: value for name, value in sizes.items() if value is not None}
+    path = WRITERS[args.dataset](args.out_dir, seed=args.seed, **given)
     print(f"wrote {path}")
 
 
@@ -72,8 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     synth.add_argument("dataset", choices=sorted(WRITERS))
     synth.add_argument("out_dir", type=Path)
-    synth.add_argument("--subjects", type=int, default=23)
-    synth.add_argument("--seconds", type=float, default=30.0, help="mean clip length (s)")
+    synth.add_argument("--subjects", type=int, help="default: the writer's (DREAMER: 23)")
+    synth.add_argument(
+        "--seconds", type=float, help="mean clip length (s); default: the writer's (DREAMER: 30)"
+    )
     synth.add_argument("--seed", type=int, default=0)
     synth.set_defaults(run=_synth)
 

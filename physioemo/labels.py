@@ -5,6 +5,9 @@
   convention, `>=`.
 * ``ordinal``: one class per scale point, ``int(rating) - low`` (DREAMER: score - 1, 5 classes;
   DEAP: continuous ratings truncated, 9 classes).
+* categorical (`CategoricalScheme`, `categorical`): the rating is a category code (SEED's
+  emotion, WESAD's condition); each class takes one or more codes, e.g. WESAD stress vs
+  non-stress. Windows whose code belongs to no class are dropped with `keep` first.
 """
 
 from __future__ import annotations
@@ -66,3 +69,94 @@ def scheme(dataset: str, dimension: str, kind: str = "binary", threshold: float 
         raise ValueError(f"no rating scale known for {dataset!r}; known: {sorted(SCALES)}")
     low, high, default = SCALES[dataset]
     return LabelScheme(dimension, kind, low, high, default if threshold is None else threshold)
+
+
+@dataclass(frozen=True)
+class CategoricalScheme:
+    """Classes from a rating that holds a category code.
+
+    dimension: the rating name ("emotion", "condition"). class_names: one name per class.
+    codes: per class, the rating codes it takes (class i is every window whose code is in
+    codes[i]).
+    """
+
+    dimension: str
+    class_names: tuple[str, ...]
+    codes: tuple[tuple[int, ...], ...]
+
+    def __post_init__(self):
+        if len(self.class_names) != len(self.codes):
+            raise ValueError("CategoricalScheme needs one tuple of codes per class name")
+        flat = [code for codes in self.codes for code in codes]
+        if len(flat) != len(set(flat)):
+            raise ValueError(f"a code belongs to two classes: {self.codes}")
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)
+
+    def _values(self, ratings: dict[str, np.ndarray]) -> np.ndarray:
+        if self.dimension not in ratings:
+            raise KeyError(f"no rating {self.dimension!r}; available: {sorted(ratings)}")
+        return np.asarray(ratings[self.dimension], dtype=float)
+
+    def keep(self, ratings: dict[str, np.ndarray]) -> np.ndarray:
+        """Boolean mask of the windows whose code belongs to a class."""
+        flat = [code for codes in self.codes for code in codes]
+        return np.isin(self._values(ratings), flat)
+
+    def __call__(self, ratings: dict[str, np.ndarray]) -> np.ndarray:
+        """Class labels (int64); every code must belong to a class (select with `keep`)."""
+        values = self._values(ratings)
+        labels = np.full(values.shape, -1, dtype=np.int64)
+        for label, codes in enumerate(self.codes):
+            labels[np.isin(values, codes)] = label
+        if (labels < 0).any():
+            stray = sorted(set(values[labels < 0].tolist()))
+            raise ValueError(
+                f"{self.dimension} codes {stray} belong to no class of {self.class_names}; "
+                "select the windows with keep() first"
+            )
+        return labels
+
+
+#: dataset -> scheme name -> categorical scheme. SEED ratings hold label.mat's value + 1,
+#: SEED-IV its 0-3 label; WESAD's "condition" holds the label code of the segment.
+CATEGORICAL = {
+    "seed": {
+        "3-class": CategoricalScheme(
+            "emotion", ("negative", "neutral", "positive"), ((0,), (1,), (2,))
+        ),
+    },
+    "seed-iv": {
+        "4-class": CategoricalScheme(
+            "emotion", ("neutral", "sad", "fear", "happy"), ((0,), (1,), (2,), (3,))
+        ),
+    },
+    "wesad": {
+        # Schmidt et al. (2018): 3-class, and binary stress vs non-stress (baseline + amusement)
+        "3-class": CategoricalScheme(
+            "condition", ("baseline", "stress", "amusement"), ((1,), (2,), (3,))
+        ),
+        "binary": CategoricalScheme("condition", ("non-stress", "stress"), ((1, 3), (2,))),
+        # ours: the 3 classes plus meditation
+        "4-class": CategoricalScheme(
+            "condition",
+            ("baseline", "stress", "amusement", "meditation"),
+            ((1,), (2,), (3,), (4,)),
+        ),
+    },
+}
+
+
+def categorical(dataset: str, name: str | None = None) -> CategoricalScheme:
+    """The categorical scheme `name` of `dataset` (default: its first, e.g. SEED 3-class)."""
+    if dataset not in CATEGORICAL:
+        raise ValueError(
+            f"no categorical labels known for {dataset!r}; known: {sorted(CATEGORICAL)}"
+        )
+    schemes = CATEGORICAL[dataset]
+    name = name or next(iter(schemes))
+    if name not in schemes:
+        raise ValueError(f"{dataset} has no label scheme {name!r}; available: {sorted(schemes)}")
+    return schemes[name]

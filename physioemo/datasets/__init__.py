@@ -11,6 +11,9 @@ from .base import Dataset
 LOADERS = {
     "dreamer": "physioemo.datasets.dreamer:load_dreamer",
     "deap": "physioemo.datasets.deap:load_deap",
+    "seed": "physioemo.datasets.seed:load_seed",
+    "seed-iv": "physioemo.datasets.seed:load_seed_iv",
+    "wesad": "physioemo.datasets.wesad:load_wesad",
 }
 
 
