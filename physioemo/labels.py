@@ -53,6 +53,11 @@ class LabelScheme:
         if self.dimension not in ratings:
             raise KeyError(f"no rating {self.dimension!r}; available: {sorted(ratings)}")
         values = np.asarray(ratings[self.dimension], dtype=float)
+        if np.isnan(values).any():
+            raise ValueError(
+                f"{np.isnan(values).sum()} {self.dimension} rating(s) are missing (NaN); "
+                "drop those windows first"
+            )
         if values.size and (values.min() < self.low or values.max() > self.high):
             raise ValueError(
                 f"{self.dimension} ratings span {values.min()}..{values.max()}, "

@@ -23,5 +23,7 @@ def test_errors_name_the_problem():
         scheme("dreamer", "valence")({"arousal": np.array([1])})
     with pytest.raises(ValueError, match="outside the scale 1..5"):
         scheme("dreamer", "valence")({"valence": np.array([0, 6])})
+    with pytest.raises(ValueError, match="1 valence rating.*missing"):
+        scheme("dreamer", "valence")({"valence": np.array([2, np.nan])})
     with pytest.raises(ValueError, match="binary' or 'ordinal"):
         scheme("dreamer", "valence", "ternary")
