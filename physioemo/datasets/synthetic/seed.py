@@ -1,0 +1,128 @@
+"""Synthetic SEED and SEED-IV files: preprocessed EEG, labels and feature folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..seed import FEATURE_BANDS as SEED_FEATURE_BANDS
+from ..seed import SEED_CHANNELS, SEED_IV_LABELS, SEED_RATE
+from .eeg import EmotionEEG
+
+# ----------------------------------------------------------------------------- SEED, SEED-IV
+#: SEED's label.mat, the same for every subject and session (-1 negative, 0 neutral, 1 positive)
+SEED_LABEL = (1, 0, -1, -1, 0, 1, -1, 0, 1, 1, 0, -1, 0, 1, -1)
+#: variable prefixes of the simulated subjects (SEED uses the subjects' initials)
+SEED_PREFIXES = ("djc", "jl", "jj", "lqj", "ly", "mhw", "phl", "sxy", "wk", "ww", "wsf", "wyw")
+#: standardised (valence, arousal) each class evokes (ours)
+SEED_EMOTIONS = {-1: (-0.8, 0.3), 0: (0.0, -0.4), 1: (0.8, 0.3)}
+SEED_IV_EMOTIONS = {0: (0.0, -0.4), 1: (-0.7, -0.3), 2: (-0.6, 0.8), 3: (0.8, 0.5)}
+
+
+def _seed_session_eeg(rng, model, person, labels, emotions, seconds) -> list[np.ndarray]:
+    """One session: per trial (62, 200 * s + 1) float64 EEG, s varying +-25 % around seconds."""
+    trials = []
+    for label in labels:
+        valence, arousal = emotions[label]
+        n = max(1, int(round(rng.uniform(0.75, 1.25) * seconds))) * int(model.sfreq) + 1
+        trials.append(model.eeg(rng, person, n, arousal, valence))
+    return trials
+
+
+def _seed_features(trials, window, bands) -> dict[str, np.ndarray]:
+    """de_movingAve and psd_movingAve (C, n_windows, 5) per trial, numbered from 1.
+
+    The moving average runs over 5 windows (ours); the LDS-smoothed variants are not written.
+    """
+    from scipy.ndimage import uniform_filter1d
+
+    from ..features import band_power, differential_entropy
+
+    out = {}
+    for k, eeg in enumerate(trials, start=1):
+        for name, feature in (("de", differential_entropy), ("psd", band_power)):
+            values = feature(eeg, SEED_RATE, bands=bands, window=window)  # (W, C, 5)
+            smooth = uniform_filter1d(values, size=5, axis=0, mode="nearest")
+            out[f"{name}_movingAve{k}"] = np.ascontiguousarray(smooth.transpose(1, 0, 2))
+    return out
+
+
+def _seed_people(rng, subjects):
+    """EmotionEEG subjects over SEED's montage, without the Emotiv DC offset (SEED is filtered)."""
+    from dataclasses import replace
+
+    model = EmotionEEG(SEED_CHANNELS, SEED_RATE)
+    people = [
+        replace(model.subject(rng), dc_offset=np.zeros(len(SEED_CHANNELS))) for _ in range(subjects)
+    ]
+    return model, people
+
+
+def _session_dates(rng, n_sessions=3) -> list[str]:
+    """yyyymmdd dates a few days to weeks apart, in order."""
+    from datetime import date, timedelta
+
+    day = date(2013, 7, 1) + timedelta(days=int(rng.integers(0, 300)))
+    dates = []
+    for _ in range(n_sessions):
+        dates.append(day.strftime("%Y%m%d"))
+        day += timedelta(days=int(rng.integers(3, 30)))
+    return dates
+
+
+def _savemat(path: Path, variables: dict) -> None:
+    from scipy.io import savemat
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    with partial.open("wb") as file:
+        savemat(file, variables)
+    partial.replace(path)
+
+
+def write_seed(out_dir, subjects=2, seconds=4.0, seed=0) -> Path:
+    """Write ``Preprocessed_EEG/`` and ``ExtractedFeatures/`` of SEED into ``out_dir``.
+
+    Per subject three sessions of the 15 clips of `SEED_LABEL` (clip lengths around `seconds`),
+    variables ``<prefix>_eeg<k>`` (62, n_times) at 200 Hz; features over 1 s windows.
+    Returns ``out_dir``.
+    """
+    rng = np.random.default_rng(seed)
+    model, people = _seed_people(rng, subjects)
+    out = Path(out_dir)
+    label = {"label": np.array([SEED_LABEL], dtype=float)}
+    for folder in ("Preprocessed_EEG", "ExtractedFeatures"):
+        _savemat(out / folder / "label.mat", label)
+    for number, person in enumerate(people, start=1):
+        prefix = SEED_PREFIXES[(number - 1) % len(SEED_PREFIXES)]
+        for date in _session_dates(rng):
+            trials = _seed_session_eeg(rng, model, person, SEED_LABEL, SEED_EMOTIONS, seconds)
+            name = f"{number}_{date}.mat"
+            eeg = {f"{prefix}_eeg{k}": trial for k, trial in enumerate(trials, start=1)}
+            _savemat(out / "Preprocessed_EEG" / name, eeg)
+            features = _seed_features(trials, 1.0, SEED_FEATURE_BANDS)
+            _savemat(out / "ExtractedFeatures" / name, features)
+    return out
+
+
+def write_seed_iv(out_dir, subjects=2, seconds=6.0, seed=0) -> Path:
+    """Write ``eeg_raw_data/{1,2,3}/`` and ``eeg_feature_smooth/{1,2,3}/`` of SEED-IV.
+
+    24 clips per session with the fixed labels of `SEED_IV_LABELS`, raw EEG at 200 Hz, features
+    over 4 s windows (clips shorter than 4 s get none, so keep `seconds` >= 6). Returns out_dir.
+    """
+    rng = np.random.default_rng(seed)
+    model, people = _seed_people(rng, subjects)
+    out = Path(out_dir)
+    for number, person in enumerate(people, start=1):
+        prefix = SEED_PREFIXES[-number % len(SEED_PREFIXES)]
+        for session, date in enumerate(_session_dates(rng), start=1):
+            labels = SEED_IV_LABELS[session]
+            trials = _seed_session_eeg(rng, model, person, labels, SEED_IV_EMOTIONS, seconds)
+            name = f"{session}/{number}_{date}.mat"
+            eeg = {f"{prefix}_eeg{k}": trial for k, trial in enumerate(trials, start=1)}
+            _savemat(out / "eeg_raw_data" / name, eeg)
+            features = _seed_features(trials, 4.0, SEED_FEATURE_BANDS)
+            _savemat(out / "eeg_feature_smooth" / name, features)
+    return out
