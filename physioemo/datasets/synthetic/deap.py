@@ -40,7 +40,7 @@ def simulate_deap(subjects=32, seconds=60.0, seed=0, trials=40, effect=0.4):
     512 Hz EEG of baseline + trial (32, n)} (rows in video order, EEG in Geneva order, uV)."""
     from scipy.signal import butter, sosfiltfilt
 
-    from .deap import GENEVA_EEG
+    from ..deap import GENEVA_EEG
 
     rng = np.random.default_rng(seed)
     model = EmotionEEG(GENEVA_EEG, DEAP_RATE, effect=effect)
@@ -117,8 +117,8 @@ def _write_deap_bdf(path: Path, person: dict, seed: int) -> None:
     import pyedflib
     from scipy.signal import resample_poly
 
-    from ..io.edf import signal_header, to_digital
-    from .deap import GENEVA_EEG
+    from ...io.edf import signal_header, to_digital
+    from ..deap import GENEVA_EEG
 
     rng = np.random.default_rng(seed)
     up = int(DEAP_BDF_RATE / DEAP_RATE)

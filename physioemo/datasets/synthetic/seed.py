@@ -37,7 +37,7 @@ def _seed_features(trials, window, bands) -> dict[str, np.ndarray]:
     """
     from scipy.ndimage import uniform_filter1d
 
-    from ..features import band_power, differential_entropy
+    from ...features import band_power, differential_entropy
 
     out = {}
     for k, eeg in enumerate(trials, start=1):
