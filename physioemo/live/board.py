@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import warnings
 from functools import cache
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -100,8 +101,6 @@ def file_rate(path: Path, timestamp_row: int, nominal: float, n_lines: int = 200
     step of the first `n_lines` samples says otherwise by more than 5 %; then that rate,
     rounded to a whole Hz, is used (BrainFlow's playback paces samples by these timestamps).
     """
-    from itertools import islice
-
     with open(path) as f:
         stamps = [float(line.split("\t")[timestamp_row]) for line in islice(f, n_lines)]
     steps = np.diff(stamps)
@@ -163,7 +162,9 @@ class Board:
         if not self.eeg_rows:
             raise BoardError(f"board {self.name} ({layout_id}) streams no EEG")
         names = descr.get("eeg_names", "")
-        self.ch_names = names.split(",") if names else [f"EEG{i + 1}" for i in self.eeg_rows]
+        self.ch_names = (
+            names.split(",") if names else [f"EEG{i + 1}" for i in range(len(self.eeg_rows))]
+        )
         self.num_rows = int(descr["num_rows"])
         self.timestamp_row = int(descr["timestamp_channel"])
         self.package_row = descr.get("package_num_channel")

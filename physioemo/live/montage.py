@@ -3,7 +3,7 @@
 Names match case-insensitively, and the old 10-20 temporal names match their new ones
 (T3=T7, T4=T8, T5=P7, T6=P8). Channels the model needs and the board lacks (or that went bad
 during the stream) are interpolated from the board's other channels with MNE's spherical
-splines on the standard 10-05 montage. Our choice: at least half of the model's channels must
+splines on MNE's template 10-05 montage. Our choice: at least half of the model's channels must
 come straight from the board, else the mapping is refused.
 """
 
@@ -28,11 +28,27 @@ def _key(name: str) -> str:
 
 
 @cache
-def _positions() -> dict[str, str]:
-    """Upper-case key -> the spelling of that electrode in MNE's standard_1005 montage."""
+def _montage():
+    """MNE's template 10-05 montage (named colin27_1005 since MNE 1.13, standard_1005 before)
+    and the centre of the sphere fitted to all its electrodes (the interpolation origin)."""
     import mne
 
-    return {_key(n): n for n in mne.channels.make_standard_montage("standard_1005").ch_names}
+    name = (
+        "colin27_1005" if "colin27_1005" in mne.channels.get_builtin_montages() else "standard_1005"
+    )
+    montage = mne.channels.make_standard_montage(name)
+    info = mne.create_info(montage.ch_names, 1000.0, "eeg")
+    info.set_montage(montage)
+    _, origin, _ = mne.bem.fit_sphere_to_headshape(
+        info, dig_kinds=("eeg",), units="m", verbose=False
+    )
+    return montage, tuple(origin)
+
+
+@cache
+def _positions() -> dict[str, str]:
+    """Upper-case key -> the spelling of that electrode in the template montage."""
+    return {_key(n): n for n in _montage()[0].ch_names}
 
 
 class ChannelMap:
@@ -56,22 +72,23 @@ class ChannelMap:
 
 
 def spline_weights(sources: list[str], targets: list[str]) -> np.ndarray:
-    """(n_targets, n_sources) spherical-spline weights from MNE, names on standard_1005.
+    """(n_targets, n_sources) spherical-spline weights from MNE on the template 10-05 montage.
 
     MNE interpolates one basis signal per source channel; the interpolated targets of that
     basis are the weights of the source.
     """
     import mne
 
+    montage, origin = _montage()
     positions = _positions()
     names = [positions[_key(n)] for n in sources + targets]
     info = mne.create_info(names, 1000.0, "eeg")
-    info.set_montage("standard_1005", match_case=False)
+    info.set_montage(montage, match_case=False)
     basis = np.zeros((len(names), len(sources)))
     basis[np.arange(len(sources)), np.arange(len(sources))] = 1.0
     raw = mne.io.RawArray(basis, info, verbose=False)
     raw.info["bads"] = names[len(sources) :]
-    raw.interpolate_bads(reset_bads=True, verbose=False)
+    raw.interpolate_bads(reset_bads=True, origin=origin, verbose=False)
     return raw.get_data()[len(sources) :]
 
 
@@ -115,8 +132,8 @@ def _interpolating_map(model_names, board_names, found, missing, usable) -> Chan
     unplaced = [n for n in missing if _key(n) not in positions]
     if unplaced:
         raise MontageError(
-            f"cannot interpolate {' '.join(unplaced)}: no position in the standard 10-05 "
-            "montage; give the model a board with these channels"
+            f"cannot interpolate {' '.join(unplaced)}: no position in the 10-05 montage; "
+            "give the model a board with these channels"
         )
     sources = [i for key, i in usable.items() if key in positions]
     if len(sources) < 3:

@@ -34,14 +34,14 @@ def write_bdf(path, data, ch_names, sfreq, start=None, equipment="") -> Path:
     data = np.nan_to_num(np.asarray(data, dtype=float), nan=0.0, posinf=0.0, neginf=0.0)
     headers = []
     for name, channel in zip(ch_names, data, strict=True):
-        low, high = np.floor(channel.min()), np.ceil(channel.max())
+        low, high = int(np.floor(channel.min())), int(np.ceil(channel.max()))
         headers.append(
             highlevel.make_signal_header(
                 name,
                 dimension="uV",
                 sample_frequency=sfreq,
-                physical_min=float(low),
-                physical_max=float(max(high, low + 1)),
+                physical_min=low,
+                physical_max=max(high, low + 1),
                 digital_min=BDF_DIGITAL[0],
                 digital_max=BDF_DIGITAL[1],
             )

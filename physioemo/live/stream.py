@@ -163,6 +163,7 @@ class WindowResult:
     compute_ms: float
     quality: list[str]
     rms: np.ndarray  # (n_board_channels,) uV of the raw window
+    features: np.ndarray  # what the model saw: (n_model_channels, n_bands) or raw samples
 
     def to_json(self, labels, ch_names) -> dict:
         """One JSON line: time, probabilities by label, prediction, latency, bad channels."""
@@ -413,6 +414,7 @@ class LiveStream:
             compute_ms=(done - polled[0]) * 1e3,
             quality=quality,
             rms=raw.std(axis=-1),
+            features=x,
         )
         counts.latency_ms.append(result.latency_ms)
         counts.compute_ms.append(result.compute_ms)
