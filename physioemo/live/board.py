@@ -119,6 +119,8 @@ class Board:
         file, master_board: playback only: a BrainFlow file and the board that recorded it.
         sfreq: override of the rate in Hz (default: the descriptor's; for playback, the
             file's timestamps, see `file_rate`).
+        ch_names: electrode names of the EEG rows when the cap differs from BrainFlow's
+            names or BrainFlow has none (default: BrainFlow's, else EEG1, EEG2, ...).
         buffer_seconds: size of BrainFlow's ring buffer; falling further behind loses samples.
 
     Attributes: board_id, name, sfreq (Hz), eeg_rows (row indices in the board array),
@@ -137,6 +139,7 @@ class Board:
         file=None,
         master_board=None,
         sfreq=None,
+        ch_names=None,
         buffer_seconds=60.0,
     ):
         board_shim, _, exit_codes = brainflow()

@@ -125,11 +125,16 @@ class CausalFeatures:
         return self.windows.push(self.filters.push(x) if self.filters else x)
 
     def compute(self, segment: np.ndarray, channel_map=None) -> np.ndarray:
-        mapped = channel_map.apply(segment) if channel_map is not None else segment
+        """Features of the model's channels from a segment of the board's channels."""
         if self.kind == "raw":
-            return np.array(mapped)
-        variance = np.maximum(mapped.var(axis=-1), 1e-30)  # (n_bands, n_channels)
-        return (0.5 * np.log(2 * np.pi * np.e * variance)).T
+            return np.array(channel_map.apply(segment) if channel_map else segment)
+        if channel_map is None or channel_map.picks is not None:
+            variance = segment.var(axis=-1)  # (n_bands, n_channels); picking commutes with it
+            if channel_map is not None:
+                variance = variance[:, channel_map.picks]
+        else:
+            variance = channel_map.apply(segment).var(axis=-1)
+        return (0.5 * np.log(2 * np.pi * np.e * np.maximum(variance, 1e-30))).T
 
     def extract(self, x: np.ndarray, chunk: int = 97) -> np.ndarray:
         """Features of a whole (n_channels, n_times) array fed in chunks, (n_windows, ...)."""
