@@ -93,7 +93,7 @@ def run_live(args) -> int:
     stream = LiveStream(board, predictor, recorder=recorder)
     out = sys.stderr if args.json else sys.stdout
     view = View(stream, out) if not args.quiet and out.isatty() else None
-    jsonl = open(args.jsonl, "w") if args.jsonl else None  # noqa: SIM115 (closed below)
+    jsonl = open(args.jsonl, "w") if args.jsonl else None  # closed in the finally below
 
     def on_window(result) -> None:
         if jsonl is not None:

@@ -212,6 +212,9 @@ class LiveStream:
         backoff: waits (s) before the successive reconnect attempts.
         baseline_seconds: with features baseline "subtract", the first seconds of the stream
             are the resting baseline whose mean features are subtracted (ours).
+
+    A DE model trained at another rate gets the same bands filtered at the board's rate (band
+    variance does not depend on the rate); a raw-window model must match the rate exactly.
     """
 
     def __init__(
