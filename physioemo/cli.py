@@ -1,4 +1,4 @@
-"""The `physioemo` command: synth, info, bench."""
+"""The `physioemo` command: synth, info, bench, live."""
 
 from __future__ import annotations
 
@@ -59,6 +59,19 @@ def _bench(args) -> None:
     )
 
 
+def _live(args) -> None:
+    from .live import LiveError
+    from .live.app import run_live
+
+    try:
+        code = run_live(args)
+    except LiveError as error:
+        print(f"physioemo: error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    if code:
+        raise SystemExit(code)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .datasets import available
     from .datasets.synthetic import WRITERS
@@ -117,6 +130,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--quiet", action="store_true", help="no progress bars or messages")
     bench.set_defaults(run=_bench)
+
+    live = commands.add_parser(
+        "live", help="predict emotions live from a BrainFlow board (default: the synthetic one)"
+    )
+    live.add_argument(
+        "--board",
+        default="synthetic",
+        help="synthetic, cyton, cyton-daisy, ganglion, muse-2, muse-s, unicorn, brainbit, crown, "
+        "playback, or any BrainFlow BoardIds name or id",
+    )
+    live.add_argument(
+        "--model", type=Path, help="checkpoint; without it, a model trained on synthetic EEG"
+    )
+    live.add_argument("--duration", type=float, help="seconds (default: until Ctrl-C)")
+    live.add_argument(
+        "--record", type=Path, help="BrainFlow file to record to; a BDF is written beside it"
+    )
+    live.add_argument("--jsonl", type=Path, help="write one JSON line per window")
+    live.add_argument("--json", action="store_true", help="print the summary as JSON")
+    live.add_argument("--quiet", action="store_true", help="no live view or text summary")
+    live.add_argument("--serial-port", help="e.g. /dev/ttyUSB0 or COM3 (Cyton, Ganglion dongle)")
+    live.add_argument("--mac-address", help="Bluetooth address (Muse, Ganglion native)")
+    live.add_argument("--ip-address", help="WiFi boards")
+    live.add_argument("--file", type=Path, help="playback: the BrainFlow recording to replay")
+    live.add_argument("--master-board", help="playback: the board that recorded --file")
+    live.set_defaults(run=_live)
     return parser
 
 

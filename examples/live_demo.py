@@ -1,0 +1,43 @@
+"""Live emotion recognition from your own headset with your own model, in a few lines.
+
+As it stands it streams BrainFlow's synthetic board through a model trained on the fly on
+synthetic EEG (predictions are meaningless, the pipeline is real). For a lab's set-up, change
+the three settings below: the board, how to reach it, and a checkpoint trained on causal
+features (``zero_phase=False``) with physioemo's trainer. The same from the shell:
+
+    physioemo live --board cyton --serial-port /dev/ttyUSB0 --model model.pt --record s01.csv
+"""
+
+from physioemo.live.board import Board
+from physioemo.live.predictor import load_predictor, train_synthetic_predictor
+from physioemo.live.record import Recorder
+from physioemo.live.stream import LiveStream
+
+BOARD = "synthetic"  # "cyton", "cyton-daisy", "muse-2", "unicorn", ... or a BrainFlow BoardIds name
+CONNECTION = {}  # e.g. {"serial_port": "/dev/ttyUSB0"}, {"mac_address": "00:55:DA:B0:1E:7F"}
+CHECKPOINT = None  # e.g. "runs/histn/model.pt"
+RECORD = None  # e.g. "s01.csv": BrainFlow file as it streams, s01.bdf on exit
+
+board = Board(BOARD, **CONNECTION)  # electrode names, rows and rate come from BrainFlow
+if CHECKPOINT:
+    model = load_predictor(CHECKPOINT)
+else:
+    model = train_synthetic_predictor(board.ch_names, board.sfreq)
+recorder = Recorder(RECORD, board) if RECORD else None
+stream = LiveStream(board, model, recorder=recorder)  # maps the board's channels to the model's
+print(f"{board!r} -> {model.name}; {stream.map.description}")
+
+
+def show(result):
+    bad = [f"{n}:{q}" for n, q in zip(board.ch_names, result.quality, strict=True) if q != "ok"]
+    print(
+        f"{result.time:7.2f} s  {result.label:<14} {max(result.probabilities):5.0%}  "
+        f"{result.latency_ms:5.1f} ms  {' '.join(bad)}"
+    )
+
+
+summary = stream.run(duration=10, on_window=show)  # Ctrl-C also stops it and keeps the recording
+print(
+    f"{summary['windows']} windows, {summary['dropped_samples']} dropped samples, "
+    f"latency p50/p99 {summary['latency_ms']['p50']}/{summary['latency_ms']['p99']} ms"
+)

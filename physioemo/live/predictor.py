@@ -1,0 +1,116 @@
+"""One interface for the stream's model: class probabilities of one window of features.
+
+A predictor carries what the stream needs to feed it: `ch_names` (its channel order),
+`features` (kind "de" or "raw", window and stride in seconds, bands, sfreq, baseline) and
+`labels` (class names). Two implementations: a scikit-learn pipeline (`SklearnPredictor`,
+including the model trained on the fly on synthetic EEG) and a torch checkpoint
+(`TorchPredictor`, from `physioemo.training.checkpoint`).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from . import LiveError
+
+
+class Predictor(Protocol):
+    name: str
+    ch_names: list[str]
+    features: dict
+    labels: list[str]
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """One window: (n_channels, n_bands) DE or (n_channels, n_samples) raw -> (n_classes,)."""
+
+
+class SklearnPredictor:
+    """A fitted scikit-learn classifier with `predict_proba` on (n_windows, ...) features."""
+
+    def __init__(self, pipeline, ch_names, features, labels, name="scikit-learn"):
+        self.pipeline = pipeline
+        self.ch_names = list(ch_names)
+        self.features = dict(features)
+        self.labels = list(labels)
+        self.name = name
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        from sklearn import config_context
+
+        with config_context(assume_finite=True):  # the stream hands over finite features only
+            probabilities = self.pipeline.predict_proba(x[None].astype(np.float32))
+        return probabilities[0].astype(np.float64)
+
+
+class TorchPredictor:
+    """A torch model in eval mode whose output for one window is (1, n_classes) logits."""
+
+    def __init__(self, model, meta, name="checkpoint"):
+        self.model = model
+        self.ch_names = list(meta["ch_names"])
+        self.features = dict(meta["features"])
+        self.labels = [str(label) for label in meta["labels"]]
+        self.name = f"{meta.get('model', 'torch')} ({name})"
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            logits = self.model(torch.as_tensor(x[None], dtype=torch.float32))
+            return torch.softmax(logits.reshape(1, -1), dim=-1)[0].double().numpy()
+
+
+def load_predictor(path) -> TorchPredictor:
+    """The torch model of a checkpoint written by physioemo's trainer."""
+    try:
+        from ..training.checkpoint import load_checkpoint
+    except ImportError as error:
+        raise LiveError(
+            f"--model {path}: this physioemo has no checkpoint loader (physioemo.training)"
+        ) from error
+    model, meta = load_checkpoint(path)
+    missing = {"ch_names", "features", "labels"} - set(meta)
+    if missing:
+        raise LiveError(f"checkpoint {path} lacks {', '.join(sorted(missing))} in its metadata")
+    return TorchPredictor(model, meta, name=str(path))
+
+
+def train_synthetic_predictor(
+    ch_names, sfreq, window=1.0, stride=0.25, bands=None, trials=24, seconds=8.0, seed=0
+) -> SklearnPredictor:
+    """Logistic regression on causal DE of synthetic EEG for these channels and rate.
+
+    One simulated subject (`EmotionEEG`), `trials` trials of `seconds` with arousal drawn
+    uniformly in [-1, 1]; label "high arousal" when it is above 0. It makes the live command
+    work out of the box: its predictions on a real headset (or on BrainFlow's synthetic
+    signal, which is not emotion EEG) mean nothing.
+    """
+    from ..datasets.synthetic import EmotionEEG
+    from ..features import BANDS, differential_entropy
+    from ..models import make_baseline
+
+    bands = dict(bands or BANDS)
+    rng = np.random.default_rng(seed)
+    generator = EmotionEEG(ch_names, sfreq)
+    subject = generator.subject(rng)
+    X, y = [], []
+    for arousal in rng.uniform(-1, 1, trials):
+        eeg = generator.eeg(rng, subject, int(seconds * sfreq), arousal=arousal)
+        de = differential_entropy(eeg, sfreq, bands, window, stride, zero_phase=False)
+        X.append(de)
+        y.append(np.full(len(de), int(arousal > 0)))
+    pipeline = make_baseline("logreg", seed=seed).fit(
+        np.concatenate(X).astype(np.float32), np.concatenate(y)
+    )
+    features = {
+        "kind": "de",
+        "window": window,
+        "stride": stride,
+        "bands": bands,
+        "sfreq": sfreq,
+        "baseline": "none",
+    }
+    labels = ["low arousal", "high arousal"]
+    return SklearnPredictor(pipeline, ch_names, features, labels, "logreg (synthetic EEG)")
