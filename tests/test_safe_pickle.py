@@ -3,6 +3,7 @@
 import os
 import pickle
 import re
+import struct
 
 import numpy as np
 import pytest
@@ -90,3 +91,27 @@ def test_truncated_pickle_names_the_file(tmp_path):
 def test_missing_file_names_the_distribution_file(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"s03\.dat.*data_preprocessed_python/s03\.dat"):
         safe_load(tmp_path / "s03.dat", "data_preprocessed_python/s03.dat")
+
+
+def py2_pickle_of_array(values: np.ndarray) -> bytes:
+    """A dict {"x": values} pickled as Python 2 with numpy 1.x would (``numpy.core``, str data)."""
+    data = values.astype("<f8").tobytes()
+    assert len(data) < 256
+    return b"".join(
+        [
+            b"\x80\x02}U\x01x",  # PROTO 2, EMPTY_DICT, key 'x' as a Python 2 str
+            b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85U\x01b\x87R",
+            b"(K\x01K%c\x85" % len(values),  # state: version 1, shape (n,)
+            b"cnumpy\ndtype\nU\x02f8K\x00K\x01\x87R",
+            b"(K\x03U\x01<NNN" + (b"J" + struct.pack("<i", -1)) * 2 + b"K\x00tb",
+            b"\x89U%c" % len(data) + data,  # not Fortran order, raw bytes as a Python 2 str
+            b"tbs.",
+        ]
+    )
+
+
+def test_python2_numpy1_pickle(tmp_path):
+    values = np.array([-1.0, 0.5, 3.25, -2e-3, 7.0])  # bytes above 0x7f: latin1 matters
+    path = tmp_path / "py2.pkl"
+    path.write_bytes(py2_pickle_of_array(values))
+    np.testing.assert_array_equal(safe_load(path, "test")["x"], values)

@@ -1,9 +1,8 @@
-"""WESAD: allow-list unpickler, loader on hand-written subject folders, synthetic physiology."""
+"""WESAD: loader on hand-written subject folders, label schemes, synthetic physiology."""
 
 import json
 import math
 import pickle
-import struct
 
 import numpy as np
 import pytest
@@ -13,93 +12,8 @@ from physioemo import DatasetFormatError
 from physioemo.cli import main
 from physioemo.datasets import load
 from physioemo.datasets import wesad as wesad_module
-from physioemo.datasets._safe_pickle import safe_load
 from physioemo.datasets.synthetic import write_wesad
 from physioemo.labels import categorical
-
-# ----------------------------------------------------------------------------- safe pickle
-
-
-class WritesAFile:
-    """A pickle payload that creates a file when unpickled by the standard unpickler."""
-
-    def __init__(self, target):
-        self.target = str(target)
-
-    def __reduce__(self):
-        return (open, (self.target, "w"))
-
-
-def test_foreign_class_refused_without_side_effect(tmp_path):
-    target = tmp_path / "created-by-pickle"
-    path = tmp_path / "evil.pkl"
-    path.write_bytes(pickle.dumps({"signal": WritesAFile(target)}, protocol=2))
-    with path.open("rb") as file:  # the payload is real: the standard unpickler runs it
-        pickle.load(file)["signal"].close()
-    assert target.exists()
-    target.unlink()
-    with pytest.raises(DatasetFormatError, match=r"evil\.pkl: refused to unpickle io\.open"):
-        safe_load(path, "WESAD SX.pkl")
-    assert not target.exists()
-
-
-def test_arrays_numbers_and_containers_round_trip(tmp_path):
-    content = {
-        "a": np.arange(12.0).reshape(4, 3),
-        "b": np.array([1, 2], dtype=np.int32),
-        "c": np.float32(2.5),
-        "d": [1, "text", b"\x00\xff", (2.0, None)],
-    }
-    for protocol in (2, 5):
-        path = tmp_path / f"p{protocol}.pkl"
-        path.write_bytes(pickle.dumps(content, protocol=protocol))
-        loaded = safe_load(path, "test")
-        np.testing.assert_array_equal(loaded["a"], content["a"])
-        assert loaded["b"].dtype == np.int32 and loaded["c"] == np.float32(2.5)
-        assert loaded["d"] == content["d"]
-
-
-def py2_pickle_of_array(values: np.ndarray) -> bytes:
-    """A dict {"x": values} pickled as Python 2 with numpy 1.x would (``numpy.core``, str data)."""
-    data = values.astype("<f8").tobytes()
-    assert len(data) < 256
-    return b"".join(
-        [
-            b"\x80\x02}U\x01x",  # PROTO 2, EMPTY_DICT, key 'x' as a Python 2 str
-            b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85U\x01b\x87R",
-            b"(K\x01K%c\x85" % len(values),  # state: version 1, shape (n,)
-            b"cnumpy\ndtype\nU\x02f8K\x00K\x01\x87R",
-            b"(K\x03U\x01<NNN" + (b"J" + struct.pack("<i", -1)) * 2 + b"K\x00tb",
-            b"\x89U%c" % len(data) + data,  # not Fortran order, raw bytes as a Python 2 str
-            b"tbs.",
-        ]
-    )
-
-
-def test_python2_numpy1_pickle(tmp_path):
-    values = np.array([-1.0, 0.5, 3.25, -2e-3, 7.0])  # bytes above 0x7f: latin1 matters
-    path = tmp_path / "py2.pkl"
-    path.write_bytes(py2_pickle_of_array(values))
-    np.testing.assert_array_equal(safe_load(path, "test")["x"], values)
-
-
-def test_truncated_and_missing_pickle(tmp_path):
-    path = tmp_path / "cut.pkl"
-    path.write_bytes(pickle.dumps({"a": np.arange(100.0)}, protocol=2)[:-40])
-    with pytest.raises(DatasetFormatError, match=r"cut\.pkl: not a readable .* truncated"):
-        safe_load(path, "test")
-    with pytest.raises(FileNotFoundError, match=r"gone\.pkl.*WESAD SX\.pkl"):
-        safe_load(tmp_path / "gone.pkl", "WESAD SX.pkl")
-
-
-def test_bytes_only_decoded_as_latin1(tmp_path):
-    # protocol 2 rebuilds bytes with _codecs.encode(text, "latin1"); any other codec is refused
-    stream = b"\x80\x02c_codecs\nencode\nX\x02\x00\x00\x00abX\x06\x00\x00\x00base64\x86R."
-    path = tmp_path / "codec.pkl"
-    path.write_bytes(stream)
-    with pytest.raises(DatasetFormatError, match="encoding 'base64'"):
-        safe_load(path, "test")
-
 
 # ----------------------------------------------------------------------------- hand-written subject
 RATE = 700
