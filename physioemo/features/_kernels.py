@@ -19,7 +19,6 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-
 _BLOCK = 64  # samples transposed at a time, so the channel loops read contiguous memory
 #: fused multiply-add only, no reassociation: results stay within rounding of SciPy's
 _FAST = {"contract"}

@@ -12,7 +12,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from scipy import signal
 
 #: Default bands (Hz), lower edge inclusive, upper exclusive.
 BANDS = {"theta": (4.0, 8.0), "alpha": (8.0, 13.0), "beta": (13.0, 30.0), "gamma": (30.0, 45.0)}
@@ -49,6 +48,8 @@ def _samples(seconds: float, sfreq: float, name: str) -> int:
 @lru_cache(maxsize=64)
 def bandpass_sos(sfreq: float, low: float, high: float, order: int = FILTER_ORDER) -> np.ndarray:
     """Second-order sections (n_sections, 6) of a Butterworth band-pass [low, high) Hz."""
+    from scipy import signal
+
     nyquist = sfreq / 2
     if not 0 < low < high:
         raise ValueError(f"band ({low}, {high}) Hz must satisfy 0 < low < high")
@@ -72,9 +73,9 @@ def check_signal(x, name: str = "x") -> np.ndarray:
         x = x.astype(np.float64)
     bad = ~np.isfinite(x)
     if bad.any():
-        where = np.argwhere(bad)[0]
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(
-            f"{name} holds {int(bad.sum())} NaN or infinite samples (first at index {tuple(where)})"
+            f"{name} holds {int(bad.sum())} NaN or infinite samples (first at index {where})"
         )
     return x
 
@@ -97,6 +98,8 @@ def check_bands(bands, sfreq: float) -> dict:
 
 def filter_bank(sfreq: float, bands: dict) -> tuple[np.ndarray, np.ndarray]:
     """(sos, zi): (n_bands, n_sections, 6) band-passes and their `sosfilt_zi` (.., 2)."""
+    from scipy import signal
+
     sos = np.stack([bandpass_sos(float(sfreq), float(lo), float(hi)) for lo, hi in bands.values()])
     zi = np.stack([signal.sosfilt_zi(s) for s in sos])
     return sos, zi
@@ -175,10 +178,12 @@ def differential_entropy(
 @lru_cache(maxsize=32)
 def _tapers(method: str, n: int) -> tuple[np.ndarray, np.ndarray]:
     """(tapers (n_tapers, n), weights (n_tapers,) summing to 1) of a spectral method."""
+    from scipy import signal
+
     if method == "multitaper":
-        # ours, as MNE's defaults: half-bandwidth NW=4, tapers with concentration > 0.9,
-        # eigenspectra averaged with the concentrations as weights
-        tapers, ratios = signal.windows.dpss(n, 4.0, Kmax=8, return_ratios=True)
+        # as MNE's psd_array_multitaper(adaptive=False, low_bias=True): periodic DPSS with
+        # NW=4, tapers with concentration > 0.9, eigenspectra weighted by concentration
+        tapers, ratios = signal.windows.dpss(n, 4.0, Kmax=8, sym=False, return_ratios=True)
         keep = ratios > 0.9
         return tapers[keep], ratios[keep] / ratios[keep].sum()
     return signal.get_window("hann", n)[None], np.ones(1)
@@ -216,7 +221,8 @@ def band_power(
             50 % overlap, constant detrend, density scaling, mean over segments.
         "fft": one Hann periodogram of the whole window (welch with one segment).
         "multitaper": DPSS tapers over the whole window (NW=4, concentration > 0.9),
-            concentration-weighted mean of the eigenspectra; the window's mean is removed.
+            concentration-weighted mean of the eigenspectra, the window's mean removed; equal
+            to MNE's psd_array_multitaper(adaptive=False, normalization="full").
     A frequency bin f counts for band [low, high) when low <= f < high; relative=True divides
     by the total over the bands. float32 input is transformed in float32.
     Returns (..., n_windows, n_channels, n_bands), float64.
