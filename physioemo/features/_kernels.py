@@ -51,6 +51,23 @@ def _sos_step(row, sos, z0, z1):
 
 
 @njit(cache=True, inline="always")
+def _odd_extended(signal, pad, t, row):
+    """row[c] = sample t of signal[c] extended by `pad` samples of odd symmetry at each end
+    (scipy.signal's odd_ext); signal: (n_channels, n_times)."""
+    n_times = signal.shape[1]
+    i = t - pad
+    if i < 0:
+        for c in range(row.shape[0]):
+            row[c] = 2.0 * signal[c, 0] - signal[c, -i]
+    elif i < n_times:
+        for c in range(row.shape[0]):
+            row[c] = signal[c, i]
+    else:
+        for c in range(row.shape[0]):
+            row[c] = 2.0 * signal[c, n_times - 1] - signal[c, 2 * n_times - 2 - i]
+
+
+@njit(cache=True, inline="always")
 def _steady_state(zi, first, z):
     """z[k, s, c] = zi[s, k] * first[c]: sosfilt_zi scaled to each channel's first sample."""
     for k in range(2):
@@ -87,23 +104,20 @@ def zero_phase_variance(x, sos, zi, pads, point_index, n_points, start_point, st
         pad = pads[b]
         length = n_times + 2 * pad
         buf = np.empty((length, n_channels))
-        for c in range(n_channels):
-            x0, x1 = x[n, c, 0], x[n, c, n_times - 1]
-            for i in range(pad):
-                buf[i, c] = 2.0 * x0 - x[n, c, pad - i]
-                buf[pad + n_times + i, c] = 2.0 * x1 - x[n, c, n_times - 2 - i]
-        _transpose(x[n], 0, n_times, buf[pad : pad + n_times])
+        for t in range(length):
+            _odd_extended(x[n], pad, t, buf[t])
         z = np.empty((2, n_sections, n_channels))
         _steady_state(zi[b], buf[0], z)
         for t in range(length):
             _sos_step(buf[t], sos[b], z[0], z[1])
+        row = np.empty(n_channels)
         _steady_state(zi[b], buf[length - 1], z)
         sums = np.zeros((n_points, n_channels))
         squares = np.zeros((n_points, n_channels))
         acc = np.zeros(n_channels)
         acc2 = np.zeros(n_channels)
-        for t in range(length - 1, -1, -1):
-            row = buf[t]
+        for t in range(length - 1, -1, -1):  # the backward output is summed, never stored
+            row[:] = buf[t]
             _sos_step(row, sos[b], z[0], z[1])
             i = t - pad
             if 0 <= i < n_times:

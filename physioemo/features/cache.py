@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import tempfile
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -97,7 +98,7 @@ def load(path: Path) -> WindowSet | None:
             return None
         ratings = {k.split(":", 1)[1]: v for k, v in arrays.items() if k.startswith("rating:")}
         return WindowSet(arrays["X"], arrays["groups"], ratings, json.loads(str(arrays["info"])))
-    except (OSError, ValueError, KeyError, EOFError):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
 
 

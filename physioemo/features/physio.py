@@ -44,11 +44,12 @@ def _per_window(n_times, sfreq, window, stride):
     return list(zip(starts, stops, strict=True))
 
 
-def eda_features(eda, sfreq, window=60.0, stride=None, min_amplitude=0.01) -> dict:
+def eda_features(eda, sfreq, window=60.0, stride=None, min_amplitude=0.05) -> dict:
     """Skin conductance (uS): tonic level, phasic activity and skin-conductance responses.
 
     Tonic = 0.05 Hz low-pass (2nd-order Butterworth, zero-phase) of the signal low-passed at
-    5 Hz; phasic = the rest. An SCR is a phasic peak with prominence >= `min_amplitude` uS and
+    5 Hz; phasic = the rest. An SCR is a phasic peak with prominence >= `min_amplitude` uS (the
+    common 0.05 uS criterion; smaller bumps are mostly ripple of the tonic split) and
     at least 1 s from the previous one; its amplitude is that prominence.
     Returns tonic_mean, phasic_mean, scr_count (per window), scr_amplitude (mean, 0 if none).
     """
