@@ -1,11 +1,12 @@
-"""Numba kernels: an SOS filter bank fused with windowed variance.
+"""Numba kernels: an SOS filter bank fused with windowed variance, and band-power helpers.
 
 Compiled on first call (``cache=True`` keeps the machine code on disk), never at import: this
 module is imported only inside the functions that need it.
 
 Conventions shared by the kernels:
 
-* ``x`` is (n_signals, n_channels, n_times), float32 or float64; all arithmetic is float64.
+* ``x`` is (n_signals, n_channels, n_times), float32 or float64; the filter kernels compute in
+  float64, the band-power kernels in the dtype of ``x``.
 * ``sos`` is (n_bands, n_sections, 6) with ``a0 == 1``; ``zi`` is (n_bands, n_sections, 2), the
   steady-state initial conditions of `scipy.signal.sosfilt_zi` for a unit step.
 * Windows are given through *points*: the sorted sample positions where windows start or stop
