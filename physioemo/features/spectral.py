@@ -69,7 +69,7 @@ def check_signal(x, name: str = "x") -> np.ndarray:
     x = np.asarray(x)
     if x.ndim < 2:
         raise ValueError(f"{name} must have shape (..., n_channels, n_times), got {x.shape}")
-    if not np.issubdtype(x.dtype, np.floating):
+    if x.dtype not in (np.float32, np.float64):
         x = x.astype(np.float64)
     bad = ~np.isfinite(x)
     if bad.any():
@@ -245,13 +245,12 @@ def band_power(
     tapers, weights = _tapers(method, n)
     matrix = _band_matrix(np.fft.rfftfreq(n, 1 / sfreq), bands, n, sfreq, tapers)
     bins = np.flatnonzero(matrix.any(axis=1))
-    dtype = x.dtype if x.dtype == np.float32 else np.float64
     signals = _as_signals(x)
     out = np.zeros((len(signals), len(starts), n_channels, len(bands)))
     block = max(1, _BLOCK_SAMPLES // (n_channels * len(offsets) * n))
     for first in range(0, len(signals), block):
         part = signals[first : first + block]
-        for taper, weight in zip(tapers.astype(dtype), weights, strict=True):
+        for taper, weight in zip(tapers.astype(x.dtype), weights, strict=True):
             segments = _kernels.tapered_segments(part, offsets, taper)
             spectra = scipy.fft.rfft(segments, axis=-1, workers=-1, overwrite_x=True)
             _kernels.add_band_power(spectra, matrix[bins], bins, weight, out, first)
