@@ -1,4 +1,4 @@
-"""The `physioemo` command: synth, info, bench, live."""
+"""The `physioemo` command: synth, info, features, bench, live."""
 
 from __future__ import annotations
 
@@ -31,6 +31,29 @@ def _info(args) -> None:
         if key == "ch_names":
             value = " ".join(value)
         print(f"{key:>{width}}: {value}")
+
+
+def _features(args) -> None:
+    from .datasets import load
+    from .features.cache import cached
+    from .windows import extract_windows
+
+    parameters = {
+        "kind": args.kind,
+        "window": args.window,
+        "stride": args.stride,
+        "baseline": args.baseline,
+    }
+    windows, path, hit = cached(
+        args.dataset,
+        args.root,
+        parameters,
+        lambda: extract_windows(
+            load(args.dataset, args.root), progress=not args.quiet, **parameters
+        ),
+        use_cache=not args.no_cache,
+    )
+    print(f"{len(windows)} windows, X {windows.X.shape[1:]}; {'read' if hit else 'wrote'} {path}")
 
 
 def _bench(args) -> None:
@@ -97,6 +120,21 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--root", required=True, type=Path, help="the dataset's file or folder")
     info.add_argument("--json", action="store_true", help="print one JSON object")
     info.set_defaults(run=_info)
+
+    features = commands.add_parser(
+        "features", help="compute windowed features of a dataset into the feature cache"
+    )
+    features.add_argument("dataset", choices=available())
+    features.add_argument("--root", required=True, type=Path, help="the dataset's file or folder")
+    features.add_argument("--kind", default="de", choices=["de", "bp", "psd_de"])
+    features.add_argument("--window", type=float, default=1.0, help="window length (s)")
+    features.add_argument("--stride", type=float, help="window step (s), default the window")
+    features.add_argument("--baseline", default="none", choices=["none", "subtract", "zscore"])
+    features.add_argument(
+        "--no-cache", action="store_true", help="recompute and overwrite the cache entry"
+    )
+    features.add_argument("--quiet", action="store_true", help="no progress bar")
+    features.set_defaults(run=_features)
 
     bench = commands.add_parser(
         "bench",

@@ -1,8 +1,10 @@
-"""Spectral features per window: differential entropy (DE) and band power.
+"""Spectral features per window: differential entropy (DE), band power and DE from the PSD.
 
 Arrays are (..., n_channels, n_times); outputs are (..., n_windows, n_channels, n_bands).
-Filtering happens once per whole trial (zero-phase SOS Butterworth band-pass), and windows are
-cut afterwards, so no window carries a filter start-up transient of its own.
+Filtering happens once per whole trial (an SOS Butterworth band-pass per band, see
+`bandpass_sos`), and windows are cut afterwards, so no window carries a filter start-up
+transient of its own. The filtering runs in the Numba kernels of `_kernels`, fused with the
+windowed variance, so the band-passed signals are never stored in full.
 """
 
 from __future__ import annotations
@@ -10,12 +12,15 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from scipy import signal
 
 #: Default bands (Hz), lower edge inclusive, upper exclusive.
 BANDS = {"theta": (4.0, 8.0), "alpha": (8.0, 13.0), "beta": (13.0, 30.0), "gamma": (30.0, 45.0)}
 #: Butterworth order of each band-pass (ours; the SOS form keeps it stable at low bands).
 FILTER_ORDER = 4
+#: Spectral estimators of `band_power`.
+METHODS = ("welch", "fft", "multitaper")
+#: Samples of a `band_power` block (bounds the temporary spectra to some 100 MB).
+_BLOCK_SAMPLES = 1 << 23
 
 
 def window_bounds(n_times: int, sfreq: float, window: float, stride: float | None = None):
@@ -42,7 +47,9 @@ def _samples(seconds: float, sfreq: float, name: str) -> int:
 
 @lru_cache(maxsize=64)
 def bandpass_sos(sfreq: float, low: float, high: float, order: int = FILTER_ORDER) -> np.ndarray:
-    """Second-order sections of a Butterworth band-pass [low, high) Hz."""
+    """Second-order sections (n_sections, 6) of a Butterworth band-pass [low, high) Hz."""
+    from scipy import signal
+
     nyquist = sfreq / 2
     if not 0 < low < high:
         raise ValueError(f"band ({low}, {high}) Hz must satisfy 0 < low < high")
@@ -51,19 +58,101 @@ def bandpass_sos(sfreq: float, low: float, high: float, order: int = FILTER_ORDE
     return signal.butter(order, [low, high], btype="bandpass", fs=sfreq, output="sos")
 
 
-def _check(x: np.ndarray) -> np.ndarray:
+def sosfiltfilt_padlen(sos: np.ndarray) -> int:
+    """Samples of odd padding `scipy.signal.sosfiltfilt` adds at each end by default."""
+    n_taps = 2 * len(sos) + 1 - min((sos[:, 2] == 0).sum(), (sos[:, 5] == 0).sum())
+    return 3 * int(n_taps)
+
+
+def check_signal(x, name: str = "x") -> np.ndarray:
+    """`x` as an array of shape (..., n_channels, n_times) holding only finite samples."""
     x = np.asarray(x)
     if x.ndim < 2:
-        raise ValueError(f"expected (..., n_channels, n_times), got shape {x.shape}")
-    if not np.isfinite(x).all():
-        raise ValueError("input holds NaN or infinite samples")
+        raise ValueError(f"{name} must have shape (..., n_channels, n_times), got {x.shape}")
+    if x.dtype not in (np.float32, np.float64):
+        x = x.astype(np.float64)
+    bad = ~np.isfinite(x)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{name} holds {int(bad.sum())} NaN or infinite samples (first at index {where})"
+        )
     return x
 
 
-def _windowed_variance(x: np.ndarray, starts: np.ndarray, size: int) -> np.ndarray:
-    """Variance of each window: (..., n_channels, n_times) -> (..., n_windows, n_channels)."""
-    views = np.lib.stride_tricks.sliding_window_view(x, size, axis=-1)[..., starts, :]
-    return np.moveaxis(views.var(axis=-1), -1, -2)
+def check_bands(bands, sfreq: float) -> dict:
+    """`bands` ({name: (low, high)} Hz, default `BANDS`) checked against the Nyquist frequency."""
+    bands = BANDS if bands is None else dict(bands)
+    if not bands:
+        raise ValueError("bands is empty")
+    for name, (low, high) in bands.items():
+        if not 0 <= low < high:
+            raise ValueError(f"bands[{name!r}] = ({low}, {high}) Hz must satisfy 0 <= low < high")
+        if high > sfreq / 2:
+            raise ValueError(
+                f"bands[{name!r}] = ({low}, {high}) Hz lies above the Nyquist frequency "
+                f"{sfreq / 2} Hz of sfreq={sfreq}"
+            )
+    return bands
+
+
+def filter_bank(sfreq: float, bands: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(sos, zi): (n_bands, n_sections, 6) band-passes and their `sosfilt_zi` (.., 2)."""
+    from scipy import signal
+
+    sos = np.stack([bandpass_sos(float(sfreq), float(lo), float(hi)) for lo, hi in bands.values()])
+    zi = np.stack([signal.sosfilt_zi(s) for s in sos])
+    return sos, zi
+
+
+def _window_points(n_times: int, starts: np.ndarray, stops: np.ndarray):
+    """Kernel arguments describing the windows: point_index, n_points, start/stop points."""
+    points = np.union1d(starts, stops)
+    point_index = np.full(n_times + 1, -1, dtype=np.int64)
+    point_index[points] = np.arange(points.size)
+    return point_index, points.size, point_index[starts], point_index[stops]
+
+
+def _as_signals(x: np.ndarray) -> np.ndarray:
+    """(..., n_channels, n_times) -> contiguous (n_signals, n_channels, n_times)."""
+    return np.ascontiguousarray(x.reshape(-1, *x.shape[-2:]))
+
+
+def windowed_band_variance(x, sfreq, bands=None, window=1.0, stride=None, zero_phase=True):
+    """Variance of each band-passed window: (..., n_windows, n_channels, n_bands) float64.
+
+    zero_phase=True equals `scipy.signal.sosfiltfilt` (default odd padding) on the whole
+    signal, False equals `scipy.signal.sosfilt` from zero initial state; both with
+    `bandpass_sos`, followed by the population variance (ddof=0) of each window.
+    """
+    from . import _kernels
+
+    x = check_signal(x)
+    sfreq = float(sfreq)
+    bands = check_bands(bands, sfreq)
+    n_times = x.shape[-1]
+    starts, stops = window_bounds(n_times, sfreq, window, stride)
+    size = int(stops[0] - starts[0])
+    sos, zi = filter_bank(sfreq, bands)
+    signals = _as_signals(x)
+    points = _window_points(n_times, starts, stops)
+    if zero_phase:
+        pads = np.array([sosfiltfilt_padlen(s) for s in sos])
+        if n_times <= pads.max():
+            raise ValueError(
+                f"x has {n_times} samples; zero-phase filtering needs more than {pads.max()} "
+                f"(the padding of sosfiltfilt); use zero_phase=False or a longer signal"
+            )
+        var = _kernels.zero_phase_variance(signals, sos, zi, pads, *points, size)
+    else:
+        var = _kernels.causal_variance(signals, sos, *points, size)
+    return var.reshape(*x.shape[:-2], *var.shape[1:])
+
+
+def de_from_variance(variance, log_base=np.e) -> np.ndarray:
+    """Gaussian differential entropy 0.5 * log(2 pi e variance), in units of `log_base`."""
+    entropy = 0.5 * np.log(2 * np.pi * np.e * np.maximum(variance, 1e-30))
+    return entropy if log_base == np.e else entropy / np.log(log_base)
 
 
 def differential_entropy(
@@ -72,54 +161,116 @@ def differential_entropy(
     """DE = 0.5 * log(2 pi e var) of each band-passed window (Gaussian assumption).
 
     Args:
-        x: (..., n_channels, n_times).
+        x: (..., n_channels, n_times), any float dtype (computed in float64).
         sfreq: Hz. bands: {name: (low, high)} in Hz, default `BANDS`.
-        window, stride: seconds. zero_phase: forward-backward filtering (sosfiltfilt with its
-            default padding) when True, causal (sosfilt) when False.
+        window, stride: seconds (stride defaults to window).
+        zero_phase: forward-backward filtering of the whole signal (`scipy.signal.sosfiltfilt`
+            with its default padding) when True; causal filtering from zero initial state
+            (`scipy.signal.sosfilt`, what a live stream can compute) when False.
         log_base: e (nats, the default) or e.g. 2 (bits, TorchEEG's convention).
     Returns:
         (..., n_windows, n_channels, n_bands) float64.
     """
-    x = _check(x)
-    bands = BANDS if bands is None else bands
-    starts, stops = window_bounds(x.shape[-1], sfreq, window, stride)
-    size = int(stops[0] - starts[0])
-    apply = signal.sosfiltfilt if zero_phase else signal.sosfilt
-    out = []
-    for low, high in bands.values():
-        filtered = apply(bandpass_sos(float(sfreq), float(low), float(high)), x, axis=-1)
-        var = _windowed_variance(filtered, starts, size)
-        out.append(0.5 * np.log(2 * np.pi * np.e * np.maximum(var, 1e-30)) / np.log(log_base))
-    return np.stack(out, axis=-1)
+    variance = windowed_band_variance(x, sfreq, bands, window, stride, zero_phase)
+    return de_from_variance(variance, log_base)
 
 
-def band_power(x, sfreq, bands=None, window=1.0, stride=None, relative=False) -> np.ndarray:
-    """Mean Welch power spectral density (unit^2/Hz) in each band, per window.
+@lru_cache(maxsize=32)
+def _tapers(method: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(tapers (n_tapers, n), weights (n_tapers,) summing to 1) of a spectral method."""
+    from scipy import signal
 
-    Each window's PSD comes from `scipy.signal.welch` with Hann segments of at most 1 s
-    (50 % overlap); a frequency bin f counts for band [low, high) when low <= f < high.
-    relative=True divides by the total power over all bands.
-    Returns (..., n_windows, n_channels, n_bands).
+    if method == "multitaper":
+        # as MNE's psd_array_multitaper(adaptive=False, low_bias=True): periodic DPSS with
+        # NW=4, tapers with concentration > 0.9, eigenspectra weighted by concentration
+        tapers, ratios = signal.windows.dpss(n, 4.0, Kmax=8, sym=False, return_ratios=True)
+        keep = ratios > 0.9
+        return tapers[keep], ratios[keep] / ratios[keep].sum()
+    return signal.get_window("hann", n)[None], np.ones(1)
+
+
+def _band_matrix(freqs, bands: dict, n: int, sfreq: float, tapers) -> np.ndarray:
+    """(n_freqs, n_bands) weights turning |rfft|**2 into the mean one-sided PSD of each band.
+
+    Density scaling as `scipy.signal.welch`: 1 / (sfreq * sum(taper**2)), doubled except at
+    DC and (for even n) Nyquist; a bin f belongs to the band [low, high) when low <= f < high.
     """
-    x = _check(x)
-    bands = BANDS if bands is None else bands
-    starts, stops = window_bounds(x.shape[-1], sfreq, window, stride)
-    size = int(stops[0] - starts[0])
-    views = np.lib.stride_tricks.sliding_window_view(x, size, axis=-1)[..., starts, :]
-    freqs, psd = signal.welch(views, fs=sfreq, nperseg=min(size, int(round(sfreq))), axis=-1)
-    powers = []
-    for low, high in bands.values():
-        if high > sfreq / 2:
-            raise ValueError(
-                f"band ({low}, {high}) Hz lies above the Nyquist frequency {sfreq / 2} Hz"
-            )
+    scale = np.full(freqs.size, 2.0 / (sfreq * (tapers[0] ** 2).sum()))
+    scale[0] /= 2
+    if n % 2 == 0:
+        scale[-1] /= 2
+    matrix = np.zeros((freqs.size, len(bands)))
+    for j, (name, (low, high)) in enumerate(bands.items()):
         in_band = (freqs >= low) & (freqs < high)
         if not in_band.any():
             raise ValueError(
-                f"band ({low}, {high}) Hz holds no frequency bin at this window length"
+                f"bands[{name!r}] = ({low}, {high}) Hz holds no frequency bin at a resolution of "
+                f"{sfreq / n:g} Hz; lengthen the window"
             )
-        powers.append(psd[..., in_band].mean(axis=-1))
-    power = np.moveaxis(np.stack(powers, axis=-1), -2, -3)  # (..., windows, channels, bands)
+        matrix[in_band, j] = scale[in_band] / in_band.sum()
+    return matrix
+
+
+def band_power(
+    x, sfreq, bands=None, window=1.0, stride=None, method="welch", relative=False
+) -> np.ndarray:
+    """Mean power spectral density (unit^2/Hz) in each band, per window.
+
+    method:
+        "welch": `scipy.signal.welch` of each window: Hann segments of min(window, 1 s),
+            50 % overlap, constant detrend, density scaling, mean over segments.
+        "fft": one Hann periodogram of the whole window (welch with one segment).
+        "multitaper": DPSS tapers over the whole window (NW=4, concentration > 0.9),
+            concentration-weighted mean of the eigenspectra, the window's mean removed; equal
+            to MNE's psd_array_multitaper(adaptive=False, normalization="full").
+    A frequency bin f counts for band [low, high) when low <= f < high; relative=True divides
+    by the total over the bands. float32 input is transformed in float32.
+    Returns (..., n_windows, n_channels, n_bands), float64.
+    """
+    import scipy.fft
+
+    from . import _kernels
+
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    x = check_signal(x)
+    sfreq = float(sfreq)
+    bands = check_bands(bands, sfreq)
+    n_channels, n_times = x.shape[-2:]
+    starts, stops = window_bounds(n_times, sfreq, window, stride)
+    size = int(stops[0] - starts[0])
+    n = min(size, int(round(sfreq))) if method == "welch" else size
+    step = n - n // 2
+    offsets = (starts[:, None] + step * np.arange((size - n) // step + 1)).ravel()
+    tapers, weights = _tapers(method, n)
+    matrix = _band_matrix(np.fft.rfftfreq(n, 1 / sfreq), bands, n, sfreq, tapers)
+    bins = np.flatnonzero(matrix.any(axis=1))
+    signals = _as_signals(x)
+    out = np.zeros((len(signals), len(starts), n_channels, len(bands)))
+    block = max(1, _BLOCK_SAMPLES // (n_channels * len(offsets) * n))
+    for first in range(0, len(signals), block):
+        part = signals[first : first + block]
+        for taper, weight in zip(tapers.astype(x.dtype), weights, strict=True):
+            segments = _kernels.tapered_segments(part, offsets, taper)
+            spectra = scipy.fft.rfft(segments, axis=-1, workers=-1, overwrite_x=True)
+            _kernels.add_band_power(spectra, matrix[bins], bins, weight, out, first)
     if relative:
-        power = power / power.sum(axis=-1, keepdims=True)
-    return power
+        out /= out.sum(axis=-1, keepdims=True)
+    return out.reshape(*x.shape[:-2], *out.shape[1:])
+
+
+def psd_de(
+    x, sfreq, bands=None, window=1.0, stride=None, method="fft", log_base=np.e
+) -> np.ndarray:
+    """DE estimated from the spectrum, the SEED route: 0.5 * log(2 pi e * P * width).
+
+    P is the band's mean PSD from `band_power` (unit^2/Hz) and width = high - low (Hz), so
+    P * width is the band's variance and, for a Gaussian band-limited signal, the result
+    estimates the same quantity as `differential_entropy`. (SEED's own files store
+    log(mean |FFT|^2) up to a constant; the offset is a convention, this scale is ours.)
+    Returns (..., n_windows, n_channels, n_bands).
+    """
+    bands = check_bands(bands, float(sfreq))
+    power = band_power(x, sfreq, bands, window, stride, method=method)
+    widths = np.array([high - low for low, high in bands.values()])
+    return de_from_variance(power * widths, log_base)

@@ -1,0 +1,208 @@
+"""Feature speed: physioemo against a TorchEEG-style loop and vectorised SciPy, in one run.
+
+Input: DEAP-shaped float32 noise (trials x 32 channels x 63 s at 128 Hz; 32 subjects x 40
+trials, or fewer with --quick). The filter cost does not depend on the signal's content.
+Rows report seconds, windows/s (one window = one 1-s segment of one trial, all channels and
+bands), GB/s of raw float32 signal, and the speed-up of physioemo over each row.
+
+    python benchmarks/features.py [--quick] [--subjects N]
+
+Exits non-zero only on an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+from scipy import signal
+
+SFREQ, N_CHANNELS, SECONDS, TRIALS_PER_SUBJECT = 128, 32, 63, 40
+BANDS = {"theta": (4.0, 8.0), "alpha": (8.0, 13.0), "beta": (13.0, 30.0), "gamma": (30.0, 45.0)}
+
+
+def deap_shaped(n_trials: int, seed=0) -> np.ndarray:
+    """(n_trials, 32, 8064) float32 white noise, made trial by trial to keep the peak low."""
+    rng = np.random.default_rng(seed)
+    x = np.empty((n_trials, N_CHANNELS, SECONDS * SFREQ), dtype=np.float32)
+    for trial in x:
+        trial[:] = rng.standard_normal(trial.shape, dtype=np.float32)
+    return x
+
+
+def torcheeg_style_de(x: np.ndarray) -> np.ndarray:
+    """TorchEEG's BandDifferentialEntropy loop: per 1-s chunk, band and channel, design a
+    5th-order Butterworth band-pass and lfilter that chunk alone; DE in bits."""
+    out = []
+    for trial in x:
+        for start in range(0, trial.shape[-1] - SFREQ + 1, SFREQ):
+            chunk = trial[:, start : start + SFREQ]
+            for low, high in BANDS.values():
+                for channel in chunk:
+                    b, a = signal.butter(5, [low / (SFREQ / 2), high / (SFREQ / 2)], "band")
+                    y = signal.lfilter(b, a, channel)
+                    out.append(0.5 * np.log2(2 * np.pi * np.e * np.var(y)))
+    return np.asarray(out)
+
+
+def scipy_de(x: np.ndarray, block=32) -> np.ndarray:
+    """Best vectorised SciPy: sosfiltfilt of whole trials per band, then windowed variance."""
+    from physioemo.features import bandpass_sos
+
+    n_windows = x.shape[-1] // SFREQ
+    out = np.empty((len(x), n_windows, x.shape[1], len(BANDS)))
+    for first in range(0, len(x), block):
+        part = x[first : first + block]
+        for j, (low, high) in enumerate(BANDS.values()):
+            y = signal.sosfiltfilt(bandpass_sos(float(SFREQ), low, high), part, axis=-1)
+            windows = y[..., : n_windows * SFREQ].reshape(*y.shape[:-1], n_windows, SFREQ)
+            out[first : first + block, ..., j] = np.moveaxis(windows.var(axis=-1), -1, -2)
+    return 0.5 * np.log(2 * np.pi * np.e * out)
+
+
+def scipy_welch(x: np.ndarray, block=64) -> np.ndarray:
+    """scipy.signal.welch of every 1-s window, then the mean PSD of each band [low, high)."""
+    n_windows = x.shape[-1] // SFREQ
+    out = np.empty((len(x), x.shape[1], n_windows, len(BANDS)))
+    for first in range(0, len(x), block):
+        part = x[first : first + block, :, : n_windows * SFREQ]
+        windows = part.reshape(*part.shape[:-1], n_windows, SFREQ)
+        freqs, psd = signal.welch(windows, fs=SFREQ, nperseg=SFREQ, axis=-1)
+        for j, (low, high) in enumerate(BANDS.values()):
+            out[first : first + block, ..., j] = psd[..., (freqs >= low) & (freqs < high)].mean(-1)
+    return out
+
+
+def timed(function, *args, repeat=1):
+    """(best seconds, result) of `repeat` calls."""
+    best, result = np.inf, None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = function(*args)
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def in_fresh_python(code: str, env=None) -> float:
+    """Seconds a fresh interpreter reports for `code` (which prints one float)."""
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **(env or {})},
+    )
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+IMPORT = "import time; t = time.perf_counter(); import physioemo; print(time.perf_counter() - t)"
+FIRST_CALL = (
+    "import time, numpy as np; from physioemo.features import differential_entropy as de; "
+    "x = np.ones((1, 2, 256), np.float32); x[0, 0, 0] = 2; t = time.perf_counter(); de(x, 128); "
+    "print(time.perf_counter() - t)"
+)
+PEAK_MEMORY = """
+import numpy as np
+from physioemo.features import differential_entropy
+x = np.random.default_rng(0).standard_normal(({n}, 32, 8064), dtype=np.float32)
+differential_entropy(x[:1], 128)
+def rss(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1]) * 1024
+before = rss("VmRSS:")
+open("/proc/self/clear_refs", "w").write("5")  # reset the peak (VmHWM) to the current RSS
+differential_entropy(x, 128)
+print((rss("VmHWM:") - before) / x.nbytes)
+"""
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="2 subjects instead of 32")
+    parser.add_argument("--subjects", type=int, help="subjects of 40 trials (default 32)")
+    parser.add_argument("--torcheeg-trials", type=int, default=2, help="trials timed, then scaled")
+    args = parser.parse_args(argv)
+    subjects = args.subjects or (2 if args.quick else 32)
+    n_trials = subjects * TRIALS_PER_SUBJECT
+    repeat = 3 if args.quick else 1
+
+    from physioemo.features import band_power, differential_entropy
+
+    print(
+        f"Input: {subjects} subjects x {TRIALS_PER_SUBJECT} trials x {N_CHANNELS} channels x "
+        f"{SECONDS} s at {SFREQ} Hz, float32; 4 bands, 1-s windows; {os.cpu_count()} CPUs"
+    )
+    x = deap_shaped(n_trials)
+    gigabytes = x.nbytes / 1e9
+    n_windows = n_trials * SECONDS
+
+    import_s = min(in_fresh_python(IMPORT) for _ in range(3))
+    first_cached = in_fresh_python(FIRST_CALL)
+    with tempfile.TemporaryDirectory() as empty:
+        first_compile = in_fresh_python(FIRST_CALL, {"NUMBA_CACHE_DIR": empty})
+    differential_entropy(x[:1], SFREQ, zero_phase=False)
+    band_power(x[:1], SFREQ, method="welch")
+    band_power(x[:1], SFREQ, method="fft")
+
+    subset = x[: args.torcheeg_trials]
+    torcheeg_s = timed(torcheeg_style_de, subset)[0] * n_trials / len(subset)
+    rows = [(f"DE  TorchEEG-style loop (scaled from {len(subset)} trials)", torcheeg_s)]
+    rows.append(("DE  SciPy sosfiltfilt + windowed var", timed(scipy_de, x, repeat=repeat)[0]))
+    de_s, de = timed(differential_entropy, x, SFREQ, repeat=repeat)
+    rows.append(("DE  physioemo zero-phase", de_s))
+    rows.append(
+        (
+            "DE  physioemo causal",
+            timed(lambda: differential_entropy(x, SFREQ, zero_phase=False), repeat=repeat)[0],
+        )
+    )
+    rows.append(("BP  SciPy welch per window", timed(scipy_welch, x, repeat=repeat)[0]))
+    bp_welch_s = timed(lambda: band_power(x, SFREQ, method="welch"), repeat=repeat)[0]
+    bp_fft_s = timed(lambda: band_power(x, SFREQ, method="fft"), repeat=repeat)[0]
+    rows += [("BP  physioemo welch", bp_welch_s), ("BP  physioemo fft", bp_fft_s)]
+    del de
+    memory_trials = min(n_trials, 320)  # a fresh process holds its own input: keep it modest
+    peak = in_fresh_python(PEAK_MEMORY.format(n=memory_trials))
+
+    width = max(len(name) for name, _ in rows)
+    print(f"\n| {'path':<{width}} | seconds | windows/s | GB/s | physioemo speed-up |")
+    print(f"|{'-' * (width + 2)}|--------:|----------:|-----:|-------------------:|")
+    for name, seconds in rows:
+        ours = de_s if name.startswith("DE") else bp_fft_s
+        speedup = f"{seconds / ours:,.1f}x" if "physioemo" not in name else "-"
+        print(
+            f"| {name:<{width}} | {seconds:7.2f} | {n_windows / seconds:9,.0f} | "
+            f"{gigabytes / seconds:4.2f} | {speedup:>18} |"
+        )
+    scipy_s, torch_s = rows[1][1], rows[0][1]
+    print(
+        f"\nimport physioemo (warm): {import_s:.2f} s; first DE call in a fresh process: "
+        f"{first_cached:.2f} s with Numba's disk cache, {first_compile:.1f} s compiling"
+    )
+    print(f"peak extra memory of DE: {peak:.2f}x the input array ({memory_trials} trials)")
+    checks = [
+        (f"DE >= 5x SciPy ({scipy_s / de_s:.1f}x)", scipy_s / de_s >= 5),
+        (f"DE >= 300x TorchEEG-style ({torch_s / de_s:,.0f}x)", torch_s / de_s >= 300),
+        (f"DE of this input < 10 s ({de_s:.1f} s)", de_s < 10),
+        (
+            f"band power >= 1 GB/s (welch {gigabytes / bp_welch_s:.2f}, "
+            f"fft {gigabytes / bp_fft_s:.2f})",
+            gigabytes / max(bp_welch_s, bp_fft_s) >= 1,
+        ),
+        (f"import < 1.5 s ({import_s:.2f} s)", import_s < 1.5),
+        (f"DE peak extra memory < 2x input ({peak:.2f}x)", peak < 2),
+    ]
+    print("\nTargets:")
+    for text, met in checks:
+        print(f"  [{'met' if met else 'MISSED'}] {text}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
