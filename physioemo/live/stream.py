@@ -16,10 +16,9 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import signal
 
 from ..features import BANDS
-from ..features.spectral import bandpass_sos
+from ..features.streaming import CausalFilterBank
 from . import BoardError, LiveError, MontageError
 from .montage import map_channels
 
@@ -35,25 +34,6 @@ def _samples(seconds: float, sfreq: float) -> int:
     if n < 1:
         raise LiveError(f"{seconds} s is shorter than one sample at {sfreq} Hz")
     return n
-
-
-class FilterBank:
-    """Causal band-pass filters of a stream, their state carried from chunk to chunk.
-
-    bands: {name: (low, high)} Hz, filters from `bandpass_sos` (as offline). State starts at
-    zero, like `sosfilt` without `zi` on a whole recording.
-    """
-
-    def __init__(self, sfreq: float, n_channels: int, bands: dict):
-        self.sos = [bandpass_sos(float(sfreq), float(lo), float(hi)) for lo, hi in bands.values()]
-        self.state = [np.zeros((sos.shape[0], n_channels, 2)) for sos in self.sos]
-
-    def push(self, x: np.ndarray) -> np.ndarray:
-        """(n_channels, n) -> (n_bands, n_channels, n) filtered samples."""
-        out = np.empty((len(self.sos), *x.shape))
-        for band, sos in enumerate(self.sos):
-            out[band], self.state[band] = signal.sosfilt(sos, x, axis=-1, zi=self.state[band])
-        return out
 
 
 class Windower:
@@ -117,12 +97,13 @@ class CausalFeatures:
         self.kind = kind
         self.size = _samples(window, sfreq)
         self.step = _samples(stride or window, sfreq)
-        self.filters = FilterBank(sfreq, n_channels, dict(bands or BANDS)) if kind == "de" else None
+        de = kind == "de"
+        self.filters = CausalFilterBank(sfreq, n_channels, dict(bands or BANDS)) if de else None
         self.windows = Windower(self.size, self.step)
 
     def push(self, x: np.ndarray) -> list[tuple[int, np.ndarray]]:
         """(n_channels, n) new samples -> windows completed by them."""
-        return self.windows.push(self.filters.push(x) if self.filters else x)
+        return self.windows.push(self.filters.filter(x) if self.filters else x)
 
     def compute(self, segment: np.ndarray, channel_map=None) -> np.ndarray:
         """Features of the model's channels from a segment of the board's channels."""
