@@ -120,7 +120,7 @@ def hierarchy_from_montage(
 ) -> Hierarchy:
     """A hierarchy for any 10-20 electrode set (ours where the paper is silent).
 
-    ch_names: electrode names known to MNE's ``standard_1005`` montage (case-insensitive).
+    ch_names: electrode names of the 10-05 system (case-insensitive; see `ALIASES`).
     regions: optional region map in ring order; by default (ours) five regions around the head:
         left-anterior, left-posterior, midline, right-posterior, right-anterior (a channel is
         midline when |x| < 1 cm; anterior when y > 0), empty regions dropped.
@@ -150,18 +150,27 @@ def hierarchy_from_montage(
     )
 
 
+#: Names outside the 10-05 system, placed at a 10-05 site nearby (ours): SEED's cerebellar
+#: electrodes sit about where I1 / I2 are.
+ALIASES = {"CB1": "I1", "CB2": "I2"}
+
+
 def montage_positions(ch_names) -> dict[str, np.ndarray]:
-    """Head-frame positions (m) of `ch_names` from MNE's standard_1005 montage."""
+    """Head-frame positions (m) of `ch_names` from MNE's 10-05 template montage."""
     import mne
 
-    montage = mne.channels.make_standard_montage("standard_1005")
+    builtin = mne.channels.get_builtin_montages()
+    montage = mne.channels.make_standard_montage(
+        "colin27_1005" if "colin27_1005" in builtin else "standard_1005"
+    )
     known = {name.upper(): xyz for name, xyz in montage.get_positions()["ch_pos"].items()}
-    missing = [c for c in ch_names if c.upper() not in known]
+    site = {c: ALIASES.get(c.upper(), c).upper() for c in ch_names}
+    missing = [c for c in ch_names if site[c] not in known]
     if missing:
         raise ValueError(
-            f"no standard_1005 position for channel(s) {missing}; pass regions= and names MNE knows"
+            f"no 10-05 position for channel(s) {missing}; pass regions= and names MNE knows"
         )
-    return {c: np.asarray(known[c.upper()]) for c in ch_names}
+    return {c: np.asarray(known[site[c]]) for c in ch_names}
 
 
 def default_regions(ch_names, positions) -> dict[str, list[str]]:

@@ -76,10 +76,10 @@ class MultiTaskPINN(nn.Module):
     def physics(self) -> dict[str, float | list[float]]:
         """The learned alpha_0, gamma, beta, and the identifiable alpha_0 / gamma."""
         return {
-            "alpha0": float(self.alpha0),
-            "gamma": float(self.gamma),
+            "alpha0": self.alpha0.item(),
+            "gamma": self.gamma.item(),
             "beta": self.beta.detach().cpu().tolist(),
-            "alpha0_over_gamma": float(self.alpha0 / self.gamma),
+            "alpha0_over_gamma": (self.alpha0 / self.gamma).item(),
         }
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, s: torch.Tensor | None = None):

@@ -91,11 +91,11 @@ def pinn_loss(
     physics = ((residual / model.gamma) ** 2).mean()
     loss = data + lambda_c * classification + lambda_p * physics
     return loss, {
-        "loss": float(loss),
-        "eda_mse": float(data),
-        "cross_entropy": float(classification),
-        "residual": float(physics),
-        "accuracy": float((logits.argmax(dim=-1) == batch["y"]).float().mean()),
+        "loss": loss.item(),
+        "eda_mse": data.item(),
+        "cross_entropy": classification.item(),
+        "residual": physics.item(),
+        "accuracy": (logits.argmax(dim=-1) == batch["y"]).float().mean().item(),
     }
 
 

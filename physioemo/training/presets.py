@@ -80,7 +80,7 @@ PRESETS = {
         "model": {},
     },
     "eegnet-quick": {
-        "train": {"epochs": 10, "batch_size": 32, "patience": 3},
+        "train": {"epochs": 15, "batch_size": 16, "lr": 3e-3, "patience": 4},
         "smoothing": None,
         "model": {},
     },
