@@ -244,3 +244,24 @@ def test_pinn_classifies_held_out_segments():
         _, logits = net(torch.as_tensor(data["x"][held_out]), torch.as_tensor(data["t"][held_out]))
     accuracy = (logits.argmax(-1).numpy() == data["y"][held_out]).mean()
     assert accuracy > 0.8  # chance is 1/3
+
+
+def test_runner_passes_groups_and_runs_only_the_chosen_folds():
+    class Recorder:
+        accepts_groups = True
+        seen = []
+
+        def fit(self, X, y, groups=None):
+            Recorder.seen.append(groups)
+            self.majority = np.bincount(y).argmax()
+            return self
+
+        def predict(self, X):
+            return np.full(len(X), self.majority)
+
+    x, y, groups = _separable()
+    rows = cross_validate(
+        x, y, groups, Recorder, SubjectDependent(n_splits=4), progress=False, folds=[1, 3]
+    )
+    assert [r["fold"] for r in rows] == [1, 3]
+    assert all(g is not None and g.dtype.names for g in Recorder.seen)
