@@ -1,4 +1,4 @@
-"""The `physioemo` command: synth, info, features, bench, live."""
+"""The `physioemo` command: synth, info, features, bench, models, live."""
 
 from __future__ import annotations
 
@@ -73,6 +73,8 @@ def _bench(args) -> None:
         n_splits=args.folds,
         seed=args.seed,
         synthetic={"subjects": args.subjects, "seconds": args.seconds, "seed": args.seed},
+        profile=args.profile,
+        threads=args.threads,
     )
     run_bench(
         config,
@@ -95,9 +97,24 @@ def _live(args) -> None:
         raise SystemExit(code)
 
 
+def _models(args) -> None:
+    from .models import available, describe
+
+    rows = [describe(name) for name in available()]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        counts = row.get("parameters")
+        size = f"{counts['trainable']:,} trainable / {counts['total']:,} stored" if counts else "-"
+        print(f"{row['model']:<14} {size:<36} {row['inputs']}")
+        print(f"{'':<14} {row['summary']}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .datasets import available
     from .datasets.synthetic import WRITERS
+    from .models import available as models_available
     from .protocols import PROTOCOLS
 
     parser = argparse.ArgumentParser(prog="physioemo", description=__doc__)
@@ -152,8 +169,19 @@ def build_parser() -> argparse.ArgumentParser:
         choices=list(PROTOCOLS),
     )
     bench.add_argument(
-        "--models", "--model", nargs="+", default=["logreg"], choices=["logreg", "svm"]
+        "--models",
+        "--model",
+        nargs="+",
+        default=["logreg", "histn", "rbtransformer"],
+        choices=[m for m in models_available() if m != "pinn"],
     )
+    bench.add_argument(
+        "--profile",
+        default="quick",
+        choices=["quick", "full"],
+        help="torch models: quick demo presets on a few folds, or the papers' full recipes",
+    )
+    bench.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     bench.add_argument("--features", default="de", choices=["de", "bp"])
     bench.add_argument("--window", type=float, default=1.0, help="window length (s)")
     bench.add_argument("--baseline", default="subtract", choices=["none", "subtract", "zscore"])
@@ -194,6 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--file", type=Path, help="playback: the BrainFlow recording to replay")
     live.add_argument("--master-board", help="playback: the board that recorded --file")
     live.set_defaults(run=_live)
+    listing = commands.add_parser("models", help="list the models, parameter counts and inputs")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(run=_models)
     return parser
 
 

@@ -1,4 +1,5 @@
-"""Shared fixtures: small files in the real formats, written once per test session."""
+"""Shared fixtures: small files in the real formats, written once per test session; torch on one
+CPU thread (several OpenMP threads contending for two busy cores run many times slower)."""
 
 import numpy as np
 import pytest
@@ -21,3 +22,13 @@ def small_dreamer(tmp_path_factory):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

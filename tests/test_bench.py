@@ -53,7 +53,9 @@ def test_leaky_window_split_scores_higher_than_honest_split(scores, dimension):
 
 
 def test_bench_writes_run_folder(tmp_path):
-    config = BenchConfig(synthetic={"subjects": 3, "seconds": 10.0, "seed": 1}, n_splits=3)
+    config = BenchConfig(
+        synthetic={"subjects": 3, "seconds": 10.0, "seed": 1}, n_splits=3, models=("logreg",)
+    )
     out = tmp_path / "run"
     result = run_bench(config, out=out, progress=False, echo=lambda *a: None)
     with open(out / "results.csv") as f:

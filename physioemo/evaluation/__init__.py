@@ -1,6 +1,21 @@
 """Evaluation: metrics, cross-validation runner, reports, and the `bench` job."""
 
-from .metrics import fold_metrics
+from .metrics import (
+    fold_metrics,
+    ordinal_metrics,
+    seq2hr,
+    top2_accuracy,
+    tri_p,
+    weighted_f1,
+)
 from .runner import cross_validate
 
-__all__ = ["cross_validate", "fold_metrics"]
+__all__ = [
+    "cross_validate",
+    "fold_metrics",
+    "ordinal_metrics",
+    "seq2hr",
+    "top2_accuracy",
+    "tri_p",
+    "weighted_f1",
+]

@@ -78,5 +78,6 @@ def write_run(out: Path, rows: list[dict], summary: list[dict], context: dict) -
         f"# physioemo bench: {context['dataset']}\n\n"
         f"Features: {context['features']}. Labels: {context['labels']}. "
         f"Mean ± std over subjects (folds averaged within a subject first).\n\n"
+        + "".join(f"{note}\n\n" for note in context.get("notes", []))
     )
     (out / "summary.md").write_text(header + format_table(summary) + note)

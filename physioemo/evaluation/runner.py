@@ -19,23 +19,28 @@ def cross_validate(
     splitter,
     progress: bool = True,
     description: str = "folds",
+    folds=None,
 ) -> list[dict]:
     """Fit a fresh model per split and score it on the held-out windows.
 
     make_model: returns an unfitted estimator with fit/predict. A training fold holding a
         single class gets a majority-class predictor instead (and says so in `note`).
+        Estimators with ``accepts_groups = True`` get the training windows' groups in fit.
+    folds: indices of the splits to run (default all), e.g. for a quick profile.
     Returns one dict per fold: fold, subject (the held-out windows' subject(s)), n_train,
     n_test, accuracy, macro_f1, chance, leaks, note.
     """
     rows = []
     splits = splitter.split(X, y, groups)
-    total = splitter.get_n_splits(X, y, groups)
-    for fold, (train, test) in enumerate(
-        tqdm(splits, total=total, desc=description, unit="fold", disable=not progress, leave=False)
-    ):
+    total = splitter.get_n_splits(X, y, groups) if folds is None else len(folds)
+    bar = tqdm(total=total, desc=description, unit="fold", disable=not progress, leave=False)
+    for fold, (train, test) in enumerate(splits):
+        if folds is not None and fold not in folds:
+            continue
         single_class = np.unique(y[train]).size < 2
         model = DummyClassifier(strategy="most_frequent") if single_class else make_model()
-        model.fit(X[train], y[train])
+        options = {"groups": groups[train]} if getattr(model, "accepts_groups", False) else {}
+        model.fit(X[train], y[train], **options)
         rows.append(
             {
                 "fold": fold,
@@ -47,4 +52,6 @@ def cross_validate(
                 "note": "single-class training fold: majority predictor" if single_class else "",
             }
         )
+        bar.update()
+    bar.close()
     return rows

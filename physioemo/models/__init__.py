@@ -1,5 +1,20 @@
-"""Models: scikit-learn baselines (`baselines`)."""
+"""Models: the papers' networks (HiSTN, RBTransformer, multi-task PINN), DGCNN, EEGNet and
+scikit-learn baselines, behind one registry. torch is imported only when a torch model is made.
+
+    from physioemo import models
+    net = models.create("histn", n_chans=14, n_outputs=5, n_times=128, sfreq=128)
+"""
 
 from .baselines import BASELINES, make_baseline
+from .registry import INPUTS, MODELS, available, create, describe, spec
 
-__all__ = ["BASELINES", "make_baseline"]
+__all__ = [
+    "BASELINES",
+    "INPUTS",
+    "MODELS",
+    "available",
+    "create",
+    "describe",
+    "make_baseline",
+    "spec",
+]

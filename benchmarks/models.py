@@ -1,0 +1,114 @@
+"""Training throughput and per-window inference latency of every torch model.
+
+For each model on DREAMER-shaped input (14 channels; raw 1-s windows at 128 Hz or 4-band DE
+tokens; the PINN on 12 features): training throughput in windows/s (Adam steps on batches of
+64, after warm-up) and inference latency of one window (batch 1, eval mode, no grad; p50 and
+p99 over repeated calls). The reference measured in the same run is a logistic-regression
+baseline's predict on one DE window, so the ratio column survives machine changes.
+
+    python benchmarks/models.py [--threads 2] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+
+import numpy as np
+import torch
+
+from physioemo import models
+from physioemo.models._layers import count_parameters
+
+INPUTS = {"raw": (14, 128), "de": (14, 4), "peripheral": (12,)}
+
+
+def _model(name: str):
+    n_outputs = {"pinn": 3, "histn": 5}.get(name, 2)  # the papers' settings
+    n_chans = 12 if name == "pinn" else 14
+    return models.create(name, n_chans=n_chans, n_outputs=n_outputs, n_times=128, sfreq=128.0)
+
+
+def _call(net, name, x):
+    return net(x, torch.rand(len(x)))[1] if name == "pinn" else net(x)
+
+
+def training_throughput(name: str, steps: int, batch: int = 64) -> float:
+    net = _model(name).train()
+    x = torch.randn(batch, *INPUTS[models.spec(name).inputs])
+    y = torch.randint(0, 2, (batch,))  # classes 0-1 exist for every model
+    optimiser = torch.optim.Adam(net.parameters(), lr=1e-3)
+    for i in range(steps + 3):
+        if i == 3:
+            started = time.perf_counter()
+        loss = torch.nn.functional.cross_entropy(_call(net, name, x), y)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    return steps * batch / (time.perf_counter() - started)
+
+
+def latency_ms(predict, calls: int) -> tuple[float, float]:
+    for _ in range(10):
+        predict()
+    times = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        predict()
+        times.append(time.perf_counter() - started)
+    return 1e3 * float(np.percentile(times, 50)), 1e3 * float(np.percentile(times, 99))
+
+
+def reference_latency(calls: int) -> float:
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(400, 14, 4)), np.repeat([0, 1], 200)
+    baseline = models.create("logreg").fit(X, y)
+    return latency_ms(lambda: baseline.predict(X[:1]), calls)[0]
+
+
+def machine() -> str:
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if "model name" in line),
+        platform.processor(),
+    )
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    load = os.getloadavg()[0]
+    return f"{os.cpu_count()} CPUs ({cpu}), {ram:.0f} GiB RAM, load average {load:.1f} at start"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    steps, calls = (5, 50) if args.quick else (20, 300)
+    print(
+        f"# Model speed, {time.strftime('%Y-%m-%d')}, torch {torch.__version__}, "
+        f"{args.threads} torch thread(s)\n\nMachine: {machine()}\n"
+    )
+    reference = reference_latency(calls)
+    print(f"Reference: logistic regression predict, one DE window: {reference:.3f} ms (p50)\n")
+    print(
+        "| model | input | trainable params | training windows/s | latency p50 ms | "
+        "latency p99 ms | p50 / reference |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for name in ("histn", "rbtransformer", "dgcnn", "eegnet", "pinn"):
+        kind = models.spec(name).inputs
+        throughput = training_throughput(name, steps)
+        net = _model(name).eval()
+        one = torch.randn(1, *INPUTS[kind])
+        with torch.no_grad():
+            p50, p99 = latency_ms(lambda net=net, one=one, name=name: _call(net, name, one), calls)
+        params = count_parameters(net)["trainable"]
+        print(
+            f"| {name} | {kind} {INPUTS[kind]} | {params:,} | {throughput:,.0f} | {p50:.2f} | "
+            f"{p99:.2f} | {p50 / reference:.1f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""The model registry: one constructor signature for every model, imported only when used.
+
+``create(name, n_chans=..., n_outputs=..., n_times=None, sfreq=None, ch_names=None, **options)``
+returns a torch module (papers' models, DGCNN, EEGNet) or a scikit-learn pipeline (baselines).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import import_module
+
+#: input kind -> what the model reads
+INPUTS = {
+    "raw": "raw windows (batch, n_chans, n_times)",
+    "de": "DE tokens (batch, n_chans, n_bands)",
+    "features": "feature vectors (any window features, flattened)",
+    "peripheral": "peripheral feature vectors (batch, n_features) + time (+ self-reports)",
+}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Where a model lives, what it reads, and settings to describe it with."""
+
+    target: str  # "module:attribute"
+    inputs: str  # a key of INPUTS
+    summary: str
+    example: dict = field(default_factory=dict)  # constructor arguments for `describe`
+
+    @property
+    def framework(self) -> str:
+        return "sklearn" if self.inputs == "features" else "torch"
+
+
+_DREAMER = {"n_chans": 14, "n_times": 128, "sfreq": 128.0}
+MODELS = {
+    "histn": ModelSpec(
+        "physioemo.models.histn:HiSTN",
+        "raw",
+        "HiSTN hierarchical graph network (arXiv 2408.15255), DREAMER 5-class",
+        {**_DREAMER, "n_outputs": 5},
+    ),
+    "rbtransformer": ModelSpec(
+        "physioemo.models.rbtransformer:RBTransformer",
+        "de",
+        "RBTransformer on band-DE tokens (arXiv 2511.13954), DREAMER binary",
+        {"n_chans": 14, "n_outputs": 2},
+    ),
+    "pinn": ModelSpec(
+        "physioemo.models.pinn:MultiTaskPINN",
+        "peripheral",
+        "multi-task EDA PINN (arXiv 2505.18169; design ours), WESAD 3-class, 12 features",
+        {"n_chans": 12, "n_outputs": 3},
+    ),
+    "dgcnn": ModelSpec(
+        "physioemo.models.dgcnn:DGCNN",
+        "de",
+        "DGCNN, learnable adjacency on DE (Song et al. 2018), DREAMER binary",
+        {"n_chans": 14, "n_outputs": 2},
+    ),
+    "eegnet": ModelSpec(
+        "physioemo.models.eegnet:EEGNet",
+        "raw",
+        "EEGNet-8,2 (Lawhern et al. 2018), DREAMER binary",
+        {**_DREAMER, "n_outputs": 2},
+    ),
+    "logreg": ModelSpec(
+        "physioemo.models.baselines:make_baseline", "features", "logistic regression (C=1)"
+    ),
+    "svm": ModelSpec("physioemo.models.baselines:make_baseline", "features", "linear SVM (C=0.1)"),
+    "rf": ModelSpec(
+        "physioemo.models.baselines:make_baseline", "features", "random forest (100 trees)"
+    ),
+}
+
+
+def available() -> list[str]:
+    """Model names `create` accepts."""
+    return list(MODELS)
+
+
+def spec(name: str) -> ModelSpec:
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; available: {', '.join(MODELS)}")
+    return MODELS[name]
+
+
+def create(
+    name: str,
+    n_chans: int | None = None,
+    n_outputs: int | None = None,
+    n_times: int | None = None,
+    sfreq: float | None = None,
+    ch_names: list[str] | None = None,
+    **options,
+):
+    """A new, untrained model.
+
+    Torch models get the shared signature plus their own `options`; they remember how they
+    were made in ``model.physioemo_spec`` ({"model": name, "args": {...}}) for checkpoints.
+    Baselines ignore the shape arguments and take `seed`.
+    """
+    entry = spec(name)
+    module, attribute = entry.target.split(":")
+    factory = getattr(import_module(module), attribute)
+    if entry.framework == "sklearn":
+        return factory(name, **options)
+    if n_chans is None or n_outputs is None:
+        raise ValueError(f"model {name!r} needs n_chans and n_outputs")
+    args = {
+        "n_chans": n_chans,
+        "n_outputs": n_outputs,
+        "n_times": n_times,
+        "sfreq": sfreq,
+        "ch_names": list(ch_names) if ch_names is not None else None,
+        **options,
+    }
+    model = factory(**args)
+    model.physioemo_spec = {"model": name, "args": args}
+    return model
+
+
+def describe(name: str) -> dict:
+    """Name, inputs, summary and (torch models) parameter counts with the example settings."""
+    entry = spec(name)
+    info = {
+        "model": name,
+        "inputs": INPUTS[entry.inputs],
+        "framework": entry.framework,
+        "summary": entry.summary,
+    }
+    if entry.framework == "torch":
+        from ._layers import count_parameters
+
+        info["parameters"] = count_parameters(create(name, **entry.example))
+        info["settings"] = entry.example
+    return info

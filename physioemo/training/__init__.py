@@ -1,0 +1,23 @@
+"""Training of the torch models: one Trainer, losses, presets, checkpoints, and a
+scikit-learn wrapper. Importing this package imports torch."""
+
+from .checkpoint import load_checkpoint, save_checkpoint
+from .estimator import TorchClassifier
+from .losses import ClassificationObjective, PINNObjective, ordinal_targets, pinn_loss
+from .presets import PRESETS, preset
+from .trainer import TrainConfig, Trainer, carve_validation
+
+__all__ = [
+    "PRESETS",
+    "ClassificationObjective",
+    "PINNObjective",
+    "TorchClassifier",
+    "TrainConfig",
+    "Trainer",
+    "carve_validation",
+    "load_checkpoint",
+    "ordinal_targets",
+    "pinn_loss",
+    "preset",
+    "save_checkpoint",
+]

@@ -1,0 +1,167 @@
+"""The models: parameter counts from papers.md, shapes, graph structure, constraints, and that
+each one can fit a tiny batch."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from physioemo import models
+from physioemo.models._layers import count_parameters
+from physioemo.models.hierarchy import DREAMER_CHANNELS, dreamer_hierarchy, hierarchy_from_montage
+from physioemo.models.histn import chebyshev_basis
+
+DEAP_32 = (
+    "Fp1 AF3 F3 F7 FC5 FC1 C3 T7 CP5 CP1 P3 P7 PO3 O1 Oz Pz "
+    "Fp2 AF4 Fz F4 F8 FC6 FC2 Cz C4 T8 CP6 CP2 P4 P8 PO4 O2"
+).split()
+SEED_62 = (
+    "FP1 FPZ FP2 AF3 AF4 F7 F5 F3 F1 FZ F2 F4 F6 F8 FT7 FC5 FC3 FC1 FCZ FC2 FC4 FC6 FT8 "
+    "T7 C5 C3 C1 CZ C2 C4 C6 T8 TP7 CP5 CP3 CP1 CPZ CP2 CP4 CP6 TP8 P7 P5 P3 P1 PZ P2 P4 "
+    "P6 P8 PO7 PO5 PO3 POZ PO4 PO6 PO8 CB1 O1 OZ O2 CB2"
+).split()
+CYTON_16 = "Fp1 Fp2 C3 C4 P7 P8 O1 O2 F7 F8 F3 F4 T7 T8 P3 P4".split()
+
+
+def test_importing_models_does_not_import_torch():
+    code = "import sys, physioemo, physioemo.models; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_histn_parameter_count_matches_the_paper():
+    net = models.create("histn", n_chans=14, n_outputs=5, n_times=128, sfreq=128)
+    assert count_parameters(net) == {"trainable": 1181, "total": 1265}
+
+
+@pytest.mark.parametrize(
+    ("n_chans", "n_outputs", "expected"),
+    [(14, 2, 662_530), (14, 5, 662_917), (32, 2, 664_834), (32, 9, 665_737), (62, 3, 668_803)],
+)
+def test_rbtransformer_parameter_counts(n_chans, n_outputs, expected):
+    net = models.create("rbtransformer", n_chans=n_chans, n_outputs=n_outputs)
+    assert (
+        count_parameters(net)["trainable"] == expected == 660_480 + 128 * n_chans + 129 * n_outputs
+    )
+
+
+def test_chebyshev_basis_matches_numpy_for_the_left_frontal_region():
+    hierarchy = dreamer_hierarchy()
+    basis = chebyshev_basis(hierarchy.region_edge_index("left-frontal"), 4, 2).numpy()
+    # AF3-F3, F7-F3, F7-FC5, F3-FC5 over (AF3, F7, F3, FC5)
+    adjacency = np.zeros((4, 4))
+    for a, b in [(0, 2), (1, 2), (1, 3), (2, 3)]:
+        adjacency[a, b] = adjacency[b, a] = 1
+    laplacian = np.diag(adjacency.sum(1)) - adjacency
+    lambda_max = np.linalg.eigvalsh(laplacian).max()
+    assert lambda_max == pytest.approx(4.0)
+    scaled = 2 * laplacian / lambda_max - np.eye(4)
+    np.testing.assert_allclose(basis[0], np.eye(4), atol=1e-6)
+    np.testing.assert_allclose(basis[1], scaled, atol=1e-6)
+    np.testing.assert_allclose(basis[2], 2 * scaled @ scaled - np.eye(4), atol=1e-6)
+
+
+def test_a_single_electrode_region_has_the_minus_identity_operator():
+    basis = chebyshev_basis(np.zeros((2, 0), dtype=int), 1, 2).numpy()
+    np.testing.assert_allclose(basis[:, 0, 0], [1.0, -1.0, 1.0])
+
+
+def test_dreamer_hierarchy_is_the_papers():
+    hierarchy = dreamer_hierarchy()
+    assert hierarchy.sizes == [4, 3, 3, 4]
+    assert list(hierarchy.ch_names) == DREAMER_CHANNELS
+    assert sorted(map(tuple, hierarchy.ring_edge_index().T.tolist())) == sorted(
+        [(0, 1), (1, 2), (2, 3), (3, 0), (1, 0), (2, 1), (3, 2), (0, 3)]
+    )
+    assert hierarchy.region_edge_index("left-posterior").shape == (2, 4)  # T7-P7, P7-O1
+
+
+@pytest.mark.parametrize("ch_names", [DEAP_32, SEED_62, CYTON_16], ids=["deap", "seed", "cyton"])
+def test_histn_builds_for_other_montages(ch_names):
+    net = models.create("histn", n_chans=len(ch_names), n_outputs=3, sfreq=200, ch_names=ch_names)
+    hierarchy = net.hierarchy
+    assert sorted(hierarchy.ch_names) == sorted(ch_names)
+    assert sum(hierarchy.sizes) == len(ch_names)
+    assert len(hierarchy.regions) >= 4
+    net.eval()
+    assert net(torch.randn(2, len(ch_names), 200)).shape == (2, 3)
+
+
+def test_hierarchy_rejects_a_region_map_missing_a_channel():
+    with pytest.raises(ValueError, match="missing"):
+        hierarchy_from_montage(CYTON_16, regions={"all": CYTON_16[:-1]})
+
+
+SHAPES = {
+    "histn": (14, 128),
+    "eegnet": (14, 128),
+    "rbtransformer": (14, 4),
+    "dgcnn": (14, 4),
+}
+
+
+@pytest.mark.parametrize("name", list(SHAPES))
+def test_output_shapes_and_bad_input(name):
+    net = models.create(name, n_chans=14, n_outputs=3, n_times=128, sfreq=128).eval()
+    assert net(torch.randn(5, *SHAPES[name])).shape == (5, 3)
+    with pytest.raises(ValueError, match="expects"):
+        net(torch.randn(5, 13, SHAPES[name][1]))
+
+
+def test_rbtransformer_attention_maps_are_row_stochastic():
+    net = models.create("rbtransformer", n_chans=14, n_outputs=2).eval()
+    logits, maps = net(torch.randn(3, 14, 4), return_attention=True)
+    assert logits.shape == (3, 2)
+    assert maps.shape == (3, 4, 6, 14, 14)  # batch, blocks, heads, electrodes, electrodes
+    np.testing.assert_allclose(maps.sum(-1).detach().numpy(), 1.0, atol=1e-5)
+
+
+def test_max_norm_constraints_hold_after_apply():
+    net = models.create("histn", n_chans=14, n_outputs=5)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.mul_(50)
+    net.apply_constraints()
+    assert net.spatial.abs().max() <= 1 + 1e-6
+    assert torch.linalg.vector_norm(net.temporal.weight, dim=(1, 2)).max() <= 1 + 1e-6
+    assert all(p.weight.abs().max() <= 1 + 1e-6 for p in net.node.pointwise)
+    assert net.filter_bank.weight.abs().max() > 1  # unconstrained layers are left alone
+
+
+def test_histn_batchnorm_uses_keras_settings():
+    net = models.create("histn", n_chans=14, n_outputs=5)
+    assert (net.bn_spatial.momentum, net.bn_spatial.eps) == (0.01, 1e-3)
+
+
+@pytest.mark.parametrize("name", list(SHAPES))
+def test_each_model_overfits_a_tiny_batch(name):
+    torch.manual_seed(0)
+    net = models.create(name, n_chans=14, n_outputs=3, n_times=128, sfreq=128, dropout=0.0)
+    x, y = torch.randn(12, *SHAPES[name]), torch.arange(12) % 3
+    optimiser = torch.optim.Adam(net.parameters(), lr=1e-2 if name in ("histn", "eegnet") else 3e-3)
+    net.train()
+    for _ in range(150):
+        loss = torch.nn.functional.cross_entropy(net(x), y)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        if hasattr(net, "apply_constraints"):
+            net.apply_constraints()
+    assert loss.item() < 0.05
+
+
+def test_registry_lists_every_model_with_inputs():
+    assert set(models.available()) >= {"histn", "rbtransformer", "pinn", "dgcnn", "eegnet", "rf"}
+    assert models.describe("histn")["parameters"]["trainable"] == 1181
+    with pytest.raises(ValueError, match="unknown model"):
+        models.create("nope")
+
+
+def test_random_forest_baseline_fits():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 14, 4)), np.repeat([0, 1], 30)
+    X[y == 1] += 1.0
+    model = models.create("rf", seed=0).fit(X[::2], y[::2])
+    assert (model.predict(X[1::2]) == y[1::2]).mean() > 0.9
