@@ -245,35 +245,32 @@ def test_failed_reconnects_raise_a_board_error():
         stream.run(duration=5)
 
 
-def test_torch_checkpoint_predictor(monkeypatch, tmp_path):
-    import sys
-    import types
-
+def test_torch_checkpoint_runs_live(tmp_path, capsys):
     import torch
 
-    from physioemo.live.predictor import load_predictor
+    from physioemo.live.predictor import load_predictor, synthetic_training_set
+    from physioemo.training.estimator import TorchClassifier
 
     names = ["Fz", "Cz", "Pz"]
-    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 4, 3)).eval()
-    meta = {
-        "model": "linear",
-        "ch_names": ["Pz", "Fz", "Cz"],
-        "features": {"kind": "de", "window": 1.0, "stride": 0.5, "bands": BANDS, "sfreq": 250},
-        "labels": ["negative", "neutral", "positive"],
-    }
-    fake = types.ModuleType("physioemo.training.checkpoint")
-    fake.load_checkpoint = lambda path: (model, meta)
-    monkeypatch.setitem(sys.modules, "physioemo.training.checkpoint", fake)
-    monkeypatch.setitem(sys.modules, "physioemo.training", types.ModuleType("physioemo.training"))
-    predictor = load_predictor(tmp_path / "model.pt")
+    X, y, features, labels = synthetic_training_set(names, 250.0, stride=0.5, trials=6, seconds=4)
+    classifier = TorchClassifier("dgcnn", train_options={"epochs": 2}).fit(X, y)
+    path = classifier.save_checkpoint(tmp_path / "model.pt", names, features, labels)
+
+    predictor = load_predictor(path)
+    assert predictor.labels == ["low arousal", "high arousal"]
     results = []
     eeg = noise_eeg(3, 1000)
-    LiveStream(MemoryBoard(eeg, names), predictor, poll_margin=10.0).run(on_window=results.append)
-    offline = differential_entropy(eeg[[2, 0, 1]], 250.0, window=1.0, stride=0.5, zero_phase=False)
+    board_order = [1, 2, 0]  # the board lists Cz, Pz, Fz: the stream reorders to the model's
+    board = MemoryBoard(eeg[board_order], [names[i] for i in board_order])
+    LiveStream(board, predictor, poll_margin=10.0).run(on_window=results.append)
+    offline = differential_entropy(eeg, 250.0, window=1.0, stride=0.5, zero_phase=False)
     with torch.no_grad():
-        expected = torch.softmax(model(torch.as_tensor(offline, dtype=torch.float32)), -1)
+        expected = torch.softmax(predictor.model(torch.as_tensor(offline, dtype=torch.float32)), -1)
     np.testing.assert_allclose([r.probabilities for r in results], expected.numpy(), atol=1e-5)
-    assert {r.label for r in results} <= set(meta["labels"])
+
+    assert main(["live", "--model", str(path), "--duration", "2", "--json", "--quiet"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["windows"] >= 1 and set(summary["predictions"]) <= set(labels["classes"])
 
 
 # ----------------------------------------------------------------------------- recording

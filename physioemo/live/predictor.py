@@ -27,13 +27,16 @@ class Predictor(Protocol):
 
 
 class SklearnPredictor:
-    """A fitted scikit-learn classifier with `predict_proba` on (n_windows, ...) features."""
+    """A fitted scikit-learn classifier with `predict_proba` on (n_windows, ...) features.
+
+    features, labels: as in a checkpoint's metadata (labels["classes"] names the classes).
+    """
 
     def __init__(self, pipeline, ch_names, features, labels, name="scikit-learn"):
         self.pipeline = pipeline
         self.ch_names = list(ch_names)
         self.features = dict(features)
-        self.labels = list(labels)
+        self.labels = list(labels["classes"])
         self.name = name
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
@@ -51,7 +54,7 @@ class TorchPredictor:
         self.model = model
         self.ch_names = list(meta["ch_names"])
         self.features = dict(meta["features"])
-        self.labels = [str(label) for label in meta["labels"]]
+        self.labels = [str(label) for label in meta["labels"]["classes"]]
         self.name = f"{meta.get('model', 'torch')} ({name})"
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
@@ -77,19 +80,18 @@ def load_predictor(path) -> TorchPredictor:
     return TorchPredictor(model, meta, name=str(path))
 
 
-def train_synthetic_predictor(
+def synthetic_training_set(
     ch_names, sfreq, window=1.0, stride=0.25, bands=None, trials=24, seconds=8.0, seed=0
-) -> SklearnPredictor:
-    """Logistic regression on causal DE of synthetic EEG for these channels and rate.
+):
+    """Causal DE of synthetic EEG for these channels and rate, to train a stand-in model.
 
     One simulated subject (`EmotionEEG`), `trials` trials of `seconds` with arousal drawn
-    uniformly in [-1, 1]; label "high arousal" when it is above 0. It makes the live command
-    work out of the box: its predictions on a real headset (or on BrainFlow's synthetic
-    signal, which is not emotion EEG) mean nothing.
+    uniformly in [-1, 1]; label 1 ("high arousal") when it is above 0.
+    Returns (X (n_windows, n_channels, n_bands) float32, y, features, labels) where
+    `features` and `labels` are the checkpoint metadata of such a model.
     """
     from ..datasets.synthetic import EmotionEEG
     from ..features import BANDS, differential_entropy
-    from ..models import make_baseline
 
     bands = dict(bands or BANDS)
     rng = np.random.default_rng(seed)
@@ -101,9 +103,6 @@ def train_synthetic_predictor(
         de = differential_entropy(eeg, sfreq, bands, window, stride, zero_phase=False)
         X.append(de)
         y.append(np.full(len(de), int(arousal > 0)))
-    pipeline = make_baseline("logreg", seed=seed).fit(
-        np.concatenate(X).astype(np.float32), np.concatenate(y)
-    )
     features = {
         "kind": "de",
         "window": window,
@@ -112,5 +111,16 @@ def train_synthetic_predictor(
         "sfreq": sfreq,
         "baseline": "none",
     }
-    labels = ["low arousal", "high arousal"]
+    labels = {"dimension": "arousal", "kind": "binary", "classes": ["low arousal", "high arousal"]}
+    return np.concatenate(X).astype(np.float32), np.concatenate(y), features, labels
+
+
+def train_synthetic_predictor(ch_names, sfreq, seed=0, **options) -> SklearnPredictor:
+    """Logistic regression on `synthetic_training_set`: it makes the live command work out of
+    the box; its predictions on a real headset (or on BrainFlow's synthetic signal, which is
+    not emotion EEG) mean nothing."""
+    from ..models import make_baseline
+
+    X, y, features, labels = synthetic_training_set(ch_names, sfreq, seed=seed, **options)
+    pipeline = make_baseline("logreg", seed=seed).fit(X, y)
     return SklearnPredictor(pipeline, ch_names, features, labels, "logreg (synthetic EEG)")

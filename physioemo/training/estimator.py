@@ -96,3 +96,11 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def save_checkpoint(self, path, ch_names, features: dict, labels: dict):
+        """The fitted network as a checkpoint (see `training.checkpoint`) that live and
+        offline runs load back; features/labels describe its inputs and classes."""
+        from .checkpoint import save_checkpoint
+
+        meta = {"ch_names": list(ch_names), "features": features, "labels": labels}
+        return save_checkpoint(path, self.network_, meta)
