@@ -19,14 +19,15 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "pinn_wesad.py"
 
 
 def segment(seconds, trial, condition, subject="S2"):
-    """A hand-built WESAD segment: ECG impulses every 0.8 s (75 bpm), breathing at 0.25 Hz
-    (15 /min), wrist temperature 33 + 0.01 t degC, constant wrist ACC (3, 4, 0), wrist EDA
-    2 + 0.05 t uS with one 0.5-uS SCR at 12 s."""
+    """A hand-built WESAD segment: ECG impulses and BVP pulses every 0.8 s (75 bpm), breathing
+    at 0.25 Hz (15 /min), wrist temperature 33 + 0.01 t degC, constant wrist ACC (3, 4, 0),
+    wrist EDA 2 + 0.05 t uS with one 0.5-uS SCR at 12 s."""
     t700, t4 = np.arange(int(seconds * 700)) / 700, np.arange(int(seconds * 4)) / 4
     ecg = np.zeros(t700.size)
     ecg[np.arange(280, t700.size, 560)] = 1.0
     scr = 0.5 * np.exp(-0.5 * ((t4 - 12.0) / 0.7) ** 2)
-    n32 = int(seconds * 32)
+    n32, t64 = int(seconds * 32), np.arange(int(seconds * 64)) / 64
+    bvp = np.exp(-0.5 * ((t64 % 0.8 - 0.4) / 0.08) ** 2)
     return Recording(
         data=np.stack([ecg, np.zeros(t700.size)]),
         sfreq=700.0,
@@ -38,6 +39,7 @@ def segment(seconds, trial, condition, subject="S2"):
         extra={
             "chest_resp": Signal(np.sin(2 * np.pi * 0.25 * t700)[None], 700.0, ["r"], "%"),
             "wrist_temp": Signal((33 + 0.01 * t4)[None], 4.0, ["t"], "degC"),
+            "wrist_bvp": Signal(bvp[None], 64.0, ["b"]),
             "wrist_acc": Signal(np.tile([[3.0], [4.0], [0.0]], n32), 32.0, ["x", "y", "z"]),
             "wrist_eda": Signal((2 + 0.05 * t4 + scr)[None], 4.0, ["e"], "uS"),
         },
@@ -86,6 +88,13 @@ def test_feature_values_by_hand(windows):
     times = np.arange(20, 100) / 4
     expected = np.mean(2 + 0.05 * times + 0.5 * np.exp(-0.5 * ((times - 12) / 0.7) ** 2))
     assert found.eda[second] == pytest.approx(expected)
+
+
+def test_heart_from_wrist_bvp():
+    found = peripheral_windows([segment(40, 1, 1)], window=20.0, stride=5.0, heart="wrist_bvp")
+    hr = found.x[:, FEATURE_NAMES.index("hr_mean")]
+    np.testing.assert_allclose(hr[1:], 75.0, rtol=1e-3)  # the first pulse: filter transient
+    np.testing.assert_allclose(hr, 75.0, rtol=1e-2)
 
 
 def test_bad_window_and_missing_stream():
