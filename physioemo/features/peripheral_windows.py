@@ -1,0 +1,165 @@
+"""Recordings -> per-window peripheral features, EDA target and time, for the EDA PINN
+(papers.md 2.4) or any model on WESAD-style wearable physiology.
+
+Each recording is one condition segment (WESAD: `physioemo.datasets.wesad`). Windows are cut
+per recording on one grid in seconds (start k * stride, length window), so no window crosses a
+segment, and every stream is windowed at its own rate with the same bounds in seconds.
+
+Inputs (ours, from papers.md's list): heart rate and variability (chest ECG or wrist BVP),
+respiration rate (chest), wrist temperature mean and slope, wrist ACC magnitude, and the
+*phasic* side of the wrist EDA (SCR count and mean amplitude). The EDA *level* is left out of
+the inputs on purpose: the target is the window's mean wrist EDA, so the tonic mean, min, max
+(of the wrist or the chest sensor, which measures the same skin conductance at another site)
+would make the regression an identity, and the tonic slope with the condition nearly fixes the
+level through the ODE itself. The SCR features are high-passed (0.05 Hz) and carry no level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..recording import Recording, make_groups
+from . import physio
+
+#: the input features, in column order
+FEATURE_NAMES = (
+    "hr_mean",  # bpm
+    "sdnn",  # ms
+    "rmssd",  # ms
+    "resp_rate",  # breaths/min
+    "temp_mean",  # degC
+    "temp_slope",  # degC/s
+    "acc_mean",  # |ACC| in the stream's unit (WESAD wrist: 1/64 g)
+    "acc_std",
+    "scr_count",  # per window
+    "scr_amplitude",  # uS, mean prominence (0 without SCRs)
+)
+HEART_STREAMS = {"chest_ecg": "ecg", "wrist_bvp": "bvp"}
+OTHER_STREAMS = ("chest_resp", "wrist_temp", "wrist_acc", "wrist_eda")
+
+
+@dataclass
+class PeripheralWindows:
+    """Windows of several recordings, one row each.
+
+    x: (n, len(feature_names)) features (NaN where a window holds too few beats or breaths).
+    t: (n,) window centre / segment duration, in [0, 1].
+    eda: (n,) mean wrist EDA of the window, uS (the regression target before normalisation).
+    groups: structured (n,) array with `recording.GROUP_FIELDS`; start/stop in samples of
+        `Recording.data` (700 Hz for WESAD).
+    ratings: per rating name of the recordings, (n,) values of the window's segment.
+    """
+
+    x: np.ndarray
+    t: np.ndarray
+    eda: np.ndarray
+    groups: np.ndarray
+    ratings: dict[str, np.ndarray]
+    feature_names: tuple[str, ...] = FEATURE_NAMES
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def select(self, index) -> PeripheralWindows:
+        """The windows at `index` (a boolean mask or integer indices)."""
+        ratings = {k: v[index] for k, v in self.ratings.items()}
+        return PeripheralWindows(
+            self.x[index], self.t[index], self.eda[index], self.groups[index], ratings
+        )
+
+
+def peripheral_windows(
+    recordings, window: float = 60.0, stride: float = 0.25, heart: str = "chest_ecg"
+) -> PeripheralWindows:
+    """Features, time and EDA target of every window of every recording.
+
+    recordings: `Recording`s holding the WESAD streams: "chest_ECG" in `data` (heart="chest_ecg")
+        or extra "wrist_bvp" (heart="wrist_bvp"), and extra "chest_resp", "wrist_temp",
+        "wrist_acc", "wrist_eda".
+    window, stride: seconds (papers.md: 60 s and 0.25 s); both must be whole numbers of samples
+        at every stream's rate. A recording shorter than `window` gives no windows.
+    """
+    if heart not in HEART_STREAMS:
+        raise ValueError(f"heart must be one of {sorted(HEART_STREAMS)}, got {heart!r}")
+    parts = []
+    for recording in recordings:
+        streams = {name: _stream(recording, name) for name in (heart, *OTHER_STREAMS)}
+        n = _n_windows(recording, streams, window, stride)
+        if n:
+            parts.append(_windows(recording, streams, n, window, stride, heart))
+    if not parts:
+        raise ValueError(f"no recording is at least {window} s long")
+    return PeripheralWindows(
+        np.concatenate([p.x for p in parts]),
+        np.concatenate([p.t for p in parts]),
+        np.concatenate([p.eda for p in parts]),
+        np.concatenate([p.groups for p in parts]),
+        {k: np.concatenate([p.ratings[k] for p in parts]) for k in parts[0].ratings},
+    )
+
+
+def minmax_per_subject(values: np.ndarray, subjects: np.ndarray) -> np.ndarray:
+    """values (n,) scaled to [0, 1] within each subject (papers.md's EDA target); a subject
+    whose values are all equal gets 0."""
+    values = np.asarray(values, dtype=np.float64)
+    out = np.zeros_like(values)
+    for subject in np.unique(subjects):
+        mine = subjects == subject
+        low, high = values[mine].min(), values[mine].max()
+        if high > low:
+            out[mine] = (values[mine] - low) / (high - low)
+    return out
+
+
+def _stream(recording: Recording, name: str) -> tuple[np.ndarray, float]:
+    """(n_channels, n_times) and rate of a stream; "chest_ecg" is row "chest_ECG" of data."""
+    if name == "chest_ecg" and "chest_ECG" in recording.ch_names:
+        return recording.data[[recording.ch_names.index("chest_ECG")]], recording.sfreq
+    if name not in recording.extra:
+        raise KeyError(
+            f"recording {recording.subject}/{recording.trial} has no stream {name!r} "
+            f"(has {sorted(recording.extra)})"
+        )
+    signal = recording.extra[name]
+    return signal.data, signal.sfreq
+
+
+def _n_windows(recording, streams, window, stride) -> int:
+    """How many windows fit in the shortest stream (and the data) of the recording."""
+    for name, (_, rate) in streams.items():
+        for seconds, what in ((window, "window"), (stride, "stride")):
+            if seconds <= 0 or not np.isclose(seconds * rate, round(seconds * rate)):
+                raise ValueError(
+                    f"{what} {seconds} s is not a whole number of samples of {name} at {rate:g} Hz"
+                )
+    duration = min(recording.duration, *(d.shape[1] / rate for d, rate in streams.values()))
+    if duration < window:
+        return 0
+    return int(np.floor((duration - window) / stride + 1e-9)) + 1
+
+
+def _windows(recording, streams, n, window, stride, heart) -> PeripheralWindows:
+    def one(name):
+        data, rate = streams[name]
+        return data[0], rate
+
+    options = {"window": window, "stride": stride}
+    features = {
+        **physio.heart_features(*one(heart), HEART_STREAMS[heart], **options),
+        **physio.respiration_rate(*one("chest_resp"), **options),
+        **physio.temperature_features(*one("wrist_temp"), **options),
+        **physio.acc_features(*streams["wrist_acc"], **options),
+        **physio.eda_features(*one("wrist_eda"), **options),
+    }
+    x = np.column_stack([features[name][:n] for name in FEATURE_NAMES])
+    starts = np.arange(n) * stride  # seconds
+    eda, eda_rate = one("wrist_eda")
+    size = int(round(window * eda_rate))
+    target = np.array([eda[a : a + size].mean() for a in np.round(starts * eda_rate).astype(int)])
+    first = np.round(starts * recording.sfreq).astype(np.int64)
+    last = first + int(round(window * recording.sfreq))
+    groups = make_groups(n, recording.subject, recording.session, recording.trial, first, last)
+    ratings = {k: np.full(n, float(v)) for k, v in recording.ratings.items()}
+    return PeripheralWindows(x, (starts + window / 2) / recording.duration, target, groups, ratings)

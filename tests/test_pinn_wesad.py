@@ -1,0 +1,141 @@
+"""Peripheral windows for the EDA PINN (features.peripheral_windows) and the WESAD PINN example."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from physioemo import datasets
+from physioemo.datasets.synthetic import write_wesad
+from physioemo.features.peripheral_windows import (
+    FEATURE_NAMES,
+    minmax_per_subject,
+    peripheral_windows,
+)
+from physioemo.recording import Recording, Signal
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "pinn_wesad.py"
+
+
+def segment(seconds, trial, condition, subject="S2"):
+    """A hand-built WESAD segment: ECG impulses and BVP pulses every 0.8 s (75 bpm), breathing
+    at 0.25 Hz (15 /min), wrist temperature 33 + 0.01 t degC, constant wrist ACC (3, 4, 0),
+    wrist EDA 2 + 0.05 t uS with one 0.5-uS SCR at 12 s."""
+    t700, t4 = np.arange(int(seconds * 700)) / 700, np.arange(int(seconds * 4)) / 4
+    ecg = np.zeros(t700.size)
+    ecg[np.arange(280, t700.size, 560)] = 1.0
+    scr = 0.5 * np.exp(-0.5 * ((t4 - 12.0) / 0.7) ** 2)
+    n32, t64 = int(seconds * 32), np.arange(int(seconds * 64)) / 64
+    bvp = np.exp(-0.5 * ((t64 % 0.8 - 0.4) / 0.08) ** 2)
+    return Recording(
+        data=np.stack([ecg, np.zeros(t700.size)]),
+        sfreq=700.0,
+        ch_names=["chest_ECG", "chest_EMG"],
+        subject=subject,
+        trial=trial,
+        ratings={"condition": condition},
+        unit="mV",
+        extra={
+            "chest_resp": Signal(np.sin(2 * np.pi * 0.25 * t700)[None], 700.0, ["r"], "%"),
+            "wrist_temp": Signal((33 + 0.01 * t4)[None], 4.0, ["t"], "degC"),
+            "wrist_bvp": Signal(bvp[None], 64.0, ["b"]),
+            "wrist_acc": Signal(np.tile([[3.0], [4.0], [0.0]], n32), 32.0, ["x", "y", "z"]),
+            "wrist_eda": Signal((2 + 0.05 * t4 + scr)[None], 4.0, ["e"], "uS"),
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def windows():
+    recordings = [segment(40, 1, 1), segment(30, 2, 2), segment(15, 3, 3)]
+    return peripheral_windows(recordings, window=20.0, stride=5.0), recordings
+
+
+def test_shapes_time_and_segments(windows):
+    found, recordings = windows
+    # 40 s -> 5 windows, 30 s -> 3, 15 s (shorter than the window) -> none
+    assert found.x.shape == (8, len(FEATURE_NAMES))
+    assert found.t.shape == found.eda.shape == found.groups.shape == (8,)
+    np.testing.assert_array_equal(found.groups["trial"], [1] * 5 + [2] * 3)
+    np.testing.assert_array_equal(found.ratings["condition"], [1] * 5 + [2] * 3)
+    # t = window centre / segment length
+    np.testing.assert_allclose(
+        found.t, np.r_[(np.arange(5) * 5 + 10) / 40, (np.arange(3) * 5 + 10) / 30]
+    )
+    assert (found.t >= 0).all() and (found.t <= 1).all()
+    lengths = {r.trial: r.n_times for r in recordings}
+    assert (found.groups["start"] >= 0).all()
+    assert all(stop <= lengths[trial] for trial, stop in found.groups[["trial", "stop"]])
+    np.testing.assert_array_equal(found.groups["stop"] - found.groups["start"], 20 * 700)
+    np.testing.assert_array_equal(found.groups["start"][:5], np.arange(5) * 5 * 700)
+
+
+def test_feature_values_by_hand(windows):
+    found, _ = windows
+    column = dict(zip(FEATURE_NAMES, found.x.T, strict=True))
+    second = 1  # window [5 s, 25 s) of the first segment: samples 20..99 at 4 Hz
+    np.testing.assert_allclose(column["hr_mean"], 75.0, rtol=1e-9)
+    np.testing.assert_allclose(column["sdnn"], 0.0, atol=1e-9)
+    np.testing.assert_allclose(column["resp_rate"][1:4], 15.0, rtol=1e-3)  # inner windows
+    np.testing.assert_allclose(column["resp_rate"], 15.0, rtol=1e-2)  # edges: filter transients
+    assert column["temp_mean"][second] == pytest.approx(33 + 0.01 * np.arange(20, 100).mean() / 4)
+    np.testing.assert_allclose(column["temp_slope"], 0.01, rtol=1e-9)
+    np.testing.assert_allclose(column["acc_mean"], 5.0)
+    np.testing.assert_allclose(column["acc_std"], 0.0, atol=1e-12)
+    # the SCR at 12 s lies in the windows starting at 0, 5 and 10 s of the first segment only
+    np.testing.assert_array_equal(column["scr_count"][:5], [1, 1, 1, 0, 0])
+    times = np.arange(20, 100) / 4
+    expected = np.mean(2 + 0.05 * times + 0.5 * np.exp(-0.5 * ((times - 12) / 0.7) ** 2))
+    assert found.eda[second] == pytest.approx(expected)
+
+
+def test_heart_from_wrist_bvp():
+    found = peripheral_windows([segment(40, 1, 1)], window=20.0, stride=5.0, heart="wrist_bvp")
+    hr = found.x[:, FEATURE_NAMES.index("hr_mean")]
+    np.testing.assert_allclose(hr[1:], 75.0, rtol=1e-3)  # the first pulse: filter transient
+    np.testing.assert_allclose(hr, 75.0, rtol=1e-2)
+
+
+def test_bad_window_and_missing_stream():
+    recording = segment(30, 1, 1)
+    with pytest.raises(ValueError, match="stride 0.3 s is not a whole number of samples"):
+        peripheral_windows([recording], window=20.0, stride=0.3)
+    del recording.extra["wrist_temp"]
+    with pytest.raises(KeyError, match="wrist_temp"):
+        peripheral_windows([recording], window=20.0, stride=5.0)
+
+
+def test_minmax_per_subject():
+    values = np.array([1.0, 3.0, 2.0, 10.0, 20.0, 4.0])
+    subjects = np.array(["a", "a", "a", "b", "b", "c"])
+    np.testing.assert_allclose(minmax_per_subject(values, subjects), [0, 1, 0.5, 0, 1, 0])
+
+
+def load_example():
+    spec = importlib.util.spec_from_file_location("pinn_wesad", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_example_arrays_from_synthetic_wesad(tmp_path):
+    root = write_wesad(tmp_path, subjects=2, seconds=40.0, seed=1)
+    example = load_example()
+    data = example.windows_of(datasets.load("wesad", root), 20.0, 5.0, use_self_reports=True)
+    assert data["x"].shape[1] == len(FEATURE_NAMES) + 4  # + PANAS PA/NA, SAM valence/arousal
+    assert set(np.unique(data["y"])) == {0, 1, 2}  # meditation dropped
+    for subject in np.unique(data["subject"]):
+        eda = data["eda"][data["subject"] == subject]
+        assert eda.min() == 0 and eda.max() == 1
+
+
+def test_example_runs_end_to_end(capsys):
+    args = ["--subjects", "3", "--seconds", "40", "--window", "20", "--folds", "3", "--epochs", "3"]
+    folds = load_example().main(args)
+    assert len(folds) == 3
+    for fold in folds:
+        assert 0 <= fold["eda_rmse"] < 1 and -1 <= fold["pearson_r"] <= 1
+        assert 0 <= fold["macro_f1"] <= 1
+        assert fold["alpha0"] > 0 and fold["gamma"] > 0
+    assert "subject-grouped 3-fold" in capsys.readouterr().out
