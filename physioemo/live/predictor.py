@@ -81,18 +81,31 @@ def load_predictor(path) -> TorchPredictor:
 
 
 def synthetic_training_set(
-    ch_names, sfreq, window=1.0, stride=0.25, bands=None, trials=24, seconds=8.0, seed=0
+    ch_names,
+    sfreq,
+    window=1.0,
+    stride=0.25,
+    bands=None,
+    trials=24,
+    seconds=8.0,
+    seed=0,
+    kind="de",
 ):
-    """Causal DE of synthetic EEG for these channels and rate, to train a stand-in model.
+    """Windows of synthetic EEG for these channels and rate, to train a stand-in model.
 
     One simulated subject (`EmotionEEG`), `trials` trials of `seconds` with arousal drawn
     uniformly in [-1, 1]; label 1 ("high arousal") when it is above 0.
-    Returns (X (n_windows, n_channels, n_bands) float32, y, features, labels) where
-    `features` and `labels` are the checkpoint metadata of such a model.
+    kind "de": causal DE per window, X (n_windows, n_channels, n_bands); "raw": the windows'
+    samples in uV, X (n_windows, n_channels, round(window * sfreq)) -- what the stream feeds
+    such models.
+    Returns (X float32, y, features, labels) where `features` and `labels` are the checkpoint
+    metadata of such a model.
     """
     from ..datasets.synthetic import EmotionEEG
-    from ..features import BANDS, differential_entropy
+    from ..features import BANDS, differential_entropy, window_bounds
 
+    if kind not in ("de", "raw"):
+        raise LiveError(f"synthetic training sets are 'de' or 'raw', not {kind!r}")
     bands = dict(bands or BANDS)
     rng = np.random.default_rng(seed)
     generator = EmotionEEG(ch_names, sfreq)
@@ -100,17 +113,22 @@ def synthetic_training_set(
     X, y = [], []
     for arousal in rng.uniform(-1, 1, trials):
         eeg = generator.eeg(rng, subject, int(seconds * sfreq), arousal=arousal)
-        de = differential_entropy(eeg, sfreq, bands, window, stride, zero_phase=False)
-        X.append(de)
-        y.append(np.full(len(de), int(arousal > 0)))
+        if kind == "de":
+            x = differential_entropy(eeg, sfreq, bands, window, stride, zero_phase=False)
+        else:
+            starts, stops = window_bounds(eeg.shape[1], sfreq, window, stride)
+            x = np.stack([eeg[:, a:b] for a, b in zip(starts, stops, strict=True)])
+        X.append(x)
+        y.append(np.full(len(x), int(arousal > 0)))
     features = {
-        "kind": "de",
+        "kind": kind,
         "window": window,
         "stride": stride,
-        "bands": bands,
         "sfreq": sfreq,
         "baseline": "none",
     }
+    if kind == "de":
+        features["bands"] = bands
     labels = {"dimension": "arousal", "kind": "binary", "classes": ["low arousal", "high arousal"]}
     return np.concatenate(X).astype(np.float32), np.concatenate(y), features, labels
 
