@@ -48,9 +48,19 @@ class SklearnPredictor:
 
 
 class TorchPredictor:
-    """A torch model in eval mode whose output for one window is (1, n_classes) logits."""
+    """A torch model in eval mode whose output for one window is (1, n_classes) logits.
 
-    def __init__(self, model, meta, name="checkpoint"):
+    threads: torch's intra-op threads, a process-wide setting (default 1; None leaves it
+    alone). One window is too small a job to share out, and a second thread that waits for a
+    busy core stalls the whole forward pass: with torch's default of 2 threads on 2 shared
+    cores, single passes of about 3 ms took 0.1-0.4 s (benchmarks/live.py).
+    """
+
+    def __init__(self, model, meta, name="checkpoint", threads=1):
+        import torch
+
+        if threads:
+            torch.set_num_threads(threads)
         self.model = model
         self.ch_names = list(meta["ch_names"])
         self.features = dict(meta["features"])
@@ -65,8 +75,9 @@ class TorchPredictor:
             return torch.softmax(logits.reshape(1, -1), dim=-1)[0].double().numpy()
 
 
-def load_predictor(path) -> TorchPredictor:
-    """The torch model of a checkpoint written by physioemo's trainer."""
+def load_predictor(path, threads=1) -> TorchPredictor:
+    """The torch model of a checkpoint written by physioemo's trainer (threads: see
+    `TorchPredictor`)."""
     try:
         from ..training.checkpoint import load_checkpoint
     except ImportError as error:
@@ -77,7 +88,7 @@ def load_predictor(path) -> TorchPredictor:
     missing = {"ch_names", "features", "labels"} - set(meta)
     if missing:
         raise LiveError(f"checkpoint {path} lacks {', '.join(sorted(missing))} in its metadata")
-    return TorchPredictor(model, meta, name=str(path))
+    return TorchPredictor(model, meta, name=str(path), threads=threads)
 
 
 def synthetic_training_set(
