@@ -108,18 +108,36 @@ def load() -> str:
     return f"{os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else "?"
 
 
+def cpu_ticks() -> tuple[int, int] | None:
+    """(steal, all) clock ticks of the machine's CPUs so far (Linux /proc/stat; None elsewhere).
+    Steal is time the hypervisor ran something else while this virtual machine wanted a CPU:
+    it shows up as wall time without thread CPU time."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(t) for t in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return ticks[7], sum(ticks[:8])
+
+
+def steal_share(before, after) -> str:
+    if before is None or after is None or after[1] == before[1]:
+        return "?"
+    return f"{100 * (after[0] - before[0]) / (after[1] - before[1]):.1f} %"
+
+
 def measure(board: Board, predictor, seconds: float) -> dict:
-    """Stream for `seconds`; the summary plus throughput, the offline reference and the load
-    average at the start and the end of the run."""
+    """Stream for `seconds`; the summary plus throughput, the offline reference, the load
+    average at the start and the end of the run and the hypervisor's steal during it."""
     kept = []
     poll = board.poll
     board.poll = lambda: kept.append(poll()) or kept[-1]
     stream = LiveStream(board, predictor)
-    load_before = load()
+    load_before, ticks = load(), cpu_ticks()
     cpu = time.thread_time()
     summary = stream.run(duration=seconds)
     cpu = time.thread_time() - cpu
-    load_after = load()
+    load_after, steal = load(), steal_share(ticks, cpu_ticks())
     signal_seconds = summary["samples"] / board.sfreq
     eeg = np.concatenate(kept, axis=1)[board.eeg_rows]
     reference = offline_cpu_per_second(eeg, board.sfreq, predictor.features)
@@ -128,6 +146,7 @@ def measure(board: Board, predictor, seconds: float) -> dict:
         cpu_per_signal_second=cpu / signal_seconds,
         offline_cpu_per_signal_second=reference,
         load=f"{load_before} / {load_after}",
+        steal=steal,
     )
     return summary
 
@@ -136,8 +155,8 @@ def row(source: str, model: str, s: dict) -> str:
     lat, comp, cpu = s["latency_ms"], s["compute_ms"], s["cpu_ms"]
     offline = s["offline_cpu_per_signal_second"]
     return (
-        f"| {source} | {model} | {s['load']} | {s['seconds']:.0f} | {s['windows']} | "
-        f"{s['dropped_samples']} | "
+        f"| {source} | {model} | {s['load']} | {s['steal']} | {s['seconds']:.0f} | "
+        f"{s['windows']} | {s['dropped_samples']} | "
         f"{lat['p50']:.2f} / {lat['p95']:.2f} / {lat['p99']:.2f} / {lat['max']:.1f} | "
         f"{comp['p50']:.2f} / {comp['p99']:.2f} | {cpu['p50']:.2f} / {cpu['p99']:.2f} | "
         f"{s['samples_per_second']:.0f} | {100 * s['cpu_per_signal_second']:.1f} % | "
@@ -221,7 +240,8 @@ def main(argv=None) -> None:
             f"Run {dt.datetime.now().isoformat(timespec='minutes')} with `{command}`.",
             f"Machine: {header}. The machine is shared with other jobs, so latencies include "
             "time spent waiting for a core; `cpu` is the stream's own thread CPU time; `load` "
-            "is the 1-minute load average at the start / end of each run.",
+            "is the 1-minute load average at the start / end of each run; `steal`: share of the "
+            "CPUs' time the hypervisor gave to other machines during the run (/proc/stat).",
             "",
             "Window 1 s, stride 0.25 s; DE in 4 bands (causal filters) for logreg and "
             "RBTransformer, raw 1-s windows for HiSTN. Stand-in models trained in the run on "
@@ -232,9 +252,9 @@ def main(argv=None) -> None:
             "processed per wall second; CPU share: stream CPU per second of signal, against the "
             "offline batch computation of the same DE features (reference, same run).",
             "",
-            "| source | model | load | s | windows | dropped | latency ms | compute ms | "
+            "| source | model | load | steal | s | windows | dropped | latency ms | compute ms | "
             "cpu ms | samples/s | CPU share (live) | CPU share (offline DE) |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
             *lines,
         ]
     )
