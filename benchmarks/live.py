@@ -180,8 +180,7 @@ def machine() -> str:
     import torch
 
     versions = (
-        f"Python {platform.python_version()}, numpy {np.__version__}, torch {torch.__version__} "
-        f"({torch.get_num_threads()} intra-op threads)"
+        f"Python {platform.python_version()}, numpy {np.__version__}, torch {torch.__version__}"
     )
     return f"{cpu}, {os.cpu_count()} cores, {memory} RAM, load average {load} at start; {versions}"
 
@@ -232,7 +231,10 @@ def main(argv=None) -> None:
                 lines.append(row(source, model, summary))
                 print(lines[-1], file=sys.stderr)
 
-    command = " ".join(["python benchmarks/live.py", *(argv if argv is not None else sys.argv[1:])])
+    given = argv if argv is not None else sys.argv[1:]
+    if "--out" in given:  # the report names its settings, not where it was written
+        given = given[: given.index("--out")] + given[given.index("--out") + 2 :]
+    command = " ".join(["python benchmarks/live.py", *given])
     report = "\n".join(
         [
             "# Live pipeline benchmark",
@@ -244,7 +246,8 @@ def main(argv=None) -> None:
             "CPUs' time the hypervisor gave to other machines during the run (/proc/stat).",
             "",
             "Window 1 s, stride 0.25 s; DE in 4 bands (causal filters) for logreg and "
-            "RBTransformer, raw 1-s windows for HiSTN. Stand-in models trained in the run on "
+            "RBTransformer, raw 1-s windows for HiSTN; torch with one intra-op thread (as "
+            "`load_predictor` sets it). Stand-in models trained in the run on "
             "synthetic EEG for each source's channels and rate. Latency: from the window's "
             "last sample being available (BrainFlow timestamp) to the prediction, p50 / p95 / "
             "p99 / max in ms. Compute: from the poll that brought that sample to the prediction "
