@@ -138,6 +138,10 @@ def test_board_layout_comes_from_brainflow_descriptors():
     assert muse.eeg_rows == shim.get_eeg_channels(38)
     assert muse.sfreq == shim.get_sampling_rate(38)
     assert Board("ganglion").ch_names == ["EEG1", "EEG2", "EEG3", "EEG4"]  # BrainFlow names none
+    cap = ["O1", "Oz", "O2", "Pz"]
+    assert Board("ganglion", ch_names=cap).ch_names == cap  # the cap's names override
+    with pytest.raises(BoardError, match="ch_names has 3 names for the 4 EEG rows"):
+        Board("ganglion", ch_names=cap[:3])
 
 
 def test_board_that_cannot_open_says_why_and_what_to_check():
@@ -271,6 +275,33 @@ def test_torch_checkpoint_runs_live(tmp_path, capsys):
     assert main(["live", "--model", str(path), "--duration", "2", "--json", "--quiet"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["windows"] >= 1 and set(summary["predictions"]) <= set(labels["classes"])
+
+
+def test_histn_checkpoint_on_raw_windows_runs_live(tmp_path):
+    import torch
+
+    from physioemo.live.predictor import load_predictor, synthetic_training_set
+    from physioemo.training.estimator import TorchClassifier
+
+    names = ["F3", "Fz", "F4", "P3", "Pz", "P4"]
+    X, y, features, labels = synthetic_training_set(
+        names, 250.0, stride=0.5, trials=4, seconds=3, kind="raw"
+    )
+    assert X.shape[1:] == (6, 250) and features["kind"] == "raw" and "bands" not in features
+    np.testing.assert_array_equal(X[1][:, :125], X[0][:, 125:])  # 0.5-s stride, same trial
+    options = {"sfreq": 250.0, "ch_names": names}
+    classifier = TorchClassifier("histn", model_options=options, train_options={"epochs": 1})
+    path = classifier.fit(X, y).save_checkpoint(tmp_path / "histn.pt", names, features, labels)
+
+    predictor = load_predictor(path)
+    results = []
+    eeg = noise_eeg(6, 750)
+    LiveStream(MemoryBoard(eeg, names), predictor, poll_margin=10.0).run(on_window=results.append)
+    starts, stops = window_bounds(750, 250.0, 1.0, 0.5)
+    windows = np.stack([eeg[:, a:b] for a, b in zip(starts, stops, strict=True)])
+    with torch.no_grad():
+        expected = torch.softmax(predictor.model(torch.as_tensor(windows, dtype=torch.float32)), -1)
+    np.testing.assert_allclose([r.probabilities for r in results], expected.numpy(), atol=1e-5)
 
 
 # ----------------------------------------------------------------------------- recording

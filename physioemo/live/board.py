@@ -166,8 +166,17 @@ class Board:
             raise BoardError(f"board {self.name} ({layout_id}) streams no EEG")
         names = descr.get("eeg_names", "")
         self.ch_names = (
-            names.split(",") if names else [f"EEG{i + 1}" for i in range(len(self.eeg_rows))]
+            list(ch_names)
+            if ch_names is not None
+            else names.split(",")
+            if names
+            else [f"EEG{i + 1}" for i in range(len(self.eeg_rows))]
         )
+        if len(self.ch_names) != len(self.eeg_rows):
+            raise BoardError(
+                f"ch_names has {len(self.ch_names)} names for the {len(self.eeg_rows)} EEG rows "
+                f"of board {self.name}"
+            )
         self.num_rows = int(descr["num_rows"])
         self.timestamp_row = int(descr["timestamp_channel"])
         self.package_row = descr.get("package_num_channel")

@@ -48,9 +48,19 @@ class SklearnPredictor:
 
 
 class TorchPredictor:
-    """A torch model in eval mode whose output for one window is (1, n_classes) logits."""
+    """A torch model in eval mode whose output for one window is (1, n_classes) logits.
 
-    def __init__(self, model, meta, name="checkpoint"):
+    threads: torch's intra-op threads, a process-wide setting (default 1; None leaves it
+    alone). One window is too small a job to share out, and a second thread that waits for a
+    busy core stalls the whole forward pass: with torch's default of 2 threads on 2 shared
+    cores, single passes of about 3 ms took 0.1-0.4 s (benchmarks/live.py).
+    """
+
+    def __init__(self, model, meta, name="checkpoint", threads=1):
+        import torch
+
+        if threads:
+            torch.set_num_threads(threads)
         self.model = model
         self.ch_names = list(meta["ch_names"])
         self.features = dict(meta["features"])
@@ -65,8 +75,9 @@ class TorchPredictor:
             return torch.softmax(logits.reshape(1, -1), dim=-1)[0].double().numpy()
 
 
-def load_predictor(path) -> TorchPredictor:
-    """The torch model of a checkpoint written by physioemo's trainer."""
+def load_predictor(path, threads=1) -> TorchPredictor:
+    """The torch model of a checkpoint written by physioemo's trainer (threads: see
+    `TorchPredictor`)."""
     try:
         from ..training.checkpoint import load_checkpoint
     except ImportError as error:
@@ -77,22 +88,35 @@ def load_predictor(path) -> TorchPredictor:
     missing = {"ch_names", "features", "labels"} - set(meta)
     if missing:
         raise LiveError(f"checkpoint {path} lacks {', '.join(sorted(missing))} in its metadata")
-    return TorchPredictor(model, meta, name=str(path))
+    return TorchPredictor(model, meta, name=str(path), threads=threads)
 
 
 def synthetic_training_set(
-    ch_names, sfreq, window=1.0, stride=0.25, bands=None, trials=24, seconds=8.0, seed=0
+    ch_names,
+    sfreq,
+    window=1.0,
+    stride=0.25,
+    bands=None,
+    trials=24,
+    seconds=8.0,
+    seed=0,
+    kind="de",
 ):
-    """Causal DE of synthetic EEG for these channels and rate, to train a stand-in model.
+    """Windows of synthetic EEG for these channels and rate, to train a stand-in model.
 
     One simulated subject (`EmotionEEG`), `trials` trials of `seconds` with arousal drawn
     uniformly in [-1, 1]; label 1 ("high arousal") when it is above 0.
-    Returns (X (n_windows, n_channels, n_bands) float32, y, features, labels) where
-    `features` and `labels` are the checkpoint metadata of such a model.
+    kind "de": causal DE per window, X (n_windows, n_channels, n_bands); "raw": the windows'
+    samples in uV, X (n_windows, n_channels, round(window * sfreq)) -- what the stream feeds
+    such models.
+    Returns (X float32, y, features, labels) where `features` and `labels` are the checkpoint
+    metadata of such a model.
     """
     from ..datasets.synthetic import EmotionEEG
-    from ..features import BANDS, differential_entropy
+    from ..features import BANDS, differential_entropy, window_bounds
 
+    if kind not in ("de", "raw"):
+        raise LiveError(f"synthetic training sets are 'de' or 'raw', not {kind!r}")
     bands = dict(bands or BANDS)
     rng = np.random.default_rng(seed)
     generator = EmotionEEG(ch_names, sfreq)
@@ -100,17 +124,22 @@ def synthetic_training_set(
     X, y = [], []
     for arousal in rng.uniform(-1, 1, trials):
         eeg = generator.eeg(rng, subject, int(seconds * sfreq), arousal=arousal)
-        de = differential_entropy(eeg, sfreq, bands, window, stride, zero_phase=False)
-        X.append(de)
-        y.append(np.full(len(de), int(arousal > 0)))
+        if kind == "de":
+            x = differential_entropy(eeg, sfreq, bands, window, stride, zero_phase=False)
+        else:
+            starts, stops = window_bounds(eeg.shape[1], sfreq, window, stride)
+            x = np.stack([eeg[:, a:b] for a, b in zip(starts, stops, strict=True)])
+        X.append(x)
+        y.append(np.full(len(x), int(arousal > 0)))
     features = {
-        "kind": "de",
+        "kind": kind,
         "window": window,
         "stride": stride,
-        "bands": bands,
         "sfreq": sfreq,
         "baseline": "none",
     }
+    if kind == "de":
+        features["bands"] = bands
     labels = {"dimension": "arousal", "kind": "binary", "classes": ["low arousal", "high arousal"]}
     return np.concatenate(X).astype(np.float32), np.concatenate(y), features, labels
 
