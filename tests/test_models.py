@@ -110,6 +110,19 @@ def test_output_shapes_and_bad_input(name):
         net(torch.randn(5, 13, SHAPES[name][1]))
 
 
+def test_histn_electrode_kernels_equal_filter_bank_then_mix():
+    torch.manual_seed(0)
+    net = models.create("histn", n_chans=14, n_outputs=5, n_times=128, sfreq=128.0)
+    x = torch.randn(3, 14, 128)[:, net.order, :]
+    padded = torch.nn.functional.pad(x, net.padding).reshape(3 * 14, 1, -1)
+    bank = torch.nn.functional.conv1d(padded, net.filter_bank.weight).view(3, 14, 8, 128)
+    two_steps = torch.einsum("bcft,cf->bct", bank, net.spatial)  # the paper's order of operations
+    fused = torch.nn.functional.conv1d(
+        torch.nn.functional.pad(x, net.padding), net.electrode_kernels(), groups=14
+    )
+    torch.testing.assert_close(fused, two_steps, rtol=1e-5, atol=1e-5)
+
+
 def test_rbtransformer_attention_maps_are_row_stochastic():
     net = models.create("rbtransformer", n_chans=14, n_outputs=2).eval()
     logits, maps = net(torch.randn(3, 14, 4), return_attention=True)
