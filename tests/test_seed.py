@@ -195,3 +195,8 @@ def test_synthetic_writer_output(synthetic_root, capsys):
     seconds = [(r.n_times - 1) // 200 for r in recordings]
     assert len(windows) == sum(seconds)
     assert np.isfinite(windows.X).all()
+    smoothed = load_seed_features(synthetic_root)  # the default, de_LDS
+    assert smoothed.X.shape == windows.X.shape
+    # both smooth the same DE: close on average, yet different sequences
+    assert abs(smoothed.X.mean() - windows.X.mean()) < 0.1
+    assert not np.allclose(smoothed.X, windows.X)

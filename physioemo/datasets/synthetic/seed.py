@@ -31,20 +31,21 @@ def _seed_session_eeg(rng, model, person, labels, emotions, seconds) -> list[np.
 
 
 def _seed_features(trials, window, bands) -> dict[str, np.ndarray]:
-    """de_movingAve and psd_movingAve (C, n_windows, 5) per trial, numbered from 1.
+    """de and psd features (C, n_windows, 5) per trial, numbered from 1, in both smoothings.
 
-    The moving average runs over 5 windows (ours); the LDS-smoothed variants are not written.
+    Both smoothings of the distribution are written: a moving average over 5 windows (ours) and
+    the LDS smoother (`physioemo.features.lds_smooth` with its defaults).
     """
-    from scipy.ndimage import uniform_filter1d
-
-    from ...features import band_power, differential_entropy
+    from ...features import band_power, differential_entropy, lds_smooth, moving_average
 
     out = {}
     for k, eeg in enumerate(trials, start=1):
         for name, feature in (("de", differential_entropy), ("psd", band_power)):
             values = feature(eeg, SEED_RATE, bands=bands, window=window)  # (W, C, 5)
-            smooth = uniform_filter1d(values, size=5, axis=0, mode="nearest")
-            out[f"{name}_movingAve{k}"] = np.ascontiguousarray(smooth.transpose(1, 0, 2))
+            for smoothing, smooth in (("movingAve", moving_average), ("LDS", lds_smooth)):
+                out[f"{name}_{smoothing}{k}"] = np.ascontiguousarray(
+                    smooth(values).transpose(1, 0, 2)
+                )
     return out
 
 
