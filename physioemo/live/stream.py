@@ -252,6 +252,21 @@ class LiveStream:
         self._resumed = False
         self.started = None
 
+    def _warm_up(self) -> None:
+        """Features and model once on silence before streaming, so first-call costs (lazy
+        imports, JIT compilation, torch's first pass) do not land on the first live windows."""
+        spec, n = self.predictor.features, len(self.board.ch_names)
+        features = CausalFeatures(
+            self.features.kind,
+            self.board.sfreq,
+            n,
+            spec.get("window", 1.0),
+            spec.get("stride"),
+            spec.get("bands"),
+        )
+        for _, segment in features.push(np.zeros((n, features.size))):
+            self.predictor.predict_proba(features.compute(segment, self.map))
+
     # ------------------------------------------------------------------ loop
     def run(self, duration=None, on_window=None) -> dict:
         """Stream until `duration` s, the end of a played-back file, Ctrl-C or an error.
@@ -260,6 +275,7 @@ class LiveStream:
         recording flushed however the loop ends. Returns `summary()`.
         """
         expected = self.board.file_samples()
+        self._warm_up()
         self.board.open()
         self.started = last_data = self.clock()
         try:
