@@ -114,6 +114,7 @@ def _models(args) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from .datasets import available
     from .datasets.synthetic import WRITERS
+    from .labels import SCALES
     from .models import available as models_available
     from .protocols import PROTOCOLS
 
@@ -157,7 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
         "bench",
         help="cross-validate baselines under the protocols (default: built-in synthetic DREAMER)",
     )
-    bench.add_argument("--dataset", default="dreamer", choices=available())
+    bench.add_argument(
+        "--dataset",
+        default="dreamer",
+        choices=sorted(SCALES),
+        help="a dataset with rating scales (SEED's and WESAD's categorical labels: Python API)",
+    )
     bench.add_argument("--root", type=Path, help="real files; without it, built-in synthetic data")
     bench.add_argument("--dimensions", nargs="+", default=["valence", "arousal"])
     bench.add_argument("--labels", default="binary", choices=["binary", "ordinal"])
