@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.run(args)
-    except (DatasetFormatError, FileNotFoundError) as error:
+    except (DatasetFormatError, FileNotFoundError, ValueError) as error:
         print(f"physioemo: error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -97,3 +97,11 @@ def test_bench_cli_on_real_files_marks_leaky_rows(small_dreamer, tmp_path, capsy
     printed = capsys.readouterr().out
     assert "leaky-window-kfold (LEAKS)" in printed
     assert "LEAKS" in (out / "summary.md").read_text()
+
+
+def test_bad_bench_arguments_give_one_line(small_dreamer, capsys):
+    argv = ["bench", "--root", str(small_dreamer.parent), "--window", "600", "--quiet"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("physioemo: error: ") and "longer than the signal" in err
+    assert "\n" not in err
