@@ -123,6 +123,24 @@ def test_histn_electrode_kernels_equal_filter_bank_then_mix():
     torch.testing.assert_close(fused, two_steps, rtol=1e-5, atol=1e-5)
 
 
+def test_histn_node_level_equals_region_by_region():
+    torch.manual_seed(1)
+    names = "Fz C3 Cz C4 Pz PO7 Oz PO8 F5 F7 F3 F1 F2 F4 F6 F8".split()
+    net = models.create("histn", n_chans=16, n_outputs=2, n_times=250, sfreq=250.0, ch_names=names)
+    node = net.node
+    x = torch.randn(2, 16, 50)
+    expected = torch.cat(
+        [
+            pointwise(depthwise(graph.operator().T @ part))
+            for part, graph, depthwise, pointwise in zip(
+                x.split(node.sizes, dim=1), node.graphs, node.depthwise, node.pointwise, strict=True
+            )
+        ],
+        dim=1,
+    )
+    torch.testing.assert_close(node(x), expected, rtol=1e-5, atol=1e-5)
+
+
 def test_rbtransformer_attention_maps_are_row_stochastic():
     net = models.create("rbtransformer", n_chans=14, n_outputs=2).eval()
     logits, maps = net(torch.randn(3, 14, 4), return_attention=True)
