@@ -63,6 +63,62 @@ def raw_windows(data: np.ndarray, sfreq: float, window=1.0, stride=None) -> np.n
     return np.moveaxis(views[:, starts], 1, 0).copy()
 
 
+def _window_values(recording: Recording, kind, window, stride, bands, baseline) -> np.ndarray:
+    """One recording's windows: features (n_windows, n_channels, n_bands) or raw samples."""
+    if kind != "raw":
+        return recording_features(recording, kind, window, stride, bands, baseline)
+    data = recording.data
+    if baseline == "zscore":
+        data = zscore_by_baseline(data, recording.baseline)
+    elif baseline != "none":
+        raise ValueError("raw windows take baseline 'none' or 'zscore'")
+    return raw_windows(data, recording.sfreq, window, stride)
+
+
+def extract_window_sets(
+    recordings: Iterable[Recording],
+    kinds: dict[str, str],
+    window=1.0,
+    stride=None,
+    bands=None,
+    progress=True,
+) -> dict[str, WindowSet]:
+    """Several kinds of windows in one pass over the recordings, so each file is read once.
+
+    kinds: kind -> baseline mode, e.g. {"de": "subtract", "raw": "zscore"}. Every set has the
+    same windows in the same order (identical `groups` and `ratings`).
+    """
+    parts = {kind: [] for kind in kinds}
+    first = None
+    for recording in tqdm(recordings, desc="windows", unit="trial", disable=not progress):
+        first = first or recording
+        starts, stops = window_bounds(recording.n_times, recording.sfreq, window, stride)
+        groups = make_groups(
+            len(starts), recording.subject, recording.session, recording.trial, starts, stops
+        )
+        ratings = {k: np.full(len(starts), float(v)) for k, v in recording.ratings.items()}
+        for kind, baseline in kinds.items():
+            X = _window_values(recording, kind, window, stride, bands, baseline)
+            parts[kind].append(WindowSet(X.astype(np.float32), groups, ratings))
+    if first is None:
+        raise ValueError("no recordings to cut into windows")
+    return {
+        kind: WindowSet.concatenate(
+            parts[kind],
+            {
+                "kind": kind,
+                "sfreq": first.sfreq,
+                "ch_names": first.ch_names,
+                "bands": dict(bands or BANDS) if kind != "raw" else None,
+                "window": window,
+                "stride": stride or window,
+                "baseline": baseline,
+            },
+        )
+        for kind, baseline in kinds.items()
+    }
+
+
 def extract_windows(
     recordings: Iterable[Recording],
     kind="de",
@@ -74,36 +130,7 @@ def extract_windows(
 ) -> WindowSet:
     """Windowed features of many recordings as one `WindowSet`.
 
-    kind: "de" or "bp" (features, X is (n_windows, n_channels, n_bands)) or "raw"
+    kind: "de", "bp", ... (features, X is (n_windows, n_channels, n_bands)) or "raw"
     (X is (n_windows, n_channels, n_window_samples); baseline must be "none" or "zscore").
     """
-    parts, first = [], None
-    for recording in tqdm(recordings, desc=f"{kind} windows", unit="trial", disable=not progress):
-        first = first or recording
-        if kind == "raw":
-            data = recording.data
-            if baseline == "zscore":
-                data = zscore_by_baseline(data, recording.baseline)
-            elif baseline != "none":
-                raise ValueError("raw windows take baseline 'none' or 'zscore'")
-            X = raw_windows(data, recording.sfreq, window, stride)
-        else:
-            X = recording_features(recording, kind, window, stride, bands, baseline)
-        starts, stops = window_bounds(recording.n_times, recording.sfreq, window, stride)
-        groups = make_groups(
-            len(X), recording.subject, recording.session, recording.trial, starts, stops
-        )
-        ratings = {k: np.full(len(X), float(v)) for k, v in recording.ratings.items()}
-        parts.append(WindowSet(X.astype(np.float32), groups, ratings))
-    if first is None:
-        raise ValueError("no recordings to cut into windows")
-    info = {
-        "kind": kind,
-        "sfreq": first.sfreq,
-        "ch_names": first.ch_names,
-        "bands": dict(bands or BANDS) if kind != "raw" else None,
-        "window": window,
-        "stride": stride or window,
-        "baseline": baseline,
-    }
-    return WindowSet.concatenate(parts, info)
+    return extract_window_sets(recordings, {kind: baseline}, window, stride, bands, progress)[kind]

@@ -100,3 +100,31 @@ def test_extract_windows_metadata(rng):
     assert raw.X.shape == (10, 2, 128)
     np.testing.assert_allclose(raw.X[1], recs[0].data[:, 128:256].astype(np.float32))
     assert raw_windows(recs[0].data, 128.0, 2.0, 1.0).shape == (4, 2, 256)
+
+
+def test_window_sets_share_one_pass_over_the_dataset(rng):
+    from physioemo.datasets.base import Dataset
+    from physioemo.windows import extract_window_sets
+
+    reads = []
+
+    def read_subject(subject):
+        reads.append(subject)
+        return [make_recording(rng)]
+
+    dataset = Dataset(
+        "test",
+        ["s01", "s02"],
+        read_subject,
+        sfreq=128.0,
+        ch_names=["Fz", "Cz"],
+        modality="eeg",
+        unit="uV",
+        rating_names=["valence"],
+        source=".",
+    )
+    sets = extract_window_sets(dataset, {"de": "subtract", "raw": "zscore"}, progress=False)
+    assert reads == ["s01", "s02"]  # each subject read once for both kinds
+    assert sets["de"].X.shape == (10, 2, 4) and sets["raw"].X.shape == (10, 2, 128)
+    np.testing.assert_array_equal(sets["de"].groups, sets["raw"].groups)
+    assert sets["raw"].info["baseline"] == "zscore" and sets["de"].info["bands"] is not None

@@ -18,7 +18,7 @@ from ..datasets.synthetic import WRITERS
 from ..labels import scheme
 from ..models import make_baseline, spec
 from ..protocols import get as get_protocol
-from ..windows import extract_windows
+from ..windows import extract_window_sets
 from .report import format_table, summarise, write_run
 from .runner import cross_validate
 
@@ -85,27 +85,20 @@ def run_bench(
         root = synthetic_root(config.dataset, **config.synthetic)
     dataset = load(config.dataset, root)
     echo(f"Loaded {dataset}")
-    windows = extract_windows(
-        dataset,
-        config.kind,
-        config.window,
-        config.stride,
-        baseline=config.baseline,
-        progress=progress,
-    )
+    kinds = {config.kind: config.baseline}
+    raw_models = [m for m in config.models if spec(m).inputs == "raw"]
+    raw_baseline = "none" if config.baseline == "none" else "zscore"
+    if raw_models:
+        kinds["raw"] = raw_baseline
+    sets = extract_window_sets(dataset, kinds, config.window, config.stride, progress=progress)
+    windows = sets[config.kind]
     echo(f"{len(windows)} windows of {config.kind.upper()} features, shape {windows.X.shape[1:]}")
-    inputs = {"features": windows, "de": windows}
-    if any(spec(m).inputs == "raw" for m in config.models):
-        raw_baseline = "none" if config.baseline == "none" else "zscore"
-        inputs["raw"] = extract_windows(
-            dataset, "raw", config.window, config.stride, baseline=raw_baseline, progress=False
-        )
-        if not np.array_equal(inputs["raw"].groups, windows.groups):
-            raise RuntimeError("raw and feature windows do not line up")
-        raw_models = ", ".join(m for m in config.models if spec(m).inputs == "raw")
-        notes = [f"{raw_models}: raw windows, baseline {raw_baseline}, same windows and labels."]
-    else:
-        notes = []
+    inputs = {"features": windows, "de": windows, "raw": sets.get("raw")}
+    notes = (
+        [f"{', '.join(raw_models)}: raw windows, baseline {raw_baseline}, same windows and labels."]
+        if raw_models
+        else []
+    )
     notes += _profile_notes(config)
     for note in notes:
         echo(note)
