@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import platform
 import subprocess
 import time
@@ -17,6 +16,7 @@ from ..datasets import load
 from ..datasets.synthetic import WRITERS
 from ..labels import scheme
 from ..models import make_baseline, spec
+from ..paths import cache_dir
 from ..protocols import get as get_protocol
 from ..windows import extract_window_sets
 from .report import format_table, summarise, write_run
@@ -50,14 +50,6 @@ class BenchConfig:
 #: thinned to QUICK_SI_WINDOWS evenly spaced windows, so `physioemo bench` stays a demo.
 QUICK_FOLDS = {"subject-dependent": 2, "subject-independent": 1, "leaky-window-kfold": 2}
 QUICK_SI_WINDOWS = 800
-
-
-def cache_dir() -> Path:
-    """Cache folder: $PHYSIOEMO_CACHE, or $XDG_CACHE_HOME/physioemo, or ~/.cache/physioemo."""
-    if os.environ.get("PHYSIOEMO_CACHE"):
-        return Path(os.environ["PHYSIOEMO_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "physioemo"
 
 
 def synthetic_root(dataset: str, subjects: int, seconds: float, seed: int) -> Path:

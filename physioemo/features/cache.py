@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
+from ..paths import cache_dir
 from ..recording import WindowSet
 
 #: bytes read from the start of each input file for its fingerprint (besides size and mtime)
@@ -52,8 +53,6 @@ def cache_key(input_fingerprint, parameters: dict) -> str:
 
 def feature_folder() -> Path:
     """Folder of the feature cache entries."""
-    from ..evaluation.bench import cache_dir
-
     return cache_dir() / "features"
 
 
