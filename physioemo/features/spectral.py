@@ -29,7 +29,8 @@ def window_bounds(n_times: int, sfreq: float, window: float, stride: float | Non
     window, stride: seconds (stride defaults to `window`, i.e. no overlap).
     Returns (starts, stops), two int arrays of length n_windows.
     """
-    size, step = _samples(window, sfreq, "window"), _samples(stride or window, sfreq, "stride")
+    size = window_samples(window, sfreq, "window")
+    step = window_samples(stride or window, sfreq, "stride")
     if size > n_times:
         raise ValueError(
             f"window of {window} s ({size} samples) is longer than the signal ({n_times} samples)"
@@ -38,7 +39,8 @@ def window_bounds(n_times: int, sfreq: float, window: float, stride: float | Non
     return starts, starts + size
 
 
-def _samples(seconds: float, sfreq: float, name: str) -> int:
+def window_samples(seconds: float, sfreq: float, name: str = "window") -> int:
+    """Seconds to samples, rounded: the rule every window of physioemo follows."""
     n = int(round(seconds * sfreq))
     if n < 1:
         raise ValueError(f"{name} of {seconds} s is shorter than one sample at {sfreq} Hz")

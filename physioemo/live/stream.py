@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..features import BANDS
+from ..features.spectral import de_from_variance, window_samples
 from ..features.streaming import CausalFilterBank
 from . import BoardError, LiveError, MontageError
 from .montage import map_channels
@@ -26,14 +27,6 @@ from .montage import map_channels
 RAIL_UV = 1e5
 #: Package counters of BrainFlow boards wrap at 256.
 COUNTER_MODULUS = 256
-
-
-def _samples(seconds: float, sfreq: float) -> int:
-    """Seconds to samples as `physioemo.features.window_bounds` rounds them."""
-    n = int(round(seconds * sfreq))
-    if n < 1:
-        raise LiveError(f"{seconds} s is shorter than one sample at {sfreq} Hz")
-    return n
 
 
 class Windower:
@@ -95,8 +88,8 @@ class CausalFeatures:
         if kind not in ("de", "raw"):
             raise LiveError(f"live features are 'de' or 'raw', not {kind!r}")
         self.kind = kind
-        self.size = _samples(window, sfreq)
-        self.step = _samples(stride or window, sfreq)
+        self.size = window_samples(window, sfreq)
+        self.step = window_samples(stride or window, sfreq, "stride")
         de = kind == "de"
         self.filters = CausalFilterBank(sfreq, n_channels, dict(bands or BANDS)) if de else None
         self.windows = Windower(self.size, self.step)
@@ -115,7 +108,7 @@ class CausalFeatures:
                 variance = variance[:, channel_map.picks]
         else:
             variance = channel_map.apply(segment).var(axis=-1)
-        return (0.5 * np.log(2 * np.pi * np.e * np.maximum(variance, 1e-30))).T
+        return de_from_variance(variance).T
 
     def extract(self, x: np.ndarray, chunk: int = 97) -> np.ndarray:
         """Features of a whole (n_channels, n_times) array fed in chunks, (n_windows, ...)."""
