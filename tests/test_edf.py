@@ -90,3 +90,16 @@ def test_windows_to_epochs_with_events():
     assert epochs.event_id == {"0": 0, "1": 1, "2": 2}
     np.testing.assert_allclose(epochs.get_data() * 1e6, windows.X, rtol=1e-6)
     assert epochs.ch_names == NAMES and epochs.info["sfreq"] == 128
+
+
+def test_export_writes_start_date_and_equipment_from_meta(tmp_path):
+    import datetime as dt
+
+    start = dt.datetime(2026, 11, 22, 9, 30, 5)
+    data = np.random.default_rng(0).normal(0, 10, (2, 512))
+    meta = {"start": start, "equipment": "Synthetic board"}
+    recording = Recording(data, 256.0, ["Fz", "Cz"], "live", trial=1, meta=meta)
+    path = edf.export([recording], tmp_path / "s.bdf", format="bdf")
+    with pyedflib.EdfReader(str(path)) as reader:
+        assert reader.getStartdatetime() == start
+        assert reader.getEquipment().strip() == "Synthetic board"

@@ -317,11 +317,12 @@ def test_bdf_is_24_bit_and_unclipped(tmp_path):
         assert reader.getSignalLabels() == ["Fz", "Cz"]
         assert reader.getSignalHeader(0)["digital_max"] == 2**23 - 1
         back = np.stack([reader.readSignal(i)[:1003] for i in range(2)])
-        onsets, _, texts = reader.readAnnotations()
+        onsets, durations, texts = reader.readAnnotations()
     step = np.ptp(data, axis=1, keepdims=True) / 2**23  # one 24-bit quantum (rounded range)
     assert np.all(np.abs(back - data) <= 2 * step + 1e-9)
     assert back[0].max() == pytest.approx(99_999.5, abs=0.05)
-    assert list(texts) == ["end of recording"] and onsets[0] == pytest.approx(1003 / 250.0)
+    assert list(texts) == ["trial 1 session 1"] and onsets[0] == 0  # marks the recording's extent
+    assert durations[0] == pytest.approx(1003 / 250.0)
 
 
 def test_recorder_refuses_a_bdf_name(tmp_path):

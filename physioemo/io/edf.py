@@ -75,7 +75,11 @@ def to_digital(values: np.ndarray, header: dict) -> np.ndarray:
 
 
 def export(recordings: list[Recording], path: str | Path, format: str = "bdf") -> Path:
-    """Write `recordings` (same channels and rate) to one EDF+ ("edf") or BDF+ ("bdf") file."""
+    """Write `recordings` (same channels and rate) to one EDF+ ("edf") or BDF+ ("bdf") file.
+
+    The first recording's ``meta["start"]`` (datetime) and ``meta["equipment"]``, when given,
+    fill the file's start date and equipment fields.
+    """
     import pyedflib
 
     if format not in FORMATS:
@@ -117,6 +121,10 @@ def export(recordings: list[Recording], path: str | Path, format: str = "bdf") -
         writer.setSignalHeaders(headers)
         writer.set_number_of_annotation_signals(_annotation_signals(len(annotations), onset, first))
         writer.setPatientCode(first.subject)
+        if "start" in first.meta:  # a datetime, e.g. when a live recording began
+            writer.setStartdatetime(first.meta["start"])
+        if "equipment" in first.meta:
+            writer.setEquipment(str(first.meta["equipment"])[:80])
         codes = [to_digital(row, header) for row, header in zip(data, headers, strict=True)]
         writer.writeSamples(codes, digital=True)
         for start, length, text in annotations:

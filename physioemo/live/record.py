@@ -16,42 +16,19 @@ import numpy as np
 from . import LiveError
 from .board import brainflow
 
-#: Digital range of a 24-bit BDF sample.
-BDF_DIGITAL = (-(2**23), 2**23 - 1)
-
 
 def write_bdf(path, data, ch_names, sfreq, start=None, equipment="") -> Path:
-    """Write (n_channels, n_times) uV as BDF+ with a 24-bit range and no clipping.
-
-    Each channel's physical range is its own minimum and maximum rounded outwards to whole uV
-    (the header's 8-character fields hold them exactly), so no sample is clipped; the last
-    one-second data record is padded by pyedflib, and an annotation marks where the recording
-    ends. Non-finite samples are written as 0.
-    """
-    import pyedflib
-    from pyedflib import highlevel
+    """Write (n_channels, n_times) uV as BDF+ through `physioemo.io.edf.export`: 24-bit, each
+    channel's physical range from its own data (no sample clipped), the whole recording
+    annotated as one trial (pyedflib pads the last one-second record; the annotation marks where
+    the recording ends). Non-finite samples are written as 0."""
+    from ..io.edf import export
+    from ..recording import Recording
 
     data = np.nan_to_num(np.asarray(data, dtype=float), nan=0.0, posinf=0.0, neginf=0.0)
-    headers = []
-    for name, channel in zip(ch_names, data, strict=True):
-        low, high = int(np.floor(channel.min())), int(np.ceil(channel.max()))
-        headers.append(
-            highlevel.make_signal_header(
-                name,
-                dimension="uV",
-                sample_frequency=sfreq,
-                physical_min=low,
-                physical_max=max(high, low + 1),
-                digital_min=BDF_DIGITAL[0],
-                digital_max=BDF_DIGITAL[1],
-            )
-        )
-    header = highlevel.make_header(equipment=equipment[:80])
-    if start is not None:
-        header["startdate"] = start
-    header["annotations"] = [[data.shape[1] / sfreq, -1, "end of recording"]]
-    highlevel.write_edf(str(path), data, headers, header, file_type=pyedflib.FILETYPE_BDFPLUS)
-    return Path(path)
+    meta = {"equipment": equipment, **({"start": start} if start is not None else {})}
+    recording = Recording(data, sfreq, ch_names, subject="live", trial=1, meta=meta)
+    return export([recording], path, format="bdf")
 
 
 class Recorder:
