@@ -131,14 +131,14 @@ class Recording:
         return cls(data, eeg.info["sfreq"], eeg.ch_names, subject, unit="uV", **fields)
 
 
-def standard_montage():
-    """MNE's 10-20 montage (named "colin27_1020" from MNE 1.13, "standard_1020" before)."""
+def standard_montage(system: str = "1020"):
+    """MNE's template montage of the 10-20 ("1020") or 10-05 ("1005") system (named
+    "colin27_<system>" from MNE 1.13, "standard_<system>" before)."""
     import mne
 
     names = mne.channels.get_builtin_montages()
-    return mne.channels.make_standard_montage(
-        "colin27_1020" if "colin27_1020" in names else "standard_1020"
-    )
+    name = f"colin27_{system}"
+    return mne.channels.make_standard_montage(name if name in names else f"standard_{system}")
 
 
 @dataclass

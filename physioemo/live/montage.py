@@ -29,14 +29,13 @@ def _key(name: str) -> str:
 
 @cache
 def _montage():
-    """MNE's template 10-05 montage (named colin27_1005 since MNE 1.13, standard_1005 before)
-    and the centre of the sphere fitted to all its electrodes (the interpolation origin)."""
+    """MNE's template 10-05 montage and the centre of the sphere fitted to all its electrodes
+    (the interpolation origin)."""
     import mne
 
-    name = (
-        "colin27_1005" if "colin27_1005" in mne.channels.get_builtin_montages() else "standard_1005"
-    )
-    montage = mne.channels.make_standard_montage(name)
+    from ..recording import standard_montage
+
+    montage = standard_montage("1005")
     info = mne.create_info(montage.ch_names, 1000.0, "eeg")
     info.set_montage(montage)
     _, origin, _ = mne.bem.fit_sphere_to_headshape(
