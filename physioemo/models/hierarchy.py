@@ -157,12 +157,9 @@ ALIASES = {"CB1": "I1", "CB2": "I2"}
 
 def montage_positions(ch_names) -> dict[str, np.ndarray]:
     """Head-frame positions (m) of `ch_names` from MNE's 10-05 template montage."""
-    import mne
+    from ..recording import standard_montage
 
-    builtin = mne.channels.get_builtin_montages()
-    montage = mne.channels.make_standard_montage(
-        "colin27_1005" if "colin27_1005" in builtin else "standard_1005"
-    )
+    montage = standard_montage("1005")
     known = {name.upper(): xyz for name, xyz in montage.get_positions()["ch_pos"].items()}
     site = {c: ALIASES.get(c.upper(), c).upper() for c in ch_names}
     missing = [c for c in ch_names if site[c] not in known]
