@@ -102,4 +102,4 @@ def test_export_writes_start_date_and_equipment_from_meta(tmp_path):
     path = edf.export([recording], tmp_path / "s.bdf", format="bdf")
     with pyedflib.EdfReader(str(path)) as reader:
         assert reader.getStartdatetime() == start
-        assert reader.getEquipment().strip() == "Synthetic board"
+        assert reader.getEquipment().strip() == "Synthetic board"  # stored as Synthetic_board

@@ -123,8 +123,8 @@ def export(recordings: list[Recording], path: str | Path, format: str = "bdf") -
         writer.setPatientCode(first.subject)
         if "start" in first.meta:  # a datetime, e.g. when a live recording began
             writer.setStartdatetime(first.meta["start"])
-        if "equipment" in first.meta:
-            writer.setEquipment(str(first.meta["equipment"])[:80])
+        if "equipment" in first.meta:  # EDF+ header subfields take no spaces
+            writer.setEquipment(str(first.meta["equipment"]).replace(" ", "_")[:80])
         codes = [to_digital(row, header) for row, header in zip(data, headers, strict=True)]
         writer.writeSamples(codes, digital=True)
         for start, length, text in annotations:
