@@ -151,17 +151,23 @@ class WindowSet:
             pass it as `groups=` to the protocols' splitters (and to scikit-learn's CV helpers).
         ratings: per rating dimension, an (n_windows,) array of the trial's rating.
         info: how X was made (sfreq, ch_names, bands, window, stride, baseline, kind, dataset).
+        extra: other per-window arrays, (n_windows, ...) each, e.g. the PINN's time input "t"
+            and EDA target "eda".
     """
 
     X: np.ndarray
     groups: np.ndarray
     ratings: dict[str, np.ndarray]
     info: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self):
         n = len(self.X)
-        if len(self.groups) != n or any(len(v) != n for v in self.ratings.values()):
-            raise ValueError("X, groups and every ratings array must have one row per window")
+        arrays = [self.groups, *self.ratings.values(), *self.extra.values()]
+        if any(len(v) != n for v in arrays):
+            raise ValueError(
+                "X, groups and every ratings and extra array must have one row per window"
+            )
 
     def __len__(self) -> int:
         return len(self.X)
@@ -169,7 +175,8 @@ class WindowSet:
     def select(self, index) -> WindowSet:
         """The windows at `index` (a boolean mask or integer indices)."""
         ratings = {k: v[index] for k, v in self.ratings.items()}
-        return WindowSet(self.X[index], self.groups[index], ratings, dict(self.info))
+        extra = {k: v[index] for k, v in self.extra.items()}
+        return WindowSet(self.X[index], self.groups[index], ratings, dict(self.info), extra)
 
     @classmethod
     def concatenate(cls, parts: list[WindowSet], info: Mapping[str, Any] | None = None):
@@ -177,9 +184,10 @@ class WindowSet:
         if not parts:
             raise ValueError("no windows to concatenate")
         ratings = {k: np.concatenate([p.ratings[k] for p in parts]) for k in parts[0].ratings}
+        extra = {k: np.concatenate([p.extra[k] for p in parts]) for k in parts[0].extra}
         X = np.concatenate([p.X for p in parts])
         groups = np.concatenate([p.groups for p in parts])
-        return cls(X, groups, ratings, dict(info if info is not None else parts[0].info))
+        return cls(X, groups, ratings, dict(info if info is not None else parts[0].info), extra)
 
 
 def make_groups(n, subject, session, trial, starts, stops) -> np.ndarray:

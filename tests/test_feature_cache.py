@@ -38,7 +38,8 @@ def test_transformers_in_a_pipeline_and_clone_safe():
 def small_windows(n=4):
     groups = make_groups(n, "s01", 1, 3, np.arange(n) * 128, np.arange(n) * 128 + 128)
     X = np.arange(n * 6, dtype=np.float32).reshape(n, 3, 2)
-    return WindowSet(X, groups, {"valence": np.full(n, 4.0)}, {"kind": "de", "window": 1.0})
+    extra = {"t": np.linspace(0, 1, n)}
+    return WindowSet(X, groups, {"valence": np.full(n, 4.0)}, {"kind": "de", "window": 1.0}, extra)
 
 
 def test_cache_entry_round_trip_and_damage_is_rebuilt(tmp_path, monkeypatch):
@@ -58,6 +59,7 @@ def test_cache_entry_round_trip_and_damage_is_rebuilt(tmp_path, monkeypatch):
     np.testing.assert_array_equal(again.X, first.X)
     np.testing.assert_array_equal(again.groups, first.groups)
     assert again.info == first.info and set(again.ratings) == {"valence"}
+    np.testing.assert_array_equal(again.extra["t"], first.extra["t"])
     # other parameters or other input bytes: another key
     _, other, _ = feature_cache.cached("toy", data, {"kind": "bp"}, compute)
     assert other != path

@@ -59,6 +59,7 @@ def feature_folder() -> Path:
 def _arrays(windows: WindowSet) -> dict[str, np.ndarray]:
     arrays = {"X": windows.X, "groups": windows.groups}
     arrays.update({f"rating:{k}": v for k, v in windows.ratings.items()})
+    arrays.update({f"extra:{k}": v for k, v in windows.extra.items()})
     arrays["info"] = np.array(json.dumps(windows.info, default=str))
     return arrays
 
@@ -95,8 +96,12 @@ def load(path: Path) -> WindowSet | None:
         digest = str(arrays.pop("digest"))
         if digest != _digest(arrays):
             return None
-        ratings = {k.split(":", 1)[1]: v for k, v in arrays.items() if k.startswith("rating:")}
-        return WindowSet(arrays["X"], arrays["groups"], ratings, json.loads(str(arrays["info"])))
+        ratings, extra = (
+            {k.split(":", 1)[1]: v for k, v in arrays.items() if k.startswith(prefix)}
+            for prefix in ("rating:", "extra:")
+        )
+        info = json.loads(str(arrays["info"]))
+        return WindowSet(arrays["X"], arrays["groups"], ratings, info, extra)
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
 
