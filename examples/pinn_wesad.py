@@ -85,16 +85,16 @@ def windows_of(dataset, window, stride, use_self_reports):
         if use_self_reports:
             by_trial = {r.trial: self_reports(r) for r in recordings}
             reports.append([by_trial[trial] for trial in part.groups["trial"][keep]])
-    x = np.concatenate([p.x for p in parts])
+    x = np.concatenate([p.X for p in parts])
     if use_self_reports:
         x = np.hstack([x, np.concatenate(reports)])
     complete = np.isfinite(x).all(axis=1)
     subject = np.concatenate([p.groups["subject"] for p in parts])[complete]
-    eda = np.concatenate([p.eda for p in parts])[complete]
+    eda = np.concatenate([p.extra["eda"] for p in parts])[complete]
     y = scheme({"condition": np.concatenate([p.ratings["condition"] for p in parts])})
     return {
         "x": x[complete],
-        "t": np.concatenate([p.t for p in parts])[complete],
+        "t": np.concatenate([p.extra["t"] for p in parts])[complete],
         "eda": minmax_per_subject(eda, subject),
         "y": y[complete],
         "subject": subject,

@@ -55,15 +55,15 @@ def windows():
 def test_shapes_time_and_segments(windows):
     found, recordings = windows
     # 40 s -> 5 windows, 30 s -> 3, 15 s (shorter than the window) -> none
-    assert found.x.shape == (8, len(FEATURE_NAMES))
-    assert found.t.shape == found.eda.shape == found.groups.shape == (8,)
+    assert found.X.shape == (8, len(FEATURE_NAMES))
+    assert found.extra["t"].shape == found.extra["eda"].shape == found.groups.shape == (8,)
     np.testing.assert_array_equal(found.groups["trial"], [1] * 5 + [2] * 3)
     np.testing.assert_array_equal(found.ratings["condition"], [1] * 5 + [2] * 3)
     # t = window centre / segment length
     np.testing.assert_allclose(
-        found.t, np.r_[(np.arange(5) * 5 + 10) / 40, (np.arange(3) * 5 + 10) / 30]
+        found.extra["t"], np.r_[(np.arange(5) * 5 + 10) / 40, (np.arange(3) * 5 + 10) / 30]
     )
-    assert (found.t >= 0).all() and (found.t <= 1).all()
+    assert (found.extra["t"] >= 0).all() and (found.extra["t"] <= 1).all()
     lengths = {r.trial: r.n_times for r in recordings}
     assert (found.groups["start"] >= 0).all()
     assert all(stop <= lengths[trial] for trial, stop in found.groups[["trial", "stop"]])
@@ -73,7 +73,7 @@ def test_shapes_time_and_segments(windows):
 
 def test_feature_values_by_hand(windows):
     found, _ = windows
-    column = dict(zip(FEATURE_NAMES, found.x.T, strict=True))
+    column = dict(zip(FEATURE_NAMES, found.X.T, strict=True))
     second = 1  # window [5 s, 25 s) of the first segment: samples 20..99 at 4 Hz
     np.testing.assert_allclose(column["hr_mean"], 75.0, rtol=1e-9)
     np.testing.assert_allclose(column["sdnn"], 0.0, atol=1e-9)
@@ -87,12 +87,12 @@ def test_feature_values_by_hand(windows):
     np.testing.assert_array_equal(column["scr_count"][:5], [1, 1, 1, 0, 0])
     times = np.arange(20, 100) / 4
     expected = np.mean(2 + 0.05 * times + 0.5 * np.exp(-0.5 * ((times - 12) / 0.7) ** 2))
-    assert found.eda[second] == pytest.approx(expected)
+    assert found.extra["eda"][second] == pytest.approx(expected)
 
 
 def test_heart_from_wrist_bvp():
     found = peripheral_windows([segment(40, 1, 1)], window=20.0, stride=5.0, heart="wrist_bvp")
-    hr = found.x[:, FEATURE_NAMES.index("hr_mean")]
+    hr = found.X[:, FEATURE_NAMES.index("hr_mean")]
     np.testing.assert_allclose(hr[1:], 75.0, rtol=1e-3)  # the first pulse: filter transient
     np.testing.assert_allclose(hr, 75.0, rtol=1e-2)
 

@@ -16,11 +16,9 @@ level through the ODE itself. The SCR features are high-passed (0.05 Hz) and car
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from ..recording import Recording, make_groups
+from ..recording import Recording, WindowSet, make_groups
 from . import physio
 
 #: the input features, in column order
@@ -40,39 +38,9 @@ HEART_STREAMS = {"chest_ecg": "ecg", "wrist_bvp": "bvp"}
 OTHER_STREAMS = ("chest_resp", "wrist_temp", "wrist_acc", "wrist_eda")
 
 
-@dataclass
-class PeripheralWindows:
-    """Windows of several recordings, one row each.
-
-    x: (n, len(feature_names)) features (NaN where a window holds too few beats or breaths).
-    t: (n,) window centre / segment duration, in [0, 1].
-    eda: (n,) mean wrist EDA of the window, uS (the regression target before normalisation).
-    groups: structured (n,) array with `recording.GROUP_FIELDS`; start/stop in samples of
-        `Recording.data` (700 Hz for WESAD).
-    ratings: per rating name of the recordings, (n,) values of the window's segment.
-    """
-
-    x: np.ndarray
-    t: np.ndarray
-    eda: np.ndarray
-    groups: np.ndarray
-    ratings: dict[str, np.ndarray]
-    feature_names: tuple[str, ...] = FEATURE_NAMES
-
-    def __len__(self) -> int:
-        return len(self.x)
-
-    def select(self, index) -> PeripheralWindows:
-        """The windows at `index` (a boolean mask or integer indices)."""
-        ratings = {k: v[index] for k, v in self.ratings.items()}
-        return PeripheralWindows(
-            self.x[index], self.t[index], self.eda[index], self.groups[index], ratings
-        )
-
-
 def peripheral_windows(
     recordings, window: float = 60.0, stride: float = 0.25, heart: str = "chest_ecg"
-) -> PeripheralWindows:
+) -> WindowSet:
     """Features, time and EDA target of every window of every recording.
 
     recordings: `Recording`s holding the WESAD streams: "chest_ECG" in `data` (heart="chest_ecg")
@@ -80,24 +48,46 @@ def peripheral_windows(
         "wrist_acc", "wrist_eda".
     window, stride: seconds (papers.md: 60 s and 0.25 s); both must be whole numbers of samples
         at every stream's rate. A recording shorter than `window` gives no windows.
+    Returns a `WindowSet`: X (n, len(FEATURE_NAMES)) features (NaN where a window holds too few
+    beats or breaths); extra "t" (n,) window centre / segment duration in [0, 1] and "eda" (n,)
+    mean wrist EDA of the window in uS; groups start/stop in samples of `Recording.data`
+    (700 Hz for WESAD).
     """
     if heart not in HEART_STREAMS:
         raise ValueError(f"heart must be one of {sorted(HEART_STREAMS)}, got {heart!r}")
     parts = []
     for recording in recordings:
-        streams = {name: _stream(recording, name) for name in (heart, *OTHER_STREAMS)}
-        n = _n_windows(recording, streams, window, stride)
-        if n:
-            parts.append(_windows(recording, streams, n, window, stride, heart))
+        part = recording_windows(recording, window, stride, heart)
+        if len(part.X):
+            groups = make_groups(
+                len(part.X),
+                recording.subject,
+                recording.session,
+                recording.trial,
+                part.starts,
+                part.stops,
+            )
+            ratings = {k: np.full(len(part.X), float(v)) for k, v in recording.ratings.items()}
+            parts.append(WindowSet(part.X, groups, ratings, {}, part.extra))
     if not parts:
         raise ValueError(f"no recording is at least {window} s long")
-    return PeripheralWindows(
-        np.concatenate([p.x for p in parts]),
-        np.concatenate([p.t for p in parts]),
-        np.concatenate([p.eda for p in parts]),
-        np.concatenate([p.groups for p in parts]),
-        {k: np.concatenate([p.ratings[k] for p in parts]) for k in parts[0].ratings},
-    )
+    info = {"feature_names": list(FEATURE_NAMES), "window": window, "stride": stride}
+    return WindowSet.concatenate(parts, info)
+
+
+def recording_windows(recording: Recording, window: float, stride: float, heart: str):
+    """One recording's windows as a `recipes.Part` (no windows when it is shorter than one)."""
+    from .recipes import Part
+
+    if heart not in HEART_STREAMS:
+        raise ValueError(f"heart must be one of {sorted(HEART_STREAMS)}, got {heart!r}")
+    streams = {name: _stream(recording, name) for name in (heart, *OTHER_STREAMS)}
+    n = _n_windows(recording, streams, window, stride)
+    if not n:
+        empty = np.zeros(0, dtype=np.int64)
+        extra = {"t": np.zeros(0), "eda": np.zeros(0)}
+        return Part(np.zeros((0, len(FEATURE_NAMES))), empty, empty, extra)
+    return _windows(recording, streams, n, window, stride, heart)
 
 
 def minmax_per_subject(values: np.ndarray, subjects: np.ndarray) -> np.ndarray:
@@ -140,7 +130,7 @@ def _n_windows(recording, streams, window, stride) -> int:
     return int(np.floor((duration - window) / stride + 1e-9)) + 1
 
 
-def _windows(recording, streams, n, window, stride, heart) -> PeripheralWindows:
+def _windows(recording, streams, n, window, stride, heart):
     def one(name):
         data, rate = streams[name]
         return data[0], rate
@@ -160,6 +150,7 @@ def _windows(recording, streams, n, window, stride, heart) -> PeripheralWindows:
     target = np.array([eda[a : a + size].mean() for a in np.round(starts * eda_rate).astype(int)])
     first = np.round(starts * recording.sfreq).astype(np.int64)
     last = first + int(round(window * recording.sfreq))
-    groups = make_groups(n, recording.subject, recording.session, recording.trial, first, last)
-    ratings = {k: np.full(n, float(v)) for k, v in recording.ratings.items()}
-    return PeripheralWindows(x, (starts + window / 2) / recording.duration, target, groups, ratings)
+    from .recipes import Part
+
+    extra = {"t": (starts + window / 2) / recording.duration, "eda": target}
+    return Part(x, first, last, extra)

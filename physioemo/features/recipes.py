@@ -1,0 +1,226 @@
+"""Feature recipes: the one list of the windows a model can be fed, by name.
+
+A recipe turns one `Recording` into windows (`Part`): values (n_windows, ...), window bounds in
+samples of the recording's `data`, and optional per-window arrays. `compute` builds the window
+sets of several recipes in one pass over the recordings, so each file is read once; an optional
+`finish` step then sees a whole set (e.g. per-subject scaling).
+
+Recipes say which model inputs they feed (`provides`, a key of `models.INPUTS`): "raw" windows,
+"de" band tokens (n_channels, n_bands), or "peripheral" feature vectors with a time input.
+
+    from physioemo.features import recipes
+    [windows] = recipes.compute(dataset, [(recipes.get("de"), {"window": 2.0})])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..recording import Recording, WindowSet, make_groups
+
+
+@dataclass
+class Part:
+    """One recording's windows: X (n_windows, ...), starts/stops (n_windows,) in samples of the
+    recording's `data`, extra per-window arrays."""
+
+    X: np.ndarray
+    starts: np.ndarray
+    stops: np.ndarray
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FeatureRecipe:
+    """A named way to cut recordings into model inputs.
+
+    function(recording, **parameters) -> Part. defaults: every parameter the function takes,
+    with its default. finish(windows, **parameters) -> WindowSet, run once on the whole set.
+    """
+
+    name: str
+    provides: str
+    summary: str
+    function: Callable[..., Part]
+    defaults: dict[str, Any]
+    finish: Callable[..., WindowSet] | None = None
+
+    def parameters(self, **overrides) -> dict[str, Any]:
+        """The defaults updated with the overrides that are not None; unknown names refused."""
+        unknown = sorted(set(overrides) - set(self.defaults))
+        if unknown:
+            raise ValueError(
+                f"feature recipe {self.name!r} takes no {', '.join(unknown)}; "
+                f"it takes {', '.join(self.defaults) or 'nothing'}"
+            )
+        return {**self.defaults, **{k: v for k, v in overrides.items() if v is not None}}
+
+
+def _baseline_mode(recording: Recording, baseline: str, with_baseline: str) -> str:
+    """ "auto": `with_baseline` when the recording has a baseline recording, else "none"."""
+    if baseline != "auto":
+        return baseline
+    return with_baseline if recording.baseline is not None else "none"
+
+
+def band_windows(
+    recording: Recording, kind="de", window=1.0, stride=None, baseline="auto", bands=None
+) -> Part:
+    """Band features (n_windows, n_channels, n_bands) of `kind` ("de", "bp", "psd_de");
+    baseline "auto" subtracts the baseline's features when the recording has a baseline."""
+    from ..windows import recording_features
+    from .spectral import window_bounds
+
+    mode = _baseline_mode(recording, baseline, "subtract")
+    starts, stops = window_bounds(recording.n_times, recording.sfreq, window, stride)
+    X = recording_features(recording, kind, window, stride, bands, mode)
+    return Part(X, starts, stops)
+
+
+def raw_windows(recording: Recording, window=1.0, stride=None, baseline="auto") -> Part:
+    """Raw windows (n_windows, n_channels, n_window_samples); baseline "auto" z-scores each
+    channel by the trial's baseline recording when there is one."""
+    from ..windows import raw_windows as cut
+    from ..windows import zscore_by_baseline
+    from .spectral import window_bounds
+
+    mode = _baseline_mode(recording, baseline, "zscore")
+    if mode not in ("none", "zscore"):
+        raise ValueError(f"raw windows take baseline 'none', 'zscore' or 'auto', got {mode!r}")
+    data = recording.data
+    if mode == "zscore":
+        data = zscore_by_baseline(data, recording.baseline)
+    starts, stops = window_bounds(recording.n_times, recording.sfreq, window, stride)
+    return Part(cut(data, recording.sfreq, window, stride), starts, stops)
+
+
+def peripheral(recording: Recording, window=60.0, stride=5.0, heart="chest_ecg") -> Part:
+    """Peripheral features (n_windows, n_features) of a WESAD-style recording, with extra
+    "t" (window centre / segment length) and "eda" (mean wrist EDA of the window, uS); see
+    `features.peripheral_windows`."""
+    from .peripheral_windows import recording_windows
+
+    return recording_windows(recording, window, stride, heart)
+
+
+def finish_peripheral(windows: WindowSet, **_) -> WindowSet:
+    """Drop windows with a NaN feature (too few beats or breaths; counted in info) and add
+    "eda_scaled": the EDA target min-max scaled to [0, 1] within each subject (papers.md 2.4)."""
+    from .peripheral_windows import minmax_per_subject
+
+    complete = np.isfinite(windows.X).all(axis=1)
+    kept = windows.select(complete)
+    kept.info["dropped_nan_windows"] = int((~complete).sum())
+    kept.extra["eda_scaled"] = minmax_per_subject(kept.extra["eda"], kept.groups["subject"])
+    return kept
+
+
+_BANDS = {"window": 1.0, "stride": None, "baseline": "auto", "bands": None}
+RECIPES = {
+    recipe.name: recipe
+    for recipe in (
+        FeatureRecipe(
+            "de",
+            "de",
+            "differential entropy per band and channel (zero-phase band-pass, ln), 1-s windows, "
+            "baseline features subtracted when there is a baseline",
+            band_windows,
+            {"kind": "de", **_BANDS},
+        ),
+        FeatureRecipe(
+            "bp",
+            "de",
+            "log band power per band and channel (Welch), 1-s windows, baseline subtracted",
+            band_windows,
+            {"kind": "bp", **_BANDS},
+        ),
+        FeatureRecipe(
+            "psd_de",
+            "de",
+            "DE from the periodogram (SEED-style), 1-s windows, baseline subtracted",
+            band_windows,
+            {"kind": "psd_de", **_BANDS},
+        ),
+        FeatureRecipe(
+            "raw",
+            "raw",
+            "raw 1-s windows, each channel z-scored by the trial's baseline when there is one",
+            raw_windows,
+            {"window": 1.0, "stride": None, "baseline": "auto"},
+        ),
+        FeatureRecipe(
+            "peripheral",
+            "peripheral",
+            "WESAD peripheral features per 60-s window (heart, breathing, temperature, motion, "
+            "SCRs; no EDA level) with time input and EDA target",
+            peripheral,
+            {"window": 60.0, "stride": 5.0, "heart": "chest_ecg"},
+            finish_peripheral,
+        ),
+    )
+}
+
+
+def available() -> list[str]:
+    """Recipe names `get` accepts."""
+    return list(RECIPES)
+
+
+def get(name: str) -> FeatureRecipe:
+    if name not in RECIPES:
+        raise ValueError(f"unknown feature recipe {name!r}; available: {', '.join(RECIPES)}")
+    return RECIPES[name]
+
+
+def compute(
+    recordings: Iterable[Recording],
+    requests: list[tuple[FeatureRecipe, dict]],
+    progress: bool = False,
+) -> list[WindowSet]:
+    """The window sets of several (recipe, parameters) requests in one pass over `recordings`.
+
+    Each set's info records the recipe, its parameters, the rate and channel names.
+    """
+    parts: list[list[WindowSet]] = [[] for _ in requests]
+    first = None
+    for recording in tqdm(recordings, desc="windows", unit="trial", disable=not progress):
+        first = first or recording
+        ratings = None
+        for collected, (recipe, parameters) in zip(parts, requests, strict=True):
+            part = _part(recipe, recording, parameters)
+            n = len(part.X)
+            ratings = {k: np.full(n, float(v)) for k, v in recording.ratings.items()}
+            groups = make_groups(
+                n, recording.subject, recording.session, recording.trial, part.starts, part.stops
+            )
+            collected.append(WindowSet(part.X.astype(np.float32), groups, ratings, {}, part.extra))
+    if first is None:
+        raise ValueError("no recordings to cut into windows")
+    sets = []
+    for collected, (recipe, parameters) in zip(parts, requests, strict=True):
+        info = {
+            "recipe": recipe.name,
+            "provides": recipe.provides,
+            **parameters,
+            "sfreq": first.sfreq,
+            "ch_names": list(first.ch_names),
+        }
+        windows = WindowSet.concatenate(collected, info)
+        sets.append(recipe.finish(windows, **parameters) if recipe.finish else windows)
+    return sets
+
+
+def _part(recipe: FeatureRecipe, recording: Recording, parameters: dict) -> Part:
+    """recipe.function on one recording; an error names the subject and trial."""
+    try:
+        return recipe.function(recording, **parameters)
+    except ValueError as error:
+        raise ValueError(
+            f"{recipe.name} windows of subject {recording.subject} session {recording.session} "
+            f"trial {recording.trial}: {error}"
+        ) from error
