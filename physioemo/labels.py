@@ -37,16 +37,30 @@ class LabelScheme:
     def __post_init__(self):
         if self.kind not in ("binary", "ordinal"):
             raise ValueError(f"label kind must be 'binary' or 'ordinal', got {self.kind!r}")
+        if not self.low < self.threshold <= self.high:  # also refuses NaN
+            raise ValueError(
+                f"threshold {self.threshold} must lie in ({self.low}, {self.high}] on the "
+                f"{self.dimension} scale, or every rating is one class"
+            )
 
     @property
     def n_classes(self) -> int:
         return 2 if self.kind == "binary" else self.high - self.low + 1
 
     @property
+    def ordinal(self) -> bool:
+        """Whether the classes are ordered points of a scale (HiSTN's ordinal metrics apply)."""
+        return self.kind == "ordinal"
+
+    @property
     def class_names(self) -> list[str]:
         if self.kind == "binary":
             return [f"low (<{self.threshold:g})", f"high (>={self.threshold:g})"]
         return [str(r) for r in range(self.low, self.high + 1)]
+
+    def keep(self, ratings: dict[str, np.ndarray]) -> np.ndarray:
+        """Boolean mask of the windows this scheme labels: all of them (every rating counts)."""
+        return np.ones(len(np.asarray(ratings[self.dimension])), dtype=bool)
 
     def __call__(self, ratings: dict[str, np.ndarray]) -> np.ndarray:
         """Class labels (int64) from a ratings mapping such as `WindowSet.ratings`."""
@@ -95,6 +109,8 @@ class CategoricalScheme:
         flat = [code for codes in self.codes for code in codes]
         if len(flat) != len(set(flat)):
             raise ValueError(f"a code belongs to two classes: {self.codes}")
+
+    ordinal = False
 
     @property
     def n_classes(self) -> int:
@@ -165,3 +181,54 @@ def categorical(dataset: str, name: str | None = None) -> CategoricalScheme:
     if name not in schemes:
         raise ValueError(f"{dataset} has no label scheme {name!r}; available: {sorted(schemes)}")
     return schemes[name]
+
+
+@dataclass(frozen=True)
+class DatasetLabels:
+    """The label schemes and rating dimensions of one dataset; the first `default` dimensions
+    and the first scheme are what `physioemo bench` uses unless told otherwise."""
+
+    dimensions: tuple[str, ...]
+    default: tuple[str, ...]
+    schemes: tuple[str, ...]
+
+
+#: dataset -> its label schemes (by name) and rating dimensions: the one list the CLI and the
+#: experiment files read. Rated datasets have "binary" and "ordinal" on each rating dimension;
+#: SEED, SEED-IV and WESAD their categorical schemes (`CATEGORICAL`).
+DATASETS = {
+    "dreamer": DatasetLabels(
+        ("valence", "arousal", "dominance"), ("valence", "arousal"), ("binary", "ordinal")
+    ),
+    "deap": DatasetLabels(
+        ("valence", "arousal", "dominance", "liking"), ("valence", "arousal"), ("binary", "ordinal")
+    ),
+    "seed": DatasetLabels(("emotion",), ("emotion",), tuple(CATEGORICAL["seed"])),
+    "seed-iv": DatasetLabels(("emotion",), ("emotion",), tuple(CATEGORICAL["seed-iv"])),
+    "wesad": DatasetLabels(("condition",), ("condition",), tuple(CATEGORICAL["wesad"])),
+}
+
+#: every label scheme name of any dataset
+SCHEME_NAMES = tuple(dict.fromkeys(name for d in DATASETS.values() for name in d.schemes))
+
+
+def make(dataset: str, name: str, dimension: str, threshold: float | None = None):
+    """The scheme `name` of `dataset` for one rating dimension: a `LabelScheme` (rated datasets)
+    or a `CategoricalScheme`; both have keep(ratings), __call__(ratings), n_classes, class_names
+    and ordinal. Raises ValueError naming what the dataset offers."""
+    if dataset not in DATASETS:
+        raise ValueError(f"no label schemes known for {dataset!r}; known: {sorted(DATASETS)}")
+    known = DATASETS[dataset]
+    if name not in known.schemes:
+        raise ValueError(
+            f"{dataset} has no label scheme {name!r}; it has {', '.join(known.schemes)}"
+        )
+    if dimension not in known.dimensions:
+        raise ValueError(
+            f"{dataset} has no rating dimension {dimension!r}; it has {', '.join(known.dimensions)}"
+        )
+    if dataset in SCALES:
+        return scheme(dataset, dimension, name, threshold)
+    if threshold is not None:
+        raise ValueError(f"--threshold applies to rating scales; {dataset} labels are categories")
+    return categorical(dataset, name)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from physioemo.labels import scheme
+from physioemo.labels import DATASETS, make, scheme
 
 
 def test_binary_threshold_is_inclusive_and_configurable():
@@ -27,3 +27,23 @@ def test_errors_name_the_problem():
         scheme("dreamer", "valence")({"valence": np.array([2, np.nan])})
     with pytest.raises(ValueError, match="binary' or 'ordinal"):
         scheme("dreamer", "valence", "ternary")
+
+
+@pytest.mark.parametrize("threshold", [100.0, 1.0, float("nan"), float("inf")])
+def test_threshold_that_makes_one_class_is_refused(threshold):
+    with pytest.raises(ValueError, match="threshold"):
+        scheme("dreamer", "valence", threshold=threshold)
+
+
+def test_registry_makes_every_scheme_of_every_dataset():
+    for dataset, known in DATASETS.items():
+        for name in known.schemes:
+            for dimension in known.dimensions:
+                labels = make(dataset, name, dimension)
+                assert labels.n_classes == len(labels.class_names) >= 2
+    assert make("wesad", "binary", "condition").class_names == ("non-stress", "stress")
+    assert make("deap", "ordinal", "liking").ordinal
+    with pytest.raises(ValueError, match="seed has no label scheme 'binary'; it has 3-class"):
+        make("seed", "binary", "emotion")
+    with pytest.raises(ValueError, match="no rating dimension 'liking'"):
+        make("dreamer", "binary", "liking")
