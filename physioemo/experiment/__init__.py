@@ -1,0 +1,11 @@
+"""Experiments: datasets x feature recipes x models x protocols x label schemes, expanded into
+fold jobs, run in-process, on local processes or on Ray, into a resumable run folder.
+
+    from physioemo.experiment import Experiment, run
+    result = run(Experiment(datasets=["dreamer"], models=["logreg"]), out="runs/first")
+"""
+
+from .run import RunFolderError, export, merge, run
+from .spec import Experiment
+
+__all__ = ["Experiment", "RunFolderError", "export", "merge", "run"]

@@ -1,0 +1,211 @@
+"""Where jobs run: in this process, in local worker processes, or on a Ray cluster.
+
+Every backend takes the plan's shared data once (feature sets and labels) and yields
+``(job, result)`` as jobs finish, in any order; a job that raised yields a `Failure` instead.
+Jobs are self-contained and seeded, so the same experiment gives the same results on every
+backend. The driver writes each result to the store as it arrives.
+
+* `Serial`: in-process, one job at a time (the default).
+* `Processes`: `concurrent.futures.ProcessPoolExecutor` with spawned workers (`--jobs N`); each
+  worker receives the shared data once; a worker that dies (killed, out of memory) breaks the
+  pool, which is restarted and the unfinished jobs re-run (a job that keeps killing its worker
+  fails after `RETRIES` attempts).
+* `Ray`: tasks on a Ray cluster (`--backend ray [--address HOST:PORT|auto]`, the `ray` extra);
+  the shared data goes to Ray's object store once; each task asks for `threads` CPUs (and GPUs
+  when given) and is retried by Ray when its worker dies.
+"""
+
+from __future__ import annotations
+
+import signal
+from dataclasses import dataclass
+
+from .jobs import Job, marker_path, run_job
+
+#: attempts of a job whose worker process dies before it fails for good
+RETRIES = 3
+NAMES = ("serial", "processes", "ray")
+
+
+@dataclass
+class Failure:
+    """A job that raised: the exception's type and message."""
+
+    error: str
+
+
+def create(name: str, jobs: int = 1, address: str | None = None, gpus: float = 0.0):
+    """The backend `name` ("serial", "processes" or "ray")."""
+    if name == "serial":
+        return Serial()
+    if name == "processes":
+        return Processes(jobs)
+    if name == "ray":
+        return Ray(jobs, address, gpus)
+    raise ValueError(f"unknown backend {name!r}; available: {', '.join(NAMES)}")
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+class Serial:
+    """Jobs in this process, one at a time."""
+
+    name = "serial"
+
+    def run(self, jobs: list[Job], windows: dict, targets: dict):
+        for job in jobs:
+            try:
+                result = run_job(job, windows[job.data], targets[job.target])
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except Exception as error:  # a failing job must not stop the others
+                result = Failure(_describe(error))
+            yield job, result
+
+
+# ----------------------------------------------------------------------------- processes
+_SHARED: dict = {}
+
+
+def _start_worker(windows: dict, targets: dict) -> None:
+    """Worker initialiser: keep the shared data; leave Ctrl-C to the driver."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _SHARED.update(windows=windows, targets=targets)
+
+
+def _run_in_worker(job: Job) -> dict | Failure:
+    try:
+        return run_job(job, _SHARED["windows"][job.data], _SHARED["targets"][job.target])
+    except Exception as error:
+        return Failure(_describe(error))
+
+
+class Processes:
+    """Jobs in `jobs` spawned worker processes on this machine."""
+
+    name = "processes"
+
+    def __init__(self, jobs: int):
+        if jobs < 1:
+            raise ValueError(f"--jobs must be at least 1, got {jobs}")
+        self.jobs = jobs
+
+    def run(self, jobs: list[Job], windows: dict, targets: dict):
+        import multiprocessing
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        context = multiprocessing.get_context("spawn")
+        attempts = {job.key: 0 for job in jobs}
+        remaining = list(jobs)
+        while remaining:
+            pool = ProcessPoolExecutor(
+                self.jobs, context, initializer=_start_worker, initargs=(windows, targets)
+            )
+            try:
+                pending = {pool.submit(_run_in_worker, job): job for job in remaining}
+                broken = False
+                while pending:
+                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        job = pending.pop(future)
+                        try:
+                            result = future.result()
+                        except BrokenProcessPool:
+                            broken = True
+                            continue
+                        remaining.remove(job)
+                        yield job, result
+                    if broken:
+                        break
+                if broken:
+                    for job in _suspects(remaining):
+                        attempts[job.key] += 1
+                    for job in [j for j in remaining if attempts[j.key] >= RETRIES]:
+                        remaining.remove(job)
+                        yield job, Failure(f"its worker process died {RETRIES} times")
+            except BaseException:
+                _stop(pool)
+                raise
+            pool.shutdown(wait=True)
+
+
+def _suspects(jobs: list[Job]) -> list[Job]:
+    """Jobs that were running when a worker died: those whose running marker was left
+    behind (see `jobs.run_job`); all of them when the run keeps no markers."""
+    markers = {job.key: marker_path(job) for job in jobs}
+    if not any(markers.values()):
+        return jobs
+    left = [job for job in jobs if markers[job.key] and markers[job.key].exists()]
+    for job in left:
+        markers[job.key].unlink(missing_ok=True)
+    return left
+
+
+def _stop(pool) -> None:
+    """Cancel what has not started and end the workers now (Ctrl-C, or an error)."""
+    import multiprocessing
+
+    pool.shutdown(wait=False, cancel_futures=True)
+    for child in multiprocessing.active_children():
+        child.terminate()
+
+
+# ----------------------------------------------------------------------------- ray
+def _ray_job(job: Job, windows, y) -> dict | Failure:
+    try:
+        return run_job(job, windows, y)
+    except Exception as error:
+        return Failure(_describe(error))
+
+
+class Ray:
+    """Jobs as Ray tasks: a local instance with `jobs` CPUs, or the cluster at `address`."""
+
+    name = "ray"
+
+    def __init__(self, jobs: int = 1, address: str | None = None, gpus: float = 0.0):
+        self.jobs, self.address, self.gpus = jobs, address, gpus
+
+    def run(self, jobs: list[Job], windows: dict, targets: dict):
+        try:
+            import ray
+        except ImportError:
+            raise ValueError("--backend ray needs Ray: pip install 'physioemo[ray]'") from None
+        started_here = not ray.is_initialized()
+        if started_here:
+            options = {"address": self.address} if self.address else {"num_cpus": self.jobs}
+            ray.init(include_dashboard=False, log_to_driver=False, **options)
+        try:
+            yield from self._run(ray, jobs, windows, targets)
+        finally:
+            if started_here:
+                ray.shutdown()
+
+    def _run(self, ray, jobs, windows, targets):
+        from ..models import spec
+
+        refs = {k: ray.put(v) for k, v in windows.items()}
+        target_refs = {k: ray.put(v) for k, v in targets.items()}
+        task = ray.remote(_ray_job)
+        pending = {}
+        for job in jobs:
+            gpus = self.gpus if spec(job.model).framework == "torch" else 0
+            options = {"num_cpus": job.threads, "num_gpus": gpus, "max_retries": RETRIES}
+            ref = task.options(**options).remote(job, refs[job.data], target_refs[job.target])
+            pending[ref] = job
+        try:
+            while pending:
+                [ready], _ = ray.wait(list(pending), num_returns=1)
+                job = pending.pop(ready)
+                try:
+                    result = ray.get(ready)
+                except ray.exceptions.RayError as error:
+                    result = Failure(_describe(error).splitlines()[0])
+                yield job, result
+        except BaseException:
+            for ref in pending:
+                ray.cancel(ref, force=True)
+            raise

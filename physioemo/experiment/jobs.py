@@ -1,0 +1,236 @@
+"""One fold job: the unit of work of an experiment, and what it does.
+
+A `Job` names one fold of (dataset, feature recipe, model, protocol, label scheme, dimension) and
+carries the fold's window indices, so a worker needs only the job, the feature set and the labels.
+Its `key` is a digest of the dataset fingerprint, the feature parameters, the model and recipe,
+the protocol and its options, the labels, the fold, the seed and the physioemo version: a store
+that holds the key holds the job's result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from ..models import spec
+
+#: per-window arrays a job stores about its test windows
+PREDICTION_FIELDS = ("index", "subject", "session", "trial", "start", "y_true", "y_pred")
+
+
+@dataclass
+class Job:
+    """One fold to fit and score. Index arrays refer to rows of the job's feature set;
+    `validation` and `calibration` are positions within `train`."""
+
+    key: str
+    dataset: str
+    features: str
+    model: str
+    preset: str | None
+    protocol: str
+    labels: str
+    dimension: str
+    fold: int
+    subjects: tuple[str, ...]  # held-out subjects
+    leaks: bool
+    data: str  # id of the feature set in the shared data
+    target: str  # id of the label array in the shared data
+    train: np.ndarray
+    test: np.ndarray
+    validation: np.ndarray | None = None
+    calibration: np.ndarray | None = None
+    n_classes: int = 2
+    ordinal: bool = False
+    seed: int | None = None
+    threads: int = 1
+    running_dir: str | None = None  # where a worker leaves a marker while the job runs
+    identity: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """Short human-readable name for progress lines."""
+        return (
+            f"{self.dataset} {self.features} {self.model} {self.protocol} {self.dimension} "
+            f"fold {self.fold} ({'+'.join(self.subjects)})"
+        )
+
+
+def job_key(parts: dict) -> str:
+    """Hex digest (24 characters) of the job's defining parts and the physioemo version."""
+    payload = json.dumps({**parts, "version": __version__}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
+# ----------------------------------------------------------------------------- estimators
+def make_estimator(job: Job, info: dict):
+    """A fresh, unfitted estimator for the job's model and preset."""
+    entry = spec(job.model)
+    if entry.framework == "sklearn":
+        from ..models import make_baseline
+
+        return make_baseline(job.model, 0 if job.seed is None else job.seed)
+    from .. import training
+
+    if entry.inputs == "peripheral":
+        return training.PINNClassifier(
+            preset=job.preset, n_classes=job.n_classes, seed=job.seed, threads=job.threads
+        )
+    raw = entry.inputs == "raw"
+    return training.TorchClassifier(
+        job.model,
+        preset=job.preset,
+        model_options={"sfreq": info["sfreq"], "ch_names": info["ch_names"]} if raw else {},
+        train_options={"threads": job.threads},
+        n_classes=job.n_classes,
+        seed=job.seed,
+    )
+
+
+def requested(estimator, method: str) -> set[str]:
+    """Metadata `method` of `estimator` asks for through scikit-learn's metadata routing
+    (consumers that declare ``__metadata_request__<method>``; pipelines ask for nothing)."""
+    from sklearn.utils.metadata_routing import get_routing_for_object
+
+    requests = getattr(get_routing_for_object(estimator), method, None)
+    return {name for name, value in getattr(requests, "requests", {}).items() if value is True}
+
+
+def _metadata(job: Job, windows, rows: np.ndarray, fitting: bool) -> dict:
+    """Everything a fit/predict might ask for, for the windows at `rows`."""
+    available = {"groups": windows.groups[rows]}
+    available.update({name: values[rows] for name, values in windows.extra.items()})
+    if "eda_scaled" in windows.extra:
+        available["eda"] = windows.extra["eda_scaled"][rows]
+    if fitting:
+        available["validation"] = job.validation
+        available["calibration"] = job.calibration
+    return available
+
+
+# ----------------------------------------------------------------------------- running
+def run_job(job: Job, windows, y: np.ndarray) -> dict:
+    """Fit the job's estimator on its training windows and predict its test windows.
+
+    Returns the job's result: identity, sizes, the training majority class, per-window
+    predictions (`predictions`, arrays), the estimator's fit report and timings.
+    """
+    import torch
+
+    torch.set_num_threads(job.threads)
+    marker = _mark_running(job)
+    try:
+        return _fit_and_predict(job, windows, y)
+    finally:
+        if marker is not None:
+            marker.unlink(missing_ok=True)
+
+
+def _fit_and_predict(job: Job, windows, y: np.ndarray) -> dict:
+    X = windows.X
+    train, test = job.train, job.test
+    counts = np.bincount(y[train], minlength=job.n_classes)
+    majority = int(counts.argmax())
+    started = time.perf_counter()
+    if (counts > 0).sum() < 2:
+        estimator, note = None, "single-class training fold: the majority class is predicted"
+    else:
+        estimator, note = make_estimator(job, windows.info), ""
+        fit_data = _metadata(job, windows, train, fitting=True)
+        fit_args = {k: v for k, v in fit_data.items() if k in requested(estimator, "fit")}
+        estimator.fit(X[train], y[train], **fit_args)
+    fitted = time.perf_counter()
+    predictions = {
+        "index": test,
+        **{name: windows.groups[name][test] for name in ("subject", "session", "trial", "start")},
+        "y_true": y[test],
+    }
+    if estimator is None:
+        predictions["y_pred"] = np.full(test.size, majority)
+        predictions["proba"] = np.eye(job.n_classes)[predictions["y_pred"]]
+    else:
+        test_data = _metadata(job, windows, test, fitting=False)
+
+        def call(method: str):
+            args = {k: v for k, v in test_data.items() if k in requested(estimator, method)}
+            return np.asarray(getattr(estimator, method)(X[test], **args))
+
+        predictions["y_pred"] = call("predict")
+        if hasattr(estimator, "predict_proba"):
+            predictions["proba"] = _full_proba(estimator, call("predict_proba"), job.n_classes)
+        if hasattr(estimator, "predict_eda"):
+            predictions["eda_true"] = test_data["eda"]
+            predictions["eda_pred"] = estimator.predict_eda(X[test], test_data["t"])
+    return {
+        "key": job.key,
+        **job.identity,
+        "subjects": "+".join(job.subjects),
+        "leaks": job.leaks,
+        "n_train": int(train.size),
+        "n_test": int(test.size),
+        "n_validation": 0 if job.validation is None else int(job.validation.size),
+        "train_majority": majority,
+        "note": note,
+        "report": _plain(getattr(estimator, "fit_report_", {})),
+        "predictions": predictions,
+        "seconds_fit": round(fitted - started, 3),
+        "seconds_predict": round(time.perf_counter() - fitted, 3),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+    }
+
+
+def _full_proba(estimator, proba: np.ndarray, n_classes: int) -> np.ndarray:
+    """Class probabilities (n, n_classes) whatever subset of classes the estimator saw."""
+    classes = np.asarray(getattr(estimator, "classes_", np.arange(proba.shape[1])))
+    full = np.zeros((len(proba), n_classes))
+    full[:, classes] = proba
+    return full
+
+
+def _plain(value):
+    """JSON-compatible copy of a fit report (arrays to lists, numpy scalars to numbers)."""
+    return json.loads(json.dumps(value, default=lambda v: np.asarray(v).tolist()))
+
+
+def marker_path(job: Job) -> Path | None:
+    """Where the job's running marker lives (None when the run keeps no markers)."""
+    return Path(job.running_dir) / f"{job.key}.json" if job.running_dir else None
+
+
+def _mark_running(job: Job) -> Path | None:
+    """A marker file naming the host and process while the job runs (best effort: only
+    where the run folder is reachable, e.g. not on a Ray node without the shared disk)."""
+    marker = marker_path(job)
+    if marker is None or not marker.parent.is_dir():
+        return None
+    try:
+        marker.write_text(
+            json.dumps({"job": job.name, "host": socket.gethostname(), "pid": os.getpid()})
+        )
+    except OSError:
+        return None
+    return marker
+
+
+# ----------------------------------------------------------------------------- predictions
+def pack(arrays: dict[str, np.ndarray]) -> bytes:
+    """Per-window arrays as compressed .npz bytes (numbers and fixed-width strings only)."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **{k: np.asarray(v) for k, v in arrays.items()})
+    return buffer.getvalue()
+
+
+def unpack(blob: bytes) -> dict[str, np.ndarray]:
+    """The arrays of `pack`; object arrays are refused (no pickle is ever loaded)."""
+    with np.load(io.BytesIO(blob), allow_pickle=False) as stored:
+        return {name: stored[name] for name in stored.files}

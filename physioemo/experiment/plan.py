@@ -1,0 +1,333 @@
+"""From an experiment to its fold jobs: the one place that wires datasets -> feature sets ->
+labels -> protocols -> models.
+
+Feature sets are computed once per run through the content-hashed feature cache (and reused by
+every model, protocol and dimension); protocols split once per (feature set, labels, dimension);
+each fold of each model becomes a `Job`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__, labels
+from ..features import recipes
+from ..models import spec
+from ..protocols import get as get_protocol
+from .jobs import Job, job_key
+from .spec import Experiment
+
+#: (dataset modality, model input kind) -> the recipe a model reads unless told otherwise
+DEFAULT_RECIPES = {"raw": "raw", "de": "de", "peripheral": "peripheral"}
+PERIPHERAL_DATASETS = ("wesad",)
+
+
+@dataclass
+class Plan:
+    """An experiment ready to run: its jobs and the data they share.
+
+    windows: feature set id -> WindowSet; targets: label id -> (n_windows,) classes, -1 where
+    the label scheme drops a window. sources: per dataset, where its files are and what they
+    hold. notes: what the plan decided that a reader should know; skipped: model/protocol
+    pairs that cannot run together, and why.
+    """
+
+    jobs: list[Job]
+    windows: dict = field(default_factory=dict)
+    targets: dict = field(default_factory=dict)
+    sources: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    seconds_features: float = 0.0
+
+
+def synthetic_root(dataset: str, subjects: int, seconds: float, seed: int) -> Path:
+    """Folder holding the synthetic files of `dataset`, written on first use and reused after."""
+    from ..datasets.synthetic import WRITERS
+    from ..paths import cache_dir
+
+    if dataset not in WRITERS:
+        raise ValueError(f"no synthetic writer for {dataset!r}; available: {sorted(WRITERS)}")
+    folder = (
+        cache_dir() / "synthetic" / f"{dataset}-n{subjects}-s{seconds:g}-seed{seed}-v{__version__}"
+    )
+    marker = folder / ".complete"
+    if not marker.exists():
+        WRITERS[dataset](folder, subjects=subjects, seconds=seconds, seed=seed)
+        marker.write_text("written by physioemo\n")
+    return folder
+
+
+def recipe_for(experiment: Experiment, dataset: str, model: str, protocol) -> list[str]:
+    """Feature recipes a model reads under a protocol: the paper protocol's own recipe when the
+    model can read it, else the experiment's recipes the model can read, else its default."""
+    inputs = spec(model).inputs
+    peripheral = dataset in PERIPHERAL_DATASETS
+
+    def readable(name: str) -> bool:
+        provides = recipes.get(name).provides
+        if inputs == "features":
+            return (provides == "peripheral") == peripheral
+        return provides == inputs
+
+    brought = getattr(protocol, "features", None)
+    if brought and readable(brought):
+        return [brought]
+    chosen = [name for name in experiment.features if readable(name)]
+    if chosen:
+        return chosen
+    default = "peripheral" if peripheral else DEFAULT_RECIPES.get(inputs, "de")
+    return [default] if readable(default) else []
+
+
+def preset_for(experiment: Experiment, model: str, protocol) -> str | None:
+    """Training preset of a torch model: the protocol's recipe when it is this model's (e.g.
+    histn-si), else the model's; "-quick" variants under the quick profile."""
+    if spec(model).framework == "sklearn":
+        return None
+    from ..training.presets import PRESETS
+
+    brought = getattr(protocol, "preset", None)
+    own = brought if brought and brought.startswith(model) else model
+    quick = f"{own}-quick"
+    if experiment.profile == "quick" and quick in PRESETS:
+        return quick
+    return own if own in PRESETS else None
+
+
+def build(
+    experiment: Experiment, running_dir: str | None = None, progress=False, echo=print
+) -> Plan:
+    """Load the data, compute (or read) the feature sets, split, and list the jobs."""
+    plan = Plan(jobs=[])
+    for dataset in experiment.datasets:
+        _plan_dataset(plan, experiment, dataset, running_dir, progress, echo)
+    return plan
+
+
+def _plan_dataset(plan, experiment, name, running_dir, progress, echo) -> None:
+    from ..datasets import load
+
+    root = experiment.roots.get(name)
+    synthetic = root is None
+    if synthetic:
+        root = synthetic_root(name, **_synthetic(experiment))
+    dataset = load(name, root)
+    fingerprint = _content_digest(root)
+    plan.sources[name] = {"root": str(root), "synthetic": synthetic, "fingerprint": fingerprint}
+    echo(f"{'Synthetic ' if synthetic else ''}{dataset}")
+    protocols = {p: _protocol(experiment, p) for p in experiment.protocols_for(name)}
+    pairs = {}
+    for model in experiment.models_for(name):
+        for protocol_name, protocol in protocols.items():
+            only = getattr(protocol, "datasets", None)
+            if only and name not in only:
+                plan.skipped.append(f"{protocol_name} applies to {', '.join(only)}, not {name}")
+                continue
+            chosen = recipe_for(experiment, name, model, protocol)
+            if not chosen:
+                plan.skipped.append(
+                    f"{model} reads {spec(model).inputs} inputs, which {name} under "
+                    f"{protocol_name} does not provide"
+                )
+            for recipe in chosen:
+                pairs.setdefault(recipe, []).append((model, protocol_name))
+    feature_sets = _feature_sets(plan, experiment, name, root, dataset, list(pairs), progress)
+    for recipe, (data_id, windows, parameters) in feature_sets.items():
+        echo(f"{len(windows)} windows of {recipe} features, shape {windows.X.shape[1:]}")
+        for scheme_name in experiment.labels_for(name):
+            for dimension in experiment.dimensions_for(name):
+                scheme = labels.make(name, scheme_name, dimension, experiment.threshold)
+                target_id = f"{data_id}/{scheme_name}/{dimension}"
+                plan.targets[target_id] = y = _targets(scheme, windows)
+                context = {
+                    "dataset": name,
+                    "fingerprint": fingerprint,
+                    "features": recipe,
+                    "feature_parameters": parameters,
+                    "labels": scheme_name,
+                    "threshold": experiment.threshold,
+                    "dimension": dimension,
+                    "n_classes": scheme.n_classes,
+                    "ordinal": scheme.ordinal,
+                    "data": data_id,
+                    "target": target_id,
+                }
+                for protocol_name in dict.fromkeys(p for _, p in pairs[recipe]):
+                    models = [m for m, p in pairs[recipe] if p == protocol_name]
+                    protocol = protocols[protocol_name]
+                    _plan_folds(
+                        plan, experiment, protocol, models, windows, y, context, running_dir
+                    )
+
+
+def _synthetic(experiment: Experiment) -> dict:
+    options = {"subjects": 10, "seconds": 20.0, "seed": 0}
+    return {**options, **experiment.synthetic}
+
+
+def _protocol(experiment: Experiment, name: str):
+    """The protocol `name` with the experiment's options it accepts."""
+    from ..protocols import PROTOCOLS
+
+    accepted = inspect.signature(PROTOCOLS[name]).parameters
+    options = {"n_splits": experiment.n_splits, "random_state": experiment.seed}
+    options = {k: v for k, v in options.items() if k in accepted and v is not None}
+    return get_protocol(name, **options)
+
+
+def _protocol_options(protocol) -> dict:
+    accepted = inspect.signature(type(protocol)).parameters
+    return {k: getattr(protocol, k) for k in accepted if _plain(getattr(protocol, k, None))}
+
+
+def _plain(value) -> bool:
+    return value is None or isinstance(value, int | float | str | bool)
+
+
+def _feature_sets(plan, experiment, name, root, dataset, names, progress) -> dict:
+    """recipe name -> (feature set id, WindowSet, parameters), through the feature cache; the
+    missing sets are computed together in one pass over the recordings."""
+    from ..features.cache import cached
+
+    started = time.perf_counter()
+    wanted = {}
+    for recipe_name in names:
+        recipe = recipes.get(recipe_name)
+        taken = {k: v for k, v in experiment.feature_options.items() if k in recipe.defaults}
+        wanted[recipe_name] = (recipe, recipe.parameters(**taken))
+    found, missing = {}, []
+    for recipe_name, (recipe, parameters) in wanted.items():
+        try:
+            found[recipe_name] = cached(name, root, _cache_parameters(recipe, parameters), _absent)[
+                0
+            ]
+        except _NotCached:
+            missing.append(recipe_name)
+    if missing:
+        requests = [wanted[n] for n in missing]
+        computed = recipes.compute(dataset, requests, progress=progress)
+        for recipe_name, windows in zip(missing, computed, strict=True):
+            recipe, parameters = wanted[recipe_name]
+            cached(name, root, _cache_parameters(recipe, parameters), lambda w=windows: w)
+            found[recipe_name] = windows
+    plan.seconds_features += time.perf_counter() - started
+    result = {}
+    for recipe_name, windows in found.items():
+        parameters = wanted[recipe_name][1]
+        data_id = f"{name}/{recipe_name}/{_digest(parameters)}"
+        plan.windows[data_id] = windows
+        result[recipe_name] = (data_id, windows, parameters)
+    return result
+
+
+class _NotCached(Exception):
+    pass
+
+
+def _absent():
+    raise _NotCached
+
+
+def _cache_parameters(recipe, parameters: dict) -> dict:
+    return {"recipe": recipe.name, **parameters}
+
+
+def _targets(scheme, windows) -> np.ndarray:
+    """Classes of every window, -1 where the scheme drops it."""
+    keep = scheme.keep(windows.ratings)
+    y = np.full(len(windows), -1, dtype=np.int64)
+    y[keep] = scheme({k: v[keep] for k, v in windows.ratings.items()})
+    return y
+
+
+def _plan_folds(plan, experiment, protocol, models, windows, y, context, running_dir) -> None:
+    rows = np.flatnonzero(y >= 0)
+    groups, labels_kept = windows.groups[rows], y[rows]
+    select = experiment.select
+    wanted_subjects = set(select.get("subjects", []))
+    wanted_folds = set(select.get("folds", []))
+    options = _protocol_options(protocol)
+    for fold, (train_k, test_k) in enumerate(protocol.split(windows.X[rows], labels_kept, groups)):
+        train, test = rows[train_k], rows[test_k]
+        subjects = tuple(np.unique(windows.groups["subject"][test]).astype(str))
+        if wanted_folds and fold not in wanted_folds:
+            continue
+        if wanted_subjects and not wanted_subjects.intersection(subjects):
+            continue
+        validation = calibration = None
+        seed = 0 if experiment.seed is None else experiment.seed
+        if hasattr(protocol, "validation"):
+            fit_pos, validation = protocol.validation(windows.groups[train], y[train], seed)
+        if hasattr(protocol, "calibration"):
+            calibration = protocol.calibration(windows.groups[train])
+        for model in models:
+            preset = preset_for(experiment, model, protocol)
+            identity = {
+                "dataset": context["dataset"],
+                "features": context["features"],
+                "model": model,
+                "preset": preset,
+                "protocol": protocol.name,
+                "labels": context["labels"],
+                "dimension": context["dimension"],
+                "fold": fold,
+            }
+            key = job_key(
+                {
+                    **identity,
+                    "fingerprint": context["fingerprint"],
+                    "feature_parameters": context["feature_parameters"],
+                    "protocol_options": options,
+                    "threshold": context["threshold"],
+                    "seed": experiment.seed,
+                    "threads": experiment.threads,
+                }
+            )
+            plan.jobs.append(
+                Job(
+                    key=key,
+                    dataset=context["dataset"],
+                    features=context["features"],
+                    model=model,
+                    preset=preset,
+                    protocol=protocol.name,
+                    labels=context["labels"],
+                    dimension=context["dimension"],
+                    fold=fold,
+                    subjects=subjects,
+                    leaks=bool(protocol.leaks),
+                    data=context["data"],
+                    target=context["target"],
+                    train=train,
+                    test=test,
+                    validation=validation,
+                    calibration=calibration,
+                    n_classes=context["n_classes"],
+                    ordinal=context["ordinal"],
+                    seed=experiment.seed,
+                    threads=experiment.threads,
+                    running_dir=running_dir,
+                    identity=identity,
+                )
+            )
+
+
+def _digest(value) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def _content_digest(root) -> str:
+    """Digest of the dataset's files as the feature cache fingerprints them, without
+    modification times (a copy of the same files gives the same jobs)."""
+    from ..features.cache import fingerprint
+
+    entries = [[e[0], e[1], *e[3:]] for e in fingerprint(root)]
+    return _digest(entries)

@@ -1,0 +1,319 @@
+"""Running an experiment into a run folder, resuming it, and merging run folders.
+
+A run folder holds:
+
+* ``store.sqlite``: the result store (`store.Store`), one row per finished job;
+* ``experiment.toml``: the experiment (all slices run into this folder so far), replayable with
+  ``physioemo bench RUN/experiment.toml --out NEW``;
+* ``environment.json``: versions of physioemo, Python and the libraries, the git revision and
+  the host; ``commands.txt``: every command that wrote into the folder;
+* ``results.csv``, ``summary.json``, ``summary.md``: exported from the store after every run
+  (also after an interruption);
+* ``running/``: a marker per job while it runs (host and process).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import platform
+import shlex
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from .. import __version__
+from . import backends
+from .plan import build
+from .spec import SELECTORS, Experiment
+from .store import Store
+
+STORE = "store.sqlite"
+LIBRARIES = ("numpy", "scipy", "scikit-learn", "torch", "mne", "numba", "brainflow")
+
+
+class RunFolderError(ValueError):
+    """The run folder cannot take this experiment (another experiment, not writable, ...)."""
+
+
+def default_out(experiment: Experiment) -> Path:
+    return (
+        Path("physioemo-runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{'+'.join(experiment.datasets)}"
+    )
+
+
+def open_folder(out: Path, experiment: Experiment, overwrite: bool = False) -> Store:
+    """The store of `out`, created or checked: a folder holding another experiment is refused
+    unless `overwrite` (which deletes its store and exports, nothing else)."""
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test-{time.time_ns()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        raise RunFolderError(f"cannot write into {out}: {error.strerror or error}") from None
+    path = out / STORE
+    if overwrite:
+        for name in (STORE, f"{STORE}-wal", f"{STORE}-shm", "experiment.toml", *EXPORTS):
+            (out / name).unlink(missing_ok=True)
+    elif not path.exists() and (out / "results.csv").exists():
+        raise RunFolderError(
+            f"{out} holds results without a store (an older run); use --overwrite or another --out"
+        )
+    store = Store(path)
+    stored = store.get("experiment")
+    if stored is None:
+        store.set("experiment", asdict(experiment))
+        store.set("core_digest", experiment.core_digest())
+        return store
+    previous = Experiment(**stored)
+    if previous.core_digest() != experiment.core_digest():
+        store.close()
+        differences = [k for k, v in previous.core().items() if experiment.core()[k] != v]
+        raise RunFolderError(
+            f"{out} holds another experiment (it differs in {', '.join(differences) or 'version'});"
+            " use --overwrite or another --out"
+        )
+    store.set("experiment", asdict(union(previous, experiment)))
+    return store
+
+
+def union(first: Experiment, second: Experiment) -> Experiment:
+    """The experiment whose jobs are those of both (same core, selections joined)."""
+    merged = Experiment(**asdict(second))
+    for key in SELECTORS:
+        a, b = getattr(first, key), getattr(second, key)
+        if key == "select":
+            value = {
+                k: list(dict.fromkeys([*a[k], *b[k]]))
+                for k in ("subjects", "folds")
+                if a.get(k) and b.get(k)
+            }
+        elif not a or not b:
+            value = []  # empty means "the defaults" (or everything)
+        else:
+            value = list(dict.fromkeys([*a, *b]))
+        setattr(merged, key, value)
+    merged.roots = {**first.roots, **second.roots}
+    return merged
+
+
+def run(
+    experiment: Experiment,
+    out=None,
+    backend: str = "serial",
+    jobs: int = 1,
+    address: str | None = None,
+    gpus: float = 0.0,
+    overwrite: bool = False,
+    progress: bool | None = None,
+    echo=print,
+    command: str | None = None,
+) -> dict:
+    """Run (or resume) `experiment` into the run folder `out` and return its summary.
+
+    progress: a bar over jobs (None: when stderr is a terminal); without it one plain line per
+    finished job goes to `echo`. Raises KeyboardInterrupt after saving on Ctrl-C.
+    """
+    from ..evaluation.summary import format_table
+
+    experiment.validate()
+    out = Path(out) if out is not None else default_out(experiment)
+    command = command or " ".join(shlex.quote(a) for a in sys.argv)
+    executor = backends.create(backend, jobs, address, gpus)
+    store = open_folder(out, experiment, overwrite)
+    run_id, failures = None, []
+    try:
+        _write_context(out, store, command)
+        running = out / "running"
+        running.mkdir(exist_ok=True)
+        plan = build(experiment, str(running), progress=bool(progress), echo=echo)
+        for line in dict.fromkeys(plan.notes + [f"skipped: {s}" for s in plan.skipped]):
+            echo(line)
+        store.plan(plan.jobs)
+        done = store.done()
+        todo = [job for job in plan.jobs if job.key not in done]
+        where = backend if backend == "serial" else f"{backend} x {jobs}"
+        echo(
+            f"{len(plan.jobs)} jobs, {len(plan.jobs) - len(todo)} already in {out}; running "
+            f"{len(todo)} ({where}); features ready in {plan.seconds_features:.1f} s"
+        )
+        run_id = store.start_run(command, backend)
+        failures = _execute(executor, todo, plan, store, progress, echo)
+        store.finish_run(run_id, len(store.done()) - len(done), "failed" if failures else "done")
+    except KeyboardInterrupt:
+        if run_id is not None:
+            store.finish_run(run_id, len(store.done()) - len(done), "interrupted")
+        _export(out, store)
+        store.close()
+        echo(f"interrupted; the finished jobs are kept in {out}: run the same command to resume")
+        raise
+    except BaseException:
+        store.close()
+        raise
+    summary = _export(out, store)
+    store.close()
+    echo(format_table(summary["summary"]))
+    echo(f"{out}: results.csv, summary.json, summary.md")
+    if failures:
+        echo(f"{len(failures)} job(s) failed, e.g. {failures[0]}")
+    return {**summary, "out": str(out), "failures": failures}
+
+
+def _execute(executor, todo, plan, store, progress, echo) -> list[str]:
+    """Run the jobs, storing each result as it arrives; returns the failures, one line each."""
+    from tqdm.auto import tqdm
+
+    if progress is None:
+        progress = sys.stderr.isatty()
+    bar = tqdm(total=len(todo), unit="job", disable=not progress, smoothing=0.1)
+    failures = []
+    try:
+        for count, (job, result) in enumerate(
+            executor.run(todo, plan.windows, plan.targets), start=1
+        ):
+            if isinstance(result, backends.Failure):
+                failures.append(f"{job.name}: {result.error}")
+                echo(f"[{count}/{len(todo)}] FAILED {job.name}: {result.error}")
+            else:
+                store.add(result)
+                if not progress:
+                    echo(f"[{count}/{len(todo)}] {job.name} {_brief(result)}")
+            bar.update()
+    finally:
+        bar.close()
+    return failures
+
+
+def _brief(result: dict) -> str:
+    predictions = result["predictions"]
+    accuracy = float((predictions["y_true"] == predictions["y_pred"]).mean())
+    return f"accuracy {100 * accuracy:.1f} % ({result['seconds_fit']:.1f} s)"
+
+
+# ----------------------------------------------------------------------------- files
+EXPORTS = ("results.csv", "summary.json", "summary.md")
+
+
+def _write_context(out: Path, store: Store, command: str) -> None:
+    experiment = Experiment(**store.get("experiment"))
+    (out / "experiment.toml").write_text(experiment.to_toml())
+    with open(out / "commands.txt", "a") as log:
+        log.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {command}\n")
+    environment = {"versions": versions(), "git_revision": git_revision(), "host": platform.node()}
+    (out / "environment.json").write_text(json.dumps(environment, indent=2) + "\n")
+    store.set("environment", environment)
+
+
+def export(out) -> dict:
+    """(Re)write results.csv, summary.json and summary.md of a run folder from its store."""
+    with Store(Path(out) / STORE) as store:
+        return _export(Path(out), store)
+
+
+def _export(out: Path, store: Store) -> dict:
+    from ..evaluation.summary import format_table, summarise
+
+    rows = store.rows(predictions=True)
+    summary = summarise(rows, store.planned()) if rows else []
+    fields = [c for c in rows[0] if c not in ("predictions", "report")] if rows else []
+    with open(out / "results.csv", "w", newline="") as f:
+        writer = csv.DictWriter(
+            f, fieldnames=[*fields, "accuracy", "epochs_run", "epoch_kept", "kept_because"]
+        )
+        writer.writeheader()
+        for row in rows:
+            p = row["predictions"]
+            writer.writerow(
+                {
+                    **{k: row[k] for k in fields},
+                    "accuracy": round(float((p["y_true"] == p["y_pred"]).mean()), 6),
+                    **{
+                        k: row["report"].get(k, "")
+                        for k in ("epochs_run", "epoch_kept", "kept_because")
+                    },
+                }
+            )
+    experiment = store.get("experiment")
+    context = {
+        "experiment": experiment,
+        "environment": store.get("environment"),
+        "runs": store.runs(),
+        "summary": summary,
+    }
+    (out / "summary.json").write_text(json.dumps(context, indent=2, default=str) + "\n")
+    leaky = any(e["leaks"] for e in summary)
+    note = (
+        "\n\nRows marked LEAKS let data of the test windows reach training (see each protocol's "
+        "leak statement); their scores are inflated and not comparable to honest rows.\n"
+        if leaky
+        else "\n"
+    )
+    header = (
+        f"# physioemo bench: {', '.join(experiment['datasets'])}\n\n"
+        "Scores on each subject's pooled test predictions, mean ± std over subjects; chance is "
+        "the accuracy of predicting each fold's training majority class.\n\n"
+    )
+    (out / "summary.md").write_text(header + format_table(summary) + note)
+    return {"summary": summary}
+
+
+def versions() -> dict:
+    """Versions of physioemo, Python and the libraries results depend on."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"physioemo": __version__, "python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def git_revision() -> str | None:
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() or None
+
+
+# ----------------------------------------------------------------------------- merge
+def merge(folders: list, out) -> dict:
+    """Merge run folders of one experiment (equal cores) into `out`; returns its summary."""
+    if len(folders) < 2:
+        raise ValueError("merge needs at least two run folders")
+    stores = []
+    for folder in folders:
+        path = Path(folder) / STORE
+        if not path.exists():
+            raise RunFolderError(f"{folder} is not a run folder (no {STORE})")
+        stores.append(Store(path))
+    try:
+        experiments = [Experiment(**s.get("experiment")) for s in stores]
+        digests = {e.core_digest() for e in experiments}
+        if len(digests) > 1:
+            raise RunFolderError("the runs hold different experiments (their cores differ)")
+        whole = experiments[0]
+        for other in experiments[1:]:
+            whole = union(whole, other)
+        target = open_folder(Path(out), whole)
+        copied = sum(target.copy_rows_from(store) for store in stores)
+        target.set("environment", stores[0].get("environment"))
+        (Path(out) / "experiment.toml").write_text(whole.to_toml())
+        summary = _export(Path(out), target)
+        target.close()
+    finally:
+        for store in stores:
+            store.close()
+    return {**summary, "copied": copied, "out": str(out)}
