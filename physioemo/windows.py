@@ -14,11 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
-from tqdm.auto import tqdm
 
-from .features import BANDS, FEATURES
+from .features import FEATURES
 from .features.spectral import window_bounds
-from .recording import Recording, WindowSet, make_groups
+from .recording import Recording, WindowSet
 
 BASELINE_MODES = ("none", "subtract", "zscore")
 
@@ -63,62 +62,6 @@ def raw_windows(data: np.ndarray, sfreq: float, window=1.0, stride=None) -> np.n
     return np.moveaxis(views[:, starts], 1, 0).copy()
 
 
-def _window_values(recording: Recording, kind, window, stride, bands, baseline) -> np.ndarray:
-    """One recording's windows: features (n_windows, n_channels, n_bands) or raw samples."""
-    if kind != "raw":
-        return recording_features(recording, kind, window, stride, bands, baseline)
-    data = recording.data
-    if baseline == "zscore":
-        data = zscore_by_baseline(data, recording.baseline)
-    elif baseline != "none":
-        raise ValueError("raw windows take baseline 'none' or 'zscore'")
-    return raw_windows(data, recording.sfreq, window, stride)
-
-
-def extract_window_sets(
-    recordings: Iterable[Recording],
-    kinds: dict[str, str],
-    window=1.0,
-    stride=None,
-    bands=None,
-    progress=True,
-) -> dict[str, WindowSet]:
-    """Several kinds of windows in one pass over the recordings, so each file is read once.
-
-    kinds: kind -> baseline mode, e.g. {"de": "subtract", "raw": "zscore"}. Every set has the
-    same windows in the same order (identical `groups` and `ratings`).
-    """
-    parts = {kind: [] for kind in kinds}
-    first = None
-    for recording in tqdm(recordings, desc="windows", unit="trial", disable=not progress):
-        first = first or recording
-        starts, stops = window_bounds(recording.n_times, recording.sfreq, window, stride)
-        groups = make_groups(
-            len(starts), recording.subject, recording.session, recording.trial, starts, stops
-        )
-        ratings = {k: np.full(len(starts), float(v)) for k, v in recording.ratings.items()}
-        for kind, baseline in kinds.items():
-            X = _window_values(recording, kind, window, stride, bands, baseline)
-            parts[kind].append(WindowSet(X.astype(np.float32), groups, ratings))
-    if first is None:
-        raise ValueError("no recordings to cut into windows")
-    return {
-        kind: WindowSet.concatenate(
-            parts[kind],
-            {
-                "kind": kind,
-                "sfreq": first.sfreq,
-                "ch_names": first.ch_names,
-                "bands": dict(bands or BANDS) if kind != "raw" else None,
-                "window": window,
-                "stride": stride or window,
-                "baseline": baseline,
-            },
-        )
-        for kind, baseline in kinds.items()
-    }
-
-
 def extract_windows(
     recordings: Iterable[Recording],
     kind="de",
@@ -128,9 +71,15 @@ def extract_windows(
     baseline="none",
     progress=True,
 ) -> WindowSet:
-    """Windowed features of many recordings as one `WindowSet`.
+    """Windowed features of many recordings as one `WindowSet` (the feature recipe `kind`).
 
-    kind: "de", "bp", ... (features, X is (n_windows, n_channels, n_bands)) or "raw"
-    (X is (n_windows, n_channels, n_window_samples); baseline must be "none" or "zscore").
+    kind: "de", "bp", "psd_de" (X is (n_windows, n_channels, n_bands)) or "raw" (X is
+    (n_windows, n_channels, n_window_samples); baseline must be "none" or "zscore"), or any
+    other name of `features.recipes`. Several recipes in one pass: `features.recipes.compute`.
     """
-    return extract_window_sets(recordings, {kind: baseline}, window, stride, bands, progress)[kind]
+    from .features import recipes
+
+    recipe = recipes.get(kind)
+    options = {"window": window, "stride": stride, "bands": bands, "baseline": baseline}
+    parameters = recipe.parameters(**{k: v for k, v in options.items() if k in recipe.defaults})
+    return recipes.compute(recordings, [(recipe, parameters)], progress=progress)[0]

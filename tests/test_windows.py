@@ -104,7 +104,7 @@ def test_extract_windows_metadata(rng):
 
 def test_window_sets_share_one_pass_over_the_dataset(rng):
     from physioemo.datasets.base import Dataset
-    from physioemo.windows import extract_window_sets
+    from physioemo.features import recipes
 
     reads = []
 
@@ -123,8 +123,10 @@ def test_window_sets_share_one_pass_over_the_dataset(rng):
         rating_names=["valence"],
         source=".",
     )
-    sets = extract_window_sets(dataset, {"de": "subtract", "raw": "zscore"}, progress=False)
-    assert reads == ["s01", "s02"]  # each subject read once for both kinds
-    assert sets["de"].X.shape == (10, 2, 4) and sets["raw"].X.shape == (10, 2, 128)
-    np.testing.assert_array_equal(sets["de"].groups, sets["raw"].groups)
-    assert sets["raw"].info["baseline"] == "zscore" and sets["de"].info["bands"] is not None
+    de, raw = (recipes.get(name) for name in ("de", "raw"))
+    requests = [(de, de.parameters(baseline="subtract")), (raw, raw.parameters(baseline="zscore"))]
+    de_set, raw_set = recipes.compute(dataset, requests)
+    assert reads == ["s01", "s02"]  # each subject read once for both recipes
+    assert de_set.X.shape == (10, 2, 4) and raw_set.X.shape == (10, 2, 128)
+    np.testing.assert_array_equal(de_set.groups, raw_set.groups)
+    assert raw_set.info["baseline"] == "zscore" and de_set.info["recipe"] == "de"

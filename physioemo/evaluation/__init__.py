@@ -1,4 +1,4 @@
-"""Evaluation: metrics, cross-validation runner, reports, and the `bench` job."""
+"""Evaluation: metrics, summaries of a run (per-subject pooled scores), reports."""
 
 from .metrics import (
     fold_metrics,
@@ -8,13 +8,14 @@ from .metrics import (
     tri_p,
     weighted_f1,
 )
-from .runner import cross_validate
+from .summary import format_table, summarise
 
 __all__ = [
-    "cross_validate",
     "fold_metrics",
+    "format_table",
     "ordinal_metrics",
     "seq2hr",
+    "summarise",
     "top2_accuracy",
     "tri_p",
     "weighted_f1",

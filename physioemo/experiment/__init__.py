@@ -5,7 +5,8 @@ fold jobs, run in-process, on local processes or on Ray, into a resumable run fo
     result = run(Experiment(datasets=["dreamer"], models=["logreg"]), out="runs/first")
 """
 
+from .evaluate import cross_validate
 from .run import RunFolderError, export, merge, run
 from .spec import Experiment
 
-__all__ = ["Experiment", "RunFolderError", "export", "merge", "run"]
+__all__ = ["Experiment", "RunFolderError", "cross_validate", "export", "merge", "run"]

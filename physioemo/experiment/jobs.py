@@ -55,6 +55,7 @@ class Job:
     threads: int = 1
     running_dir: str | None = None  # where a worker leaves a marker while the job runs
     identity: dict = field(default_factory=dict)
+    estimator: object | None = None  # an unfitted estimator to clone instead of `model`
 
     @property
     def name(self) -> str:
@@ -73,7 +74,11 @@ def job_key(parts: dict) -> str:
 
 # ----------------------------------------------------------------------------- estimators
 def make_estimator(job: Job, info: dict):
-    """A fresh, unfitted estimator for the job's model and preset."""
+    """A fresh, unfitted estimator for the job's model and preset (or a clone of its own)."""
+    if job.estimator is not None:
+        from sklearn.base import clone
+
+        return clone(job.estimator)
     entry = spec(job.model)
     if entry.framework == "sklearn":
         from ..models import make_baseline

@@ -118,7 +118,7 @@ def _plan_dataset(plan, experiment, name, running_dir, progress, echo) -> None:
     root = experiment.roots.get(name)
     synthetic = root is None
     if synthetic:
-        root = synthetic_root(name, **_synthetic(experiment))
+        root = synthetic_root(name, **experiment.synthetic_for(name))
     dataset = load(name, root)
     fingerprint = _content_digest(root)
     plan.sources[name] = {"root": str(root), "synthetic": synthetic, "fingerprint": fingerprint}
@@ -161,16 +161,24 @@ def _plan_dataset(plan, experiment, name, running_dir, progress, echo) -> None:
                     "target": target_id,
                 }
                 for protocol_name in dict.fromkeys(p for _, p in pairs[recipe]):
-                    models = [m for m, p in pairs[recipe] if p == protocol_name]
                     protocol = protocols[protocol_name]
-                    _plan_folds(
-                        plan, experiment, protocol, models, windows, y, context, running_dir
-                    )
-
-
-def _synthetic(experiment: Experiment) -> dict:
-    options = {"subjects": 10, "seconds": 20.0, "seed": 0}
-    return {**options, **experiment.synthetic}
+                    presets = {
+                        m: preset_for(experiment, m, protocol)
+                        for m, p in pairs[recipe]
+                        if p == protocol_name
+                    }
+                    for fold in folds(protocol, windows, y, experiment.seed, experiment.select):
+                        plan.jobs.extend(
+                            fold_jobs(
+                                fold,
+                                protocol,
+                                presets,
+                                context,
+                                experiment.seed,
+                                experiment.threads,
+                                running_dir,
+                            )
+                        )
 
 
 def _protocol(experiment: Experiment, name: str):
@@ -193,39 +201,50 @@ def _plain(value) -> bool:
 
 
 def _feature_sets(plan, experiment, name, root, dataset, names, progress) -> dict:
-    """recipe name -> (feature set id, WindowSet, parameters), through the feature cache; the
-    missing sets are computed together in one pass over the recordings."""
-    from ..features.cache import cached
-
+    """recipe name -> (feature set id, WindowSet, parameters) for the plan."""
     started = time.perf_counter()
-    wanted = {}
-    for recipe_name in names:
-        recipe = recipes.get(recipe_name)
-        taken = {k: v for k, v in experiment.feature_options.items() if k in recipe.defaults}
-        wanted[recipe_name] = (recipe, recipe.parameters(**taken))
-    found, missing = {}, []
-    for recipe_name, (recipe, parameters) in wanted.items():
-        try:
-            found[recipe_name] = cached(name, root, _cache_parameters(recipe, parameters), _absent)[
-                0
-            ]
-        except _NotCached:
-            missing.append(recipe_name)
-    if missing:
-        requests = [wanted[n] for n in missing]
-        computed = recipes.compute(dataset, requests, progress=progress)
-        for recipe_name, windows in zip(missing, computed, strict=True):
-            recipe, parameters = wanted[recipe_name]
-            cached(name, root, _cache_parameters(recipe, parameters), lambda w=windows: w)
-            found[recipe_name] = windows
+    wanted = {recipe: experiment.feature_options for recipe in names}
+    found = feature_sets(name, root, dataset, wanted, progress)
     plan.seconds_features += time.perf_counter() - started
     result = {}
-    for recipe_name, windows in found.items():
-        parameters = wanted[recipe_name][1]
+    for recipe_name, (windows, parameters, _) in found.items():
         data_id = f"{name}/{recipe_name}/{_digest(parameters)}"
         plan.windows[data_id] = windows
         result[recipe_name] = (data_id, windows, parameters)
     return result
+
+
+def feature_sets(name, root, dataset, wanted: dict, progress=False, use_cache=True) -> dict:
+    """recipe name -> (WindowSet, parameters, whether it came from the cache).
+
+    wanted: recipe name -> parameter overrides (those a recipe does not take are ignored).
+    Sets are read from the content-hashed feature cache; the missing ones are computed
+    together in one pass over the recordings and stored there.
+    """
+    from ..features.cache import cached
+
+    chosen = {}
+    for recipe_name, overrides in wanted.items():
+        recipe = recipes.get(recipe_name)
+        taken = {k: v for k, v in overrides.items() if k in recipe.defaults}
+        chosen[recipe_name] = (recipe, recipe.parameters(**taken))
+    found, missing = {}, []
+    for recipe_name, (recipe, parameters) in chosen.items():
+        try:
+            if not use_cache:
+                raise _NotCached
+            windows = cached(name, root, _cache_parameters(recipe, parameters), _absent)[0]
+            found[recipe_name] = (windows, parameters, True)
+        except _NotCached:
+            missing.append(recipe_name)
+    if missing:
+        computed = recipes.compute(dataset, [chosen[n] for n in missing], progress=progress)
+        for recipe_name, windows in zip(missing, computed, strict=True):
+            recipe, parameters = chosen[recipe_name]
+            key = _cache_parameters(recipe, parameters)
+            cached(name, root, key, lambda w=windows: w, use_cache=False)
+            found[recipe_name] = (windows, parameters, False)
+    return found
 
 
 class _NotCached(Exception):
@@ -248,76 +267,85 @@ def _targets(scheme, windows) -> np.ndarray:
     return y
 
 
-def _plan_folds(plan, experiment, protocol, models, windows, y, context, running_dir) -> None:
+@dataclass
+class Fold:
+    """One split of a protocol: rows of the feature set; `validation` and `calibration` are
+    positions within `train` (None when the protocol has none)."""
+
+    index: int
+    train: np.ndarray
+    test: np.ndarray
+    subjects: tuple[str, ...]
+    validation: np.ndarray | None = None
+    calibration: np.ndarray | None = None
+
+
+def folds(protocol, windows, y: np.ndarray, seed: int | None = None, select: dict | None = None):
+    """The protocol's folds over the windows the labels keep (y >= 0), each with its inner
+    validation and calibration positions; `select` keeps only some folds or held-out subjects."""
     rows = np.flatnonzero(y >= 0)
-    groups, labels_kept = windows.groups[rows], y[rows]
-    select = experiment.select
-    wanted_subjects = set(select.get("subjects", []))
-    wanted_folds = set(select.get("folds", []))
-    options = _protocol_options(protocol)
-    for fold, (train_k, test_k) in enumerate(protocol.split(windows.X[rows], labels_kept, groups)):
-        train, test = rows[train_k], rows[test_k]
+    select = select or {}
+    wanted_subjects, wanted_folds = set(select.get("subjects", [])), set(select.get("folds", []))
+    seed = 0 if seed is None else seed
+    splits = protocol.split(windows.X[rows], y[rows], windows.groups[rows])
+    for index, (train_kept, test_kept) in enumerate(splits):
+        train, test = rows[train_kept], rows[test_kept]
         subjects = tuple(np.unique(windows.groups["subject"][test]).astype(str))
-        if wanted_folds and fold not in wanted_folds:
+        if wanted_folds and index not in wanted_folds:
             continue
         if wanted_subjects and not wanted_subjects.intersection(subjects):
             continue
-        validation = calibration = None
-        seed = 0 if experiment.seed is None else experiment.seed
+        fold = Fold(index, train, test, subjects)
         if hasattr(protocol, "validation"):
-            fit_pos, validation = protocol.validation(windows.groups[train], y[train], seed)
+            fold.validation = protocol.validation(windows.groups[train], y[train], seed)[1]
         if hasattr(protocol, "calibration"):
-            calibration = protocol.calibration(windows.groups[train])
-        for model in models:
-            preset = preset_for(experiment, model, protocol)
-            identity = {
-                "dataset": context["dataset"],
-                "features": context["features"],
-                "model": model,
-                "preset": preset,
-                "protocol": protocol.name,
-                "labels": context["labels"],
-                "dimension": context["dimension"],
-                "fold": fold,
+            fold.calibration = protocol.calibration(windows.groups[train])
+        yield fold
+
+
+def fold_jobs(fold: Fold, protocol, presets: dict, context: dict, seed, threads, running_dir=None):
+    """One `Job` per model of `presets` (model -> training preset) for one fold."""
+    options = _protocol_options(protocol)
+    for model, preset in presets.items():
+        identity = {
+            "dataset": context["dataset"],
+            "features": context["features"],
+            "model": model,
+            "preset": preset,
+            "protocol": protocol.name,
+            "labels": context["labels"],
+            "dimension": context["dimension"],
+            "fold": fold.index,
+        }
+        key = job_key(
+            {
+                **identity,
+                "fingerprint": context["fingerprint"],
+                "feature_parameters": context["feature_parameters"],
+                "protocol_options": options,
+                "threshold": context["threshold"],
+                "seed": seed,
+                "threads": threads,
             }
-            key = job_key(
-                {
-                    **identity,
-                    "fingerprint": context["fingerprint"],
-                    "feature_parameters": context["feature_parameters"],
-                    "protocol_options": options,
-                    "threshold": context["threshold"],
-                    "seed": experiment.seed,
-                    "threads": experiment.threads,
-                }
-            )
-            plan.jobs.append(
-                Job(
-                    key=key,
-                    dataset=context["dataset"],
-                    features=context["features"],
-                    model=model,
-                    preset=preset,
-                    protocol=protocol.name,
-                    labels=context["labels"],
-                    dimension=context["dimension"],
-                    fold=fold,
-                    subjects=subjects,
-                    leaks=bool(protocol.leaks),
-                    data=context["data"],
-                    target=context["target"],
-                    train=train,
-                    test=test,
-                    validation=validation,
-                    calibration=calibration,
-                    n_classes=context["n_classes"],
-                    ordinal=context["ordinal"],
-                    seed=experiment.seed,
-                    threads=experiment.threads,
-                    running_dir=running_dir,
-                    identity=identity,
-                )
-            )
+        )
+        yield Job(
+            key=key,
+            **identity,
+            subjects=fold.subjects,
+            leaks=bool(protocol.leaks),
+            data=context["data"],
+            target=context["target"],
+            train=fold.train,
+            test=fold.test,
+            validation=fold.validation,
+            calibration=fold.calibration,
+            n_classes=context["n_classes"],
+            ordinal=context["ordinal"],
+            seed=seed,
+            threads=threads,
+            running_dir=running_dir,
+            identity=identity,
+        )
 
 
 def _digest(value) -> str:

@@ -20,8 +20,8 @@ against its registry before any work starts. A run folder keeps its experiment a
     [feature_options]                      # recipe parameters: window, stride, baseline, ...
     window = 1.0
 
-    [synthetic]                            # size and seed of the built-in synthetic data
-    subjects = 10
+    [synthetic]                            # the built-in synthetic data: size (default per
+    subjects = 10                          # dataset, `SYNTHETIC`) and its own seed (0)
     seconds = 20.0
     seed = 0
 
@@ -49,6 +49,16 @@ DEFAULTS = {
     "wesad": (("pinn", "logreg", "rf"), ("subject-independent",)),
 }
 
+#: dataset -> size of the built-in synthetic data (subjects, clip or protocol-unit seconds);
+#: the experiment's `synthetic` table overrides these for every dataset
+SYNTHETIC = {
+    "dreamer": {"subjects": 10, "seconds": 20.0},
+    "deap": {"subjects": 8, "seconds": 20.0},
+    "seed": {"subjects": 5, "seconds": 8.0},
+    "seed-iv": {"subjects": 5, "seconds": 8.0},
+    "wesad": {"subjects": 8, "seconds": 150.0},  # seconds: WESAD's protocol unit (stress length)
+}
+
 #: fields that choose which jobs of an experiment run; runs that differ only in these merge
 SELECTORS = ("datasets", "models", "protocols", "dimensions", "select")
 #: fields that describe the machine, not the experiment
@@ -74,7 +84,7 @@ class Experiment:
     threads: int = 1
     roots: dict[str, str] = field(default_factory=dict)
     feature_options: dict = field(default_factory=dict)
-    synthetic: dict = field(default_factory=lambda: {"subjects": 10, "seconds": 20.0, "seed": 0})
+    synthetic: dict = field(default_factory=dict)
     select: dict = field(default_factory=dict)
 
     # ------------------------------------------------------------------ reading and writing
@@ -119,6 +129,10 @@ class Experiment:
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     # ------------------------------------------------------------------ what runs
+    def synthetic_for(self, dataset: str) -> dict:
+        """subjects, seconds and seed of `dataset`'s synthetic data."""
+        return {**SYNTHETIC[dataset], "seed": 0, **self.synthetic}
+
     def models_for(self, dataset: str) -> list[str]:
         return list(self.models or DEFAULTS[dataset][0])
 
@@ -190,7 +204,11 @@ class Experiment:
             value = self.feature_options.get(key)
             if value is not None and not (_finite(value) and value > 0):
                 raise ValueError(f"{source}: {key} must be a positive number of seconds")
+        unknown = sorted(set(self.synthetic) - {"subjects", "seconds", "seed"})
+        if unknown:
+            raise ValueError(f"{source}: synthetic takes subjects, seconds and seed, not {unknown}")
         _check_int(source, "synthetic.subjects", self.synthetic.get("subjects", 2), 2, 1000)
+        _check_int(source, "synthetic.seed", self.synthetic.get("seed", 0), 0, 2**32 - 1)
         seconds = self.synthetic.get("seconds", 20.0)
         if not (_finite(seconds) and 2 <= seconds <= 3600):
             raise ValueError(f"{source}: synthetic.seconds must be within 2..3600")

@@ -184,7 +184,8 @@ def compute(
 ) -> list[WindowSet]:
     """The window sets of several (recipe, parameters) requests in one pass over `recordings`.
 
-    Each set's info records the recipe, its parameters, the rate and channel names.
+    Each set's info records the recipe, its kind (the band feature, or the recipe's name), its
+    parameters, the rate and channel names.
     """
     parts: list[list[WindowSet]] = [[] for _ in requests]
     first = None
@@ -206,6 +207,7 @@ def compute(
         info = {
             "recipe": recipe.name,
             "provides": recipe.provides,
+            "kind": recipe.name,
             **parameters,
             "sfreq": first.sfreq,
             "ch_names": list(first.ch_names),

@@ -1,0 +1,68 @@
+"""Cross-validation of one model on windows already in memory, through the engine's own job
+path (no run folder): for scripts and notebooks.
+
+    from physioemo.experiment import cross_validate
+    results = cross_validate(windows, y, "logreg", protocols.get("subject-dependent"))
+    print(format_table(summarise(results)))      # physioemo.evaluation.summary
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..models import spec
+from .backends import Failure, Serial
+from .plan import fold_jobs, folds
+
+
+def cross_validate(
+    windows,
+    y,
+    model,
+    protocol,
+    *,
+    preset: str | None = None,
+    seed: int | None = None,
+    threads: int = 1,
+    n_classes: int | None = None,
+    ordinal: bool = False,
+    dimension: str = "label",
+) -> list[dict]:
+    """Every fold of `protocol` for `model` on `windows` (a `WindowSet`) with labels `y`.
+
+    model: a registry name (e.g. "logreg", "histn"; torch models train with `preset`, default
+        the model's quick preset) or an unfitted scikit-learn estimator, cloned per fold.
+    y: (n_windows,) classes 0..K-1; -1 drops a window.
+    Returns one result per fold, as the run store keeps them (identity, sizes, training
+    majority, per-window predictions, fit report, timings); `evaluation.summary.summarise`
+    turns them into mean +- std over subjects.
+    """
+    y = np.asarray(y, dtype=np.int64)
+    name = model if isinstance(model, str) else type(model).__name__
+    if isinstance(model, str) and spec(model).framework == "torch" and preset is None:
+        preset = f"{model}-quick"
+    context = {
+        "dataset": windows.info.get("dataset", "windows"),
+        "features": windows.info.get("recipe", windows.info.get("kind", "features")),
+        "labels": "given",
+        "dimension": dimension,
+        "fingerprint": None,
+        "feature_parameters": None,
+        "threshold": None,
+        "n_classes": n_classes or max(int(y.max()) + 1, 2),
+        "ordinal": ordinal,
+        "data": "windows",
+        "target": "y",
+    }
+    jobs = []
+    for fold in folds(protocol, windows, y, seed):
+        for job in fold_jobs(fold, protocol, {name: preset}, context, seed, threads):
+            if not isinstance(model, str):
+                job.estimator = model
+            jobs.append(job)
+    results = []
+    for job, result in Serial().run(jobs, {"windows": windows}, {"y": y}):
+        if isinstance(result, Failure):
+            raise RuntimeError(f"{job.name}: {result.error}")
+        results.append(result)
+    return results
