@@ -201,16 +201,23 @@ def _read_only(folder):
 def test_cli_features_with_a_read_only_cache(tmp_path, monkeypatch, capsys):
     cache = tmp_path / "cache"
     monkeypatch.setenv("PHYSIOEMO_CACHE", str(cache))
-    if not _read_only(cache / "features"):
-        pytest.skip("this user writes into read-only folders (root)")
+    if not _read_only(cache / "features"):  # root writes anyway: refuse as the OS would
+
+        def refuse(*args, **kwargs):
+            raise PermissionError(13, "Permission denied")
+
+        monkeypatch.setattr(feature_cache.tempfile, "mkstemp", refuse)
     root = write_dreamer(tmp_path / "dreamer", subjects=2, seconds=6.0, seed=0)
     try:
-        assert main(["features", "dreamer", "--root", str(root), "--quiet"]) == 0
+        for _ in range(2):  # one warning per run, and the features every time
+            assert main(["features", "dreamer", "--root", str(root), "--quiet"]) == 0
+            captured = capsys.readouterr()
+            assert captured.out == "207 windows, X (14, 4); not cached\n"
+            assert captured.err.count("\n") == 1
+            assert captured.err.startswith("physioemo: warning: feature cache ")
+            assert "cannot be written (Permission denied): features not cached" in captured.err
     finally:
         (cache / "features").chmod(0o755)
-    captured = capsys.readouterr()
-    assert "not cached" in captured.out
-    assert captured.err.count("physioemo: warning: feature cache") == 1
 
 
 def test_an_unreadable_unrelated_file_does_not_break_the_fingerprint(tmp_path, monkeypatch):
