@@ -1,4 +1,4 @@
-"""Errors raised by physioemo, and `clean`, which makes text read from a file fit a message."""
+"""Errors and warnings of physioemo, and `clean`, which makes text from a file fit a message."""
 
 from __future__ import annotations
 
@@ -17,6 +17,11 @@ class DatasetFormatError(ValueError):
     The message always names the file and the missing or malformed key (or field),
     on one line, so a lab can tell at once which download is damaged.
     """
+
+
+class DataQualityWarning(UserWarning):
+    """Data that loads but looks wrong (flat, railed or duplicated channels, trials too short
+    for the window); the message names the file or trial and the channels."""
 
 
 def clean(value, limit: int = 80) -> str:

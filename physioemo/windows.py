@@ -11,13 +11,15 @@ Baseline modes (the trial's own `baseline` recording is the reference):
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from .errors import DataQualityWarning
 from .features import BANDS, FEATURES
-from .features.spectral import window_bounds
+from .features.spectral import window_bounds, window_samples
 from .recording import Recording, WindowSet, make_groups
 
 BASELINE_MODES = ("none", "subtract", "zscore")
@@ -87,10 +89,21 @@ def extract_window_sets(
 
     kinds: kind -> baseline mode, e.g. {"de": "subtract", "raw": "zscore"}. Every set has the
     same windows in the same order (identical `groups` and `ratings`).
+    A trial (or, for "subtract", its baseline) shorter than one window is skipped, all such
+    trials named in one `DataQualityWarning`; ValueError when no trial is long enough.
     """
     parts = {kind: [] for kind in kinds}
     first = None
+    short = []
+    subtracts = any(mode == "subtract" and kind != "raw" for kind, mode in kinds.items())
     for recording in tqdm(recordings, desc="windows", unit="trial", disable=not progress):
+        size = window_samples(window, recording.sfreq)
+        n_times = recording.n_times
+        if subtracts and recording.baseline is not None:
+            n_times = min(n_times, recording.baseline.shape[1])
+        if n_times < size:
+            short.append((recording, n_times))
+            continue
         first = first or recording
         starts, stops = window_bounds(recording.n_times, recording.sfreq, window, stride)
         groups = make_groups(
@@ -101,7 +114,15 @@ def extract_window_sets(
             X = _window_values(recording, kind, window, stride, bands, baseline)
             parts[kind].append(WindowSet(X.astype(np.float32), groups, ratings))
     if first is None:
+        if short:
+            longest = max(n for _, n in short)
+            raise ValueError(
+                f"window of {window} s is longer than the signal of every trial (the longest "
+                f"has {longest} samples at {short[0][0].sfreq:g} Hz)"
+            )
         raise ValueError("no recordings to cut into windows")
+    if short:
+        _warn_short(short, window)
     return {
         kind: WindowSet.concatenate(
             parts[kind],
@@ -117,6 +138,24 @@ def extract_window_sets(
         )
         for kind, baseline in kinds.items()
     }
+
+
+def _warn_short(short: list[tuple[Recording, int]], window: float) -> None:
+    """One warning naming the trials skipped for being shorter than a window."""
+    names = [
+        f"subject {r.subject} session {r.session} trial {r.trial}"
+        + (f" ({r.meta['file']})" if "file" in r.meta else "")
+        + f": {n} samples"
+        for r, n in short[:5]
+    ]
+    more = f" and {len(short) - 5} more" if len(short) > 5 else ""
+    warnings.warn(
+        f"skipped {len(short)} trial(s) shorter than the {window:g} s window: "
+        + "; ".join(names)
+        + more,
+        DataQualityWarning,
+        stacklevel=3,
+    )
 
 
 def extract_windows(
