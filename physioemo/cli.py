@@ -88,11 +88,12 @@ def _info(args) -> None:
     for key, value in info.items():
         if key == "ch_names":
             value = " ".join(value)
-        if key == "labels":
-            for name, counts in value.items():
+        if key == "labels":  # one line per rating dimension
+            for i, (name, counts) in enumerate(value.items()):
                 cells = ", ".join(f"{k}: {v}" for k, v in counts.items())
-                print(f"{key:>{width}}: {name} {{{cells}}}")
-                key = ""
+                print(
+                    f"{key if i == 0 else '':>{width}}{':' if i == 0 else ' '} {name} {{{cells}}}"
+                )
             continue
         print(f"{key:>{width}}: {value}")
 

@@ -284,3 +284,9 @@ def test_synth_deap_is_small_unless_full(tmp_path, monkeypatch):
         {"seed": 0},  # the writer's defaults: 32 subjects x 60 s
         {"seed": 0, "subjects": 3, "seconds": 2.0},
     ]
+
+
+def test_a_recording_refuses_a_nan_rate():
+    for rate in (np.nan, np.inf, 0.0):
+        with pytest.raises(ValueError, match="sfreq must be a finite number > 0"):
+            recording(1, 10, sfreq=rate)
