@@ -159,9 +159,10 @@ def _refuse(what: str):
     return run
 
 
-class _CheckedUnpickler(
-    pickle._Unpickler
-):  # the pure-Python unpickler: its opcodes can be replaced
+class _CheckedUnpickler(pickle._Unpickler):
+    """Python's pure-Python unpickler (whose opcode handlers can be replaced), with the checked
+    handlers of `_dispatch` and the stand-ins of `_allowed_names`."""
+
     def __init__(self, file):
         super().__init__(file, encoding="latin1")
         self._operations = 0
@@ -255,12 +256,8 @@ class _CheckedUnpickler(
             raise _Refused(f"containers nested deeper than {MAX_DEPTH} levels")
         return depth + 1
 
-    def _new(self, container, items):
-        """Push `container`, made of `items` (checked before it was made, when it hashes)."""
-        self._depths[id(container)] = (self._holding(items), container)
-        self.append(container)
-
-    def _checked(self, make, items):
+    def _push(self, make, items):
+        """Push the container `make(items)`, its depth checked before it is made (and hashes)."""
         depth = self._holding(items)
         container = make(items)
         self._depths[id(container)] = (depth, container)
@@ -278,7 +275,7 @@ class _CheckedUnpickler(
         self._depths[id(target)] = (depth, target)
 
     def _empty(self, kind):
-        self._new(kind(), ())
+        self._push(lambda _: kind(), ())
 
     def _tuple(self, n=None):
         if n is None:
@@ -288,18 +285,17 @@ class _CheckedUnpickler(
                 raise pickle.UnpicklingError(f"a tuple of {n} items from fewer")
             items = self.stack[len(self.stack) - n :]
             del self.stack[len(self.stack) - n :]
-        self._checked(tuple, items)
+        self._push(tuple, items)
 
     def _list(self):
-        items = self.pop_mark()
-        self._new(items, items)
+        self._push(lambda items: items, self.pop_mark())
 
     def _dict(self):
         items = self.pop_mark()
-        self._checked(lambda kv: dict(zip(kv[::2], kv[1::2], strict=True)), items)
+        self._push(lambda kv: dict(zip(kv[::2], kv[1::2], strict=True)), items)
 
     def _frozenset_opcode(self):
-        self._checked(frozenset, self.pop_mark())
+        self._push(frozenset, self.pop_mark())
 
     def _append(self):
         item = self.stack.pop()
