@@ -5,18 +5,83 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import pickle
 import sys
+import traceback
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import DatasetFormatError
+from . import __version__
+from .errors import clean
+
+#: `synth` sizes when neither --full nor --subjects/--seconds say otherwise (the writers'
+#: defaults are small except DEAP's, which is the distribution's 7.6 GB)
+SMALL = {"deap": {"subjects": 3, "seconds": 5.0}}
+#: exit statuses: a user's error, a bug, a closed output pipe (128 + SIGPIPE), Ctrl-C
+USER_ERROR, BUG, BROKEN_PIPE, INTERRUPTED = 2, 1, 141, 130
 
 
+# ----------------------------------------------------------------------------- argument types
+def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0 (seconds, rates)."""
+    value = _number(text, float)
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {clean(text, 40)!r}")
+    return value
+
+
+def finite_float(text: str) -> float:
+    """argparse type: a finite number (thresholds)."""
+    value = _number(text, float)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {clean(text, 40)!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (counts)."""
+    value = _number(text, int)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {clean(text, 40)!r}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: an integer >= 0 (seeds)."""
+    value = _number(text, int)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {clean(text, 40)!r}")
+    return value
+
+
+def _number(text: str, kind: type):
+    try:
+        return kind(text)
+    except ValueError:
+        name = "an integer" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"expected {name}, got {clean(text, 40)!r}") from None
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse whose errors are physioemo's one line (value sanitised), exit status 2."""
+
+    def error(self, message):
+        print(f"physioemo: error: {clean(message, 300)} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(USER_ERROR)
+
+
+# ----------------------------------------------------------------------------- commands
 def _synth(args) -> None:
     from .datasets.synthetic import WRITERS
 
     sizes = {"subjects": args.subjects, "seconds": args.seconds}
     given = {name: value for name, value in sizes.items() if value is not None}
-    path = WRITERS[args.dataset](args.out_dir, seed=args.seed, **given)
+    if args.full and args.dataset != "deap":
+        raise ValueError(f"--full applies to deap only ({args.dataset}'s writer has one size)")
+    small = {} if args.full else SMALL.get(args.dataset, {})
+    path = WRITERS[args.dataset](args.out_dir, seed=args.seed, **{**small, **given})
     print(f"wrote {path}")
 
 
@@ -31,6 +96,13 @@ def _info(args) -> None:
     for key, value in info.items():
         if key == "ch_names":
             value = " ".join(value)
+        if key == "labels":  # one line per rating dimension
+            for i, (name, counts) in enumerate(value.items()):
+                cells = ", ".join(f"{k}: {v}" for k, v in counts.items())
+                print(
+                    f"{key if i == 0 else '':>{width}}{':' if i == 0 else ' '} {name} {{{cells}}}"
+                )
+            continue
         print(f"{key:>{width}}: {value}")
 
 
@@ -44,11 +116,8 @@ def _features(args) -> None:
     found = feature_sets(
         args.dataset, args.root, dataset, wanted, not args.quiet, use_cache=not args.no_cache
     )
-    windows, parameters, hit = found[args.recipe]
-    print(
-        f"{len(windows)} windows of {args.recipe} features, X {windows.X.shape[1:]}; "
-        f"{'read' if hit else 'wrote'} the feature cache entry of {parameters}"
-    )
+    windows, parameters, status = found[args.recipe]
+    print(f"{len(windows)} windows of {args.recipe} features, X {windows.X.shape[1:]}; {status}")
 
 
 def _bench(args) -> None:
@@ -58,20 +127,17 @@ def _bench(args) -> None:
     _apply_bench_flags(experiment, args)
     experiment.validate("arguments")
     backend = args.backend or ("processes" if args.jobs > 1 else "serial")
-    try:
-        run(
-            experiment,
-            out=args.out,
-            backend=backend,
-            jobs=args.jobs,
-            address=args.address,
-            gpus=args.gpus,
-            overwrite=args.overwrite,
-            progress=False if args.quiet else None,
-            echo=_quiet_echo if args.quiet else print,
-        )
-    except KeyboardInterrupt:
-        raise SystemExit(130) from None
+    run(
+        experiment,
+        out=args.out,
+        backend=backend,
+        jobs=args.jobs,
+        address=args.address,
+        gpus=args.gpus,
+        overwrite=args.overwrite,
+        progress=False if args.quiet else None,
+        echo=_quiet_echo if args.quiet else print,
+    )
 
 
 def _quiet_echo(*lines) -> None:
@@ -156,7 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     from .datasets.synthetic import WRITERS
     from .features.recipes import available as recipes_available
 
-    parser = argparse.ArgumentParser(prog="physioemo", description=__doc__)
+    parser = Parser(prog="physioemo", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"physioemo {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     synth = commands.add_parser(
@@ -164,11 +231,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     synth.add_argument("dataset", choices=sorted(WRITERS))
     synth.add_argument("out_dir", type=Path)
-    synth.add_argument("--subjects", type=int, help="default: the writer's (DREAMER: 23)")
     synth.add_argument(
-        "--seconds", type=float, help="mean clip length (s); default: the writer's (DREAMER: 30)"
+        "--subjects", type=positive_int, help="default: the writer's (DREAMER: 23; DEAP: 3)"
     )
-    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument(
+        "--seconds",
+        type=positive_float,
+        help="mean clip length (s); default: the writer's (DREAMER: 30; DEAP: 5)",
+    )
+    synth.add_argument(
+        "--full",
+        action="store_true",
+        help="deap: the distribution's size, 32 subjects x 60 s (7.6 GB)",
+    )
+    synth.add_argument("--seed", type=non_negative_int, default=0)
     synth.set_defaults(run=_synth)
 
     info = commands.add_parser("info", help="describe a dataset on disk")
@@ -185,8 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
     features.add_argument(
         "--recipe", "--kind", default="de", choices=recipes_available(), help="feature recipe"
     )
-    features.add_argument("--window", type=_positive_float, help="window length (s)")
-    features.add_argument("--stride", type=_positive_float, help="window step (s)")
+    features.add_argument("--window", type=positive_float, help="window length (s)")
+    features.add_argument("--stride", type=positive_float, help="window step (s)")
     features.add_argument("--baseline", choices=["auto", "none", "subtract", "zscore"])
     features.add_argument(
         "--no-cache", action="store_true", help="recompute and overwrite the cache entry"
@@ -214,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument(
         "--model", type=Path, help="checkpoint; without it, a model trained on synthetic EEG"
     )
-    live.add_argument("--duration", type=float, help="seconds (default: until Ctrl-C)")
+    live.add_argument("--duration", type=positive_float, help="seconds (default: until Ctrl-C)")
     live.add_argument(
         "--record", type=Path, help="BrainFlow file to record to; a BDF is written beside it"
     )
@@ -256,9 +332,9 @@ def _add_bench(commands) -> None:
     data.add_argument(
         "--root", nargs="+", help="dataset files (PATH, or NAME=PATH each); default synthetic"
     )
-    data.add_argument("--synthetic-subjects", type=_positive_int, help="default 10")
-    data.add_argument("--synthetic-seconds", type=_positive_float, help="clip length, default 20")
-    data.add_argument("--data-seed", type=_natural, help="seed of the synthetic data (default 0)")
+    data.add_argument("--synthetic-subjects", type=positive_int, help="default 10")
+    data.add_argument("--synthetic-seconds", type=positive_float, help="clip length, default 20")
+    data.add_argument("--data-seed", type=non_negative_int, help="synthetic data's seed (0)")
     what = bench.add_argument_group("what runs")
     what.add_argument("--models", "--model", nargs="+", choices=models_available())
     what.add_argument("--protocols", nargs="+", choices=list(PROTOCOLS))
@@ -267,22 +343,22 @@ def _add_bench(commands) -> None:
     )
     what.add_argument("--labels", nargs="+", choices=SCHEME_NAMES)
     what.add_argument("--dimensions", nargs="+", help="rating dimensions (default per dataset)")
-    what.add_argument("--threshold", type=_finite_float, help="binary threshold on the rating")
-    what.add_argument("--window", type=_positive_float, help="window length (s)")
-    what.add_argument("--stride", type=_positive_float, help="window step (s)")
+    what.add_argument("--threshold", type=finite_float, help="binary threshold on the rating")
+    what.add_argument("--window", type=positive_float, help="window length (s)")
+    what.add_argument("--stride", type=positive_float, help="window step (s)")
     what.add_argument("--baseline", choices=["auto", "none", "subtract", "zscore"])
-    what.add_argument("--n-splits", type=_positive_int, help="folds of k-fold protocols (5)")
+    what.add_argument("--n-splits", type=positive_int, help="folds of k-fold protocols (5)")
     what.add_argument("--profile", choices=PROFILES, help="quick presets (default) or full recipes")
-    what.add_argument("--seed", type=_natural, help="models and splits (default: recipes' own)")
+    what.add_argument("--seed", type=non_negative_int, help="models and splits (default: recipes')")
     select = bench.add_argument_group("slices of the jobs")
     select.add_argument("--subjects", nargs="+", help="held-out subjects to run")
-    select.add_argument("--folds", nargs="+", type=_natural, help="fold indices to run")
+    select.add_argument("--folds", nargs="+", type=non_negative_int, help="fold indices to run")
     where = bench.add_argument_group("where and how")
-    where.add_argument("--jobs", type=_positive_int, default=1, help="worker processes")
+    where.add_argument("--jobs", type=positive_int, default=1, help="worker processes")
     where.add_argument("--backend", choices=BACKENDS, help="default: serial, processes if --jobs")
     where.add_argument("--address", help="Ray cluster address (HOST:PORT or auto)")
     where.add_argument("--gpus", type=float, default=0.0, help="Ray: GPUs per torch job")
-    where.add_argument("--threads", type=_positive_int, help="torch threads per job (1)")
+    where.add_argument("--threads", type=positive_int, help="torch threads per job (1)")
     where.add_argument("--out", type=Path, help="run folder (default physioemo-runs/<time>-<data>)")
     where.add_argument(
         "--overwrite", action="store_true", help="replace a run folder of another experiment"
@@ -291,39 +367,97 @@ def _add_bench(commands) -> None:
     bench.set_defaults(run=_bench)
 
 
-def _number(text: str, kind, test, what: str):
+# ----------------------------------------------------------------------------- errors
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions a user's input or machine causes (files, arguments, devices), as opposed to
+    bugs. ValueError covers DatasetFormatError; OSError covers missing, unreadable and
+    unwritable files; torch's refusal of a checkpoint is a pickle.UnpicklingError."""
+    errors = [ValueError, OSError, KeyError, RecursionError, OverflowError, MemoryError]
+    errors.append(pickle.UnpicklingError)
+    for module, name in (
+        ("brainflow.board_shim", "BrainFlowError"),
+        ("physioemo.live", "LiveError"),
+    ):
+        if module in sys.modules:  # only when the command used them: importing them is slow
+            errors.append(getattr(sys.modules[module], name))
+    return tuple(errors)
+
+
+def describe(error: BaseException) -> str:
+    """One line saying what went wrong, values sanitised."""
+    if isinstance(error, OSError) and error.filename is not None:
+        names = [error.filename, error.filename2]
+        where = " -> ".join(clean(os.fsdecode(name), 200) for name in names if name is not None)
+        text = f"{where}: {error.strerror or type(error).__name__}"
+    elif isinstance(error, RecursionError):
+        text = "input nested too deeply to read (RecursionError)"
+    elif isinstance(error, MemoryError):
+        text = f"out of memory ({error or 'MemoryError'}): does a file claim more than it holds?"
+    else:
+        text = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
+        text = text.strip() or type(error).__name__
+        if type(error).__name__ in (
+            "KeyError",
+            "BrainFlowError",
+            "UnpicklingError",
+            "OverflowError",
+        ):
+            text = f"{type(error).__name__}: {text}"
+    return clean(text, 600)
+
+
+@contextmanager
+def _warnings_as_lines():
+    """Show warnings as one ``physioemo: warning: ...`` line each, values sanitised."""
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"physioemo: warning: {clean(message, 600)}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at the null device, so the exit-time flush into a closed pipe is silent."""
     try:
-        value = kind(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
-    if not test(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    return _number(text, float, lambda v: math.isfinite(v) and v > 0, "a positive number")
-
-
-def _finite_float(text: str) -> float:
-    return _number(text, float, math.isfinite, "a finite number")
-
-
-def _positive_int(text: str) -> int:
-    return _number(text, int, lambda v: v > 0, "a positive whole number")
-
-
-def _natural(text: str) -> int:
-    return _number(text, int, lambda v: v >= 0, "a whole number >= 0")
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (e.g. captured in tests)
+        pass
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run the command in `argv`; returns the exit status.
+
+    A user's error (bad file, argument, device, permission) prints one line
+    ``physioemo: error: ...`` and returns 2; argparse's own errors exit with 2 likewise. Ctrl-C
+    prints one line and returns 130; a closed output pipe (``info ... | head``) returns 141
+    silently. Any other exception is a bug: its traceback is shown and 1 returned.
+    """
     try:
-        args.run(args)
-    except (DatasetFormatError, FileNotFoundError, ValueError) as error:
-        print(f"physioemo: error: {error}", file=sys.stderr)
-        return 2
+        try:
+            args = build_parser().parse_args(argv)
+            with _warnings_as_lines():
+                args.run(args)
+        finally:
+            sys.stdout.flush()  # a closed pipe shows here, not at exit
+    except KeyboardInterrupt:
+        print("physioemo: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except BrokenPipeError:
+        _quiet_stdout()
+        return BROKEN_PIPE
+    except _user_errors() as error:
+        print(f"physioemo: error: {describe(error)}", file=sys.stderr)
+        return USER_ERROR
+    except Exception:
+        traceback.print_exc()
+        print(
+            f"physioemo: internal error: this is a bug in physioemo {__version__}; please report "
+            "it with the command and the traceback above (see CONTRIBUTING.md)",
+            file=sys.stderr,
+        )
+        return BUG
     return 0
 
 

@@ -93,8 +93,8 @@ class Recording:
                     f"Recording baseline must be (n_channels={n_ch}, n_times), "
                     f"got shape {self.baseline.shape}"
                 )
-        if self.sfreq <= 0:
-            raise ValueError(f"sfreq must be positive, got {self.sfreq}")
+        if not (np.isfinite(self.sfreq) and self.sfreq > 0):  # NaN fails `<= 0` as well
+            raise ValueError(f"sfreq must be a finite number > 0, got {self.sfreq}")
         if self.unit not in UNIT_TO_VOLTS:
             raise ValueError(f"unit must be one of {sorted(UNIT_TO_VOLTS)}, got {self.unit!r}")
 

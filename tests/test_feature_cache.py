@@ -1,5 +1,14 @@
 """scikit-learn transformers, the feature cache and `physioemo features`."""
 
+import io
+import os
+import subprocess
+import sys
+import time
+import tracemalloc
+import zipfile
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -89,3 +98,182 @@ def test_cli_features_writes_then_reads_the_cache(tmp_path, monkeypatch, capsys)
     assert main([*args, "--kind", "bp"]) == 0
     out = capsys.readouterr().out
     assert "wrote" in out and "(14, 4)" in out
+
+
+# ----------------------------------------------------------------------------- cache faults
+def counting(calls):
+    def compute():
+        calls.append(1)
+        return small_windows()
+
+    return compute
+
+
+def test_a_copied_entry_is_not_served_under_another_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("PHYSIOEMO_CACHE", str(tmp_path / "cache"))
+    data = tmp_path / "data.bin"
+    data.write_bytes(b"recording")
+    calls = []
+    _, de, _ = feature_cache.cached("toy", data, {"kind": "de"}, counting(calls))
+    _, bp, _ = feature_cache.cached("toy", data, {"kind": "bp"}, counting(calls))
+    bp.write_bytes(de.read_bytes())  # a valid entry, digest and all, under the wrong name
+    _, path, hit = feature_cache.cached("toy", data, {"kind": "bp"}, counting(calls))
+    assert not hit and path == bp and len(calls) == 3
+    assert feature_cache.load(bp, feature_cache.cache_key([], {})) is None  # key is checked
+
+
+def test_a_change_that_keeps_size_and_mtime_changes_the_key(tmp_path):
+    data = tmp_path / "s01.dat"
+    data.write_bytes(b"A" * 100_000)
+    before, first = data.stat(), feature_cache.fingerprint(tmp_path)
+    time.sleep(0.02)  # file systems with coarse clocks: let the change time move on
+    with open(data, "r+b") as f:  # same size, a byte past the first 64 KiB changed
+        f.seek(90_000)
+        f.write(b"B")
+    os.utime(data, ns=(before.st_atime_ns, before.st_mtime_ns))  # what cp -p and rsync keep
+    assert data.stat().st_size == before.st_size and data.stat().st_mtime_ns == before.st_mtime_ns
+    assert feature_cache.fingerprint(tmp_path) != first
+
+
+def _claiming_entry(path, shape):
+    """Rewrite the .npz at `path` so X.npy's header claims `shape` (the data stays as it was)."""
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f4", "fortran_order": False, "shape": shape}
+    )
+    old = io.BytesIO(members["X.npy"])
+    np.lib.format.read_magic(old)
+    np.lib.format.read_array_header_1_0(old)
+    members["X.npy"] = header.getvalue() + old.read()  # magic, version, header, data
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def test_an_entry_claiming_100_gb_is_rebuilt_without_allocating(tmp_path, monkeypatch):
+    monkeypatch.setenv("PHYSIOEMO_CACHE", str(tmp_path / "cache"))
+    data = tmp_path / "data.bin"
+    data.write_bytes(b"recording")
+    calls = []
+    _, path, _ = feature_cache.cached("toy", data, {"kind": "de"}, counting(calls))
+    _claiming_entry(path, (25_000_000_000,))  # 100 GB of float32
+    tracemalloc.start()
+    try:
+        assert feature_cache.load(path) is None
+        windows, again, hit = feature_cache.cached("toy", data, {"kind": "de"}, counting(calls))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert not hit and again == path and len(calls) == 2 and peak < 50_000_000
+    assert feature_cache.load(path) is not None  # rebuilt in place
+
+
+def test_an_unwritable_cache_warns_once_and_keeps_the_result(tmp_path, monkeypatch):
+    monkeypatch.setenv("PHYSIOEMO_CACHE", str(tmp_path / "cache"))
+    data = tmp_path / "data.bin"
+    data.write_bytes(b"recording")
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(feature_cache.tempfile, "mkstemp", refuse)
+    calls = []
+    with pytest.warns(feature_cache.CacheWarning, match="cannot be written .Permission denied"):
+        windows, path, hit = feature_cache.cached("toy", data, {"kind": "de"}, counting(calls))
+    assert path is None and not hit and len(calls) == 1
+    np.testing.assert_array_equal(windows.X, small_windows().X)
+
+
+def _read_only(folder):
+    """Make `folder` read-only; False when that does not stop this user (root) from writing."""
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o555)
+    try:
+        (folder / "probe").touch()
+    except PermissionError:
+        return True
+    (folder / "probe").unlink()
+    return False
+
+
+def test_cli_features_with_a_read_only_cache(tmp_path, monkeypatch, capsys):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("PHYSIOEMO_CACHE", str(cache))
+    if not _read_only(cache / "features"):  # root writes anyway: refuse as the OS would
+
+        def refuse(*args, **kwargs):
+            raise PermissionError(13, "Permission denied")
+
+        monkeypatch.setattr(feature_cache.tempfile, "mkstemp", refuse)
+    root = write_dreamer(tmp_path / "dreamer", subjects=2, seconds=6.0, seed=0)
+    try:
+        for _ in range(2):  # one warning per run, and the features every time
+            assert main(["features", "dreamer", "--root", str(root), "--quiet"]) == 0
+            captured = capsys.readouterr()
+            assert captured.out == "207 windows of de features, X (14, 4); not cached\n"
+            assert captured.err.count("\n") == 1
+            assert captured.err.startswith("physioemo: warning: feature cache ")
+            assert "cannot be written (Permission denied): features not cached" in captured.err
+    finally:
+        (cache / "features").chmod(0o755)
+
+
+def test_an_unreadable_unrelated_file_does_not_break_the_fingerprint(tmp_path, monkeypatch):
+    monkeypatch.setenv("PHYSIOEMO_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "s01.dat").write_bytes(b"recording")
+    secret = tmp_path / "data" / "notes.txt"
+    secret.write_text("not yours")
+    secret.chmod(0)
+    real_open = open
+
+    def no_reading(file, *args, **kwargs):  # as root chmod does not bite: refuse here too
+        if Path(str(file)) == secret:
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", no_reading)
+    _, path, hit = feature_cache.cached("toy", tmp_path / "data", {}, small_windows)
+    assert path is not None and not hit
+    assert "notes.txt" in [entry[0] for entry in feature_cache.fingerprint(tmp_path / "data")]
+
+
+def test_a_killed_writers_temporary_file_is_removed_later(tmp_path, monkeypatch):
+    monkeypatch.setenv("PHYSIOEMO_CACHE", str(tmp_path / "cache"))
+    folder = feature_cache.feature_folder()
+    folder.mkdir(parents=True)
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        text=True,
+        capture_output=True,
+        check=True,
+    )
+    dead = folder / f"toy-abc.npz.{int(finished.stdout)}.x1.tmp"  # its writer has exited
+    mine = folder / f"toy-abc.npz.{os.getpid()}.x2.tmp"  # a writer still running
+    old = folder / f"toy-def.npz.{os.getpid()}.x3.tmp"  # running pid, but a day old
+    for temporary in (dead, mine, old):
+        temporary.write_bytes(b"half an entry")
+    day_ago = time.time() - 24 * 3600
+    os.utime(old, (day_ago, day_ago))
+    data = tmp_path / "data.bin"
+    data.write_bytes(b"recording")
+    feature_cache.cached("toy", data, {}, small_windows)
+    assert sorted(p.name for p in folder.glob("*.tmp")) == [mine.name]
+
+
+def test_content_fingerprint_is_equal_for_a_copy_and_sees_sampled_changes(tmp_path):
+    import shutil
+
+    original = tmp_path / "a"
+    original.mkdir()
+    (original / "s01.dat").write_bytes(bytes(range(256)) * 4096)
+    copy = tmp_path / "b"
+    shutil.copytree(original, copy)
+    assert feature_cache.content_fingerprint(copy) == feature_cache.content_fingerprint(original)
+    assert feature_cache.fingerprint(copy) != feature_cache.fingerprint(original)  # inodes
+    data = bytearray((copy / "s01.dat").read_bytes())
+    data[0] ^= 1  # the first block is always sampled
+    (copy / "s01.dat").write_bytes(bytes(data))
+    assert feature_cache.content_fingerprint(copy) != feature_cache.content_fingerprint(original)

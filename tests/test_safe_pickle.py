@@ -1,4 +1,6 @@
-"""The allow-list unpickler: numpy content loads, anything that could run code is refused."""
+"""The checked unpickler: numpy content loads, anything that could run code is refused.
+
+Hostile files (object arrays, size claims, deep nesting, gadgets) are in test_hostile_files.py."""
 
 import os
 import pickle
@@ -38,8 +40,14 @@ def test_numpy_content_round_trips(tmp_path, protocol):
         "data": np.arange(24.0).reshape(2, 3, 4),
         "labels": np.array([[1.0, 9.0]], dtype=np.float32),
         "scalar": np.float64(2.5),
-        "objects": np.array(["ECG", None], dtype=object),
-        "plain": [1, (2, "x"), {b"k": 3.5}, {4, 5}, frozenset({6}), 1 + 2j],
+        "text": np.array(["ECG", "EMG"]),
+        "bytes": np.array([b"S2", b"S10"]),
+        "empty": np.zeros((0, 3), dtype=np.int32),
+        "big-endian": np.arange(3, dtype=">i4"),
+        "fortran": np.asfortranarray(np.arange(6.0).reshape(2, 3)),
+        "bool": np.array([True, False]),
+        "complex": np.array([1 + 2j], dtype=np.complex64),
+        "plain": [1, (2, "x"), {b"k": 3.5}, {4, 5}, frozenset({6}), 1 + 2j, b"", None, True],
     }
     path = tmp_path / "ok.pkl"
     path.write_bytes(pickle.dumps(content, protocol=protocol))
@@ -47,8 +55,22 @@ def test_numpy_content_round_trips(tmp_path, protocol):
     np.testing.assert_array_equal(loaded["data"], content["data"])
     assert loaded["labels"].dtype == np.float32
     assert loaded["scalar"] == 2.5 and isinstance(loaded["scalar"], np.float64)
-    assert loaded["objects"].tolist() == ["ECG", None]
+    reference = pickle.loads(path.read_bytes())  # what plain pickle builds (numpy swaps bytes)
+    for key in ("text", "bytes", "empty", "big-endian", "fortran", "bool", "complex"):
+        np.testing.assert_array_equal(loaded[key], content[key])
+        assert loaded[key].dtype == reference[key].dtype and loaded[key].shape == content[key].shape
+        assert loaded[key].flags.writeable == reference[key].flags.writeable
+    assert loaded["fortran"].flags.f_contiguous
     assert loaded["plain"] == content["plain"]
+
+
+@pytest.mark.parametrize("protocol", [2, 5])
+def test_python3_pickle_of_an_empty_array(tmp_path, protocol):
+    # protocol 2 writes the empty data as __builtin__.bytes() (issue 12, item 8)
+    path = tmp_path / "empty.pkl"
+    path.write_bytes(pickle.dumps({"x": np.zeros(0)}, protocol=protocol))
+    loaded = safe_load(path, "test")["x"]
+    assert loaded.shape == (0,) and loaded.dtype == np.float64
 
 
 @pytest.mark.parametrize("payload", [_TouchesFile, _RunsShell])

@@ -24,12 +24,15 @@ SUBJECTS = {"1": ("cz", ["20151221", "20160411", "20160301"]), "7": ("hxy", ["20
 
 
 def write_hand_seed_iv(root, n_times=lambda k: 100 + 7 * k):
+    def ramp(k):
+        return np.arange(n_times(k)) * 1e-3
+
     for subject, (prefix, dates) in SUBJECTS.items():
         for session, date in enumerate(dates, start=1):
             folder = root / "eeg_raw_data" / str(session)
             folder.mkdir(parents=True, exist_ok=True)
-            variables = {
-                f"{prefix}_eeg{k}": np.full((62, n_times(k)), 100.0 * session + k)
+            variables = {  # a marker value at sample 0, then a ramp per row (not flat)
+                f"{prefix}_eeg{k}": 100.0 * session + k + np.outer(np.arange(1, 63), ramp(k))
                 for k in range(1, 25)
             }
             savemat(folder / f"{subject}_{date}.mat", variables)

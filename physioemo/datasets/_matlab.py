@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DatasetFormatError
+from ..errors import DatasetFormatError, clean
+from ._checks import listing, real
 
 
 def read_mat(path: Path, what: str) -> dict:
@@ -22,8 +23,12 @@ def read_mat(path: Path, what: str) -> dict:
         raise FileNotFoundError(f"{path}: no such file (expected the {what} file)")
     try:
         return loadmat(path, verify_compressed_data_integrity=True)
+    except MemoryError:  # a compressed field inflating beyond memory
+        raise DatasetFormatError(
+            f"{path}: not a readable MATLAB file (MemoryError: it claims more than fits in memory)"
+        ) from None
     except Exception as error:  # scipy raises ValueError, OSError, zlib.error, TypeError, ...
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        reason = clean(error, 120) if str(error) else type(error).__name__
         raise DatasetFormatError(
             f"{path}: not a readable MATLAB file ({type(error).__name__}: {reason})"
         ) from error
@@ -39,6 +44,11 @@ class MatNode:
 
     def fail(self, problem: str) -> DatasetFormatError:
         return DatasetFormatError(f"{self.file}: field {self.where}: {problem}")
+
+    @property
+    def name(self) -> str:
+        """How messages name this node: ``<file>: field <where>``."""
+        return f"{self.file}: field {self.where}"
 
     def _struct(self):
         value = self.value
@@ -57,7 +67,7 @@ class MatNode:
             raise self.fail(f"expected a struct holding '{name}', got {_describe(value)}")
         if name not in names:
             raise DatasetFormatError(
-                f"{self.file}: field {self.where}.{name} is missing (has {', '.join(names)})"
+                f"{self.file}: field {self.where}.{name} is missing (has {listing(names)})"
             )
         return MatNode(value[name].reshape(-1)[0], f"{self.where}.{name}", self.file)
 
@@ -75,24 +85,25 @@ class MatNode:
         value = np.asarray(self.value)
         if value.size != 1 or not np.issubdtype(value.dtype, np.number):
             raise self.fail(f"expected a number, got {_describe(value)}")
-        return float(value.reshape(-1)[0])
+        return float(real(value, self.name).reshape(-1)[0])
 
     def vector(self, length: int | None = None) -> np.ndarray:
         value = np.asarray(self.value)
         if not np.issubdtype(value.dtype, np.number) or sum(n > 1 for n in value.shape) > 1:
             raise self.fail(f"expected a numeric vector, got {_describe(value)}")
-        value = value.reshape(-1)
+        value = real(value, self.name).reshape(-1)
         if length is not None and value.size != length:
             raise self.fail(f"expected {length} values, got {value.size}")
         return value
 
     def matrix(self, n_columns: int | None = None) -> np.ndarray:
-        """A finite numeric 2-D matrix, optionally with `n_columns` columns."""
+        """A finite, real, numeric 2-D matrix, optionally with `n_columns` columns."""
         value = np.asarray(self.value)
-        if value.ndim != 2 or not np.issubdtype(value.dtype, np.number) or value.size == 0:
+        if value.ndim != 2 or not np.issubdtype(value.dtype, np.number):
             raise self.fail(f"expected a numeric matrix, got {_describe(value)}")
         if n_columns is not None and value.shape[1] != n_columns:
             raise self.fail(f"expected (samples, {n_columns}), got shape {value.shape}")
+        value = real(value, self.name)
         if not np.isfinite(value).all():
             bad = np.flatnonzero(~np.isfinite(value).all(axis=0)).tolist()
             raise self.fail(f"holds NaN or infinite values (in column(s) {bad})")

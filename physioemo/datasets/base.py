@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -74,12 +75,12 @@ class Dataset:
         """Counts and layout, as printed by `physioemo info --json` (reads every subject once)."""
         n_recordings = 0
         seconds = 0.0
-        counts = {name: Counter() for name in self.rating_names}
+        ratings = {name: [] for name in self.rating_names}
         for recording in self:
             n_recordings += 1
             seconds += recording.duration
             for name in self.rating_names:
-                counts[name][_label_key(recording.ratings[name])] += 1
+                ratings[name].append(float(recording.ratings[name]))
         return {
             "dataset": self.name,
             "source": str(self.source),
@@ -91,14 +92,23 @@ class Dataset:
             "sfreq": self.sfreq,
             "n_channels": len(self.ch_names),
             "ch_names": self.ch_names,
-            "labels": {
-                name: dict(sorted(c.items(), key=lambda kv: float(kv[0])))
-                for name, c in counts.items()
-            },
+            "labels": {name: rating_counts(values) for name, values in ratings.items()},
         }
 
 
-def _label_key(value) -> str:
-    """Ratings as JSON keys: integers without a decimal point, others as given."""
-    value = float(value)
-    return str(int(value)) if value.is_integer() else repr(value)
+def rating_counts(values: list[float]) -> dict[str, int]:
+    """How many recordings have each rating: one key per value when every rating is a whole
+    number (``"3": 12``; missing ones as ``"nan"``), else one per unit bin of the scale
+    (``"4-5": 12`` counts 4 <= rating < 5; the top bin includes its upper end), so continuous
+    ratings such as DEAP's give nine keys, not one per distinct value."""
+    known = [value for value in values if not math.isnan(value)]
+    counts: Counter = Counter()
+    if all(value.is_integer() for value in known):
+        counts.update(str(int(value)) for value in known)
+    else:
+        top = math.ceil(max(known)) - 1
+        bins = [min(math.floor(value), top) for value in known]
+        counts.update(f"{low}-{low + 1}" for low in bins)
+    ordered = dict(sorted(counts.items(), key=lambda kv: float(kv[0].rpartition("-")[0] or kv[0])))
+    missing = len(values) - len(known)
+    return {**ordered, "nan": missing} if missing else ordered

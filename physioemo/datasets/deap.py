@@ -39,8 +39,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DatasetFormatError
+from ..errors import DatasetFormatError, clean
 from ..recording import UNIT_TO_VOLTS, Recording, Signal
+from ._checks import length, listing, ratings, real, warn_channels
 from ._matlab import read_mat
 from ._safe_pickle import safe_load
 from .base import Dataset
@@ -88,7 +89,9 @@ def load_deap(
     trial_seconds: float = 60.0,
     baseline_seconds: float = BASELINE_SECONDS,
 ) -> Dataset:
-    """Read DEAP from ``root``, the folder holding the distribution's sub-folders.
+    """Read DEAP from ``root``: the folder holding the distribution's sub-folders, or the
+    sub-folder of `source` itself (e.g. ``data_preprocessed_python``, as TorchEEG takes it; the
+    ratings CSV is then looked for beside it).
 
     source: "python", "matlab" or "bdf" (see the module docstring).
     subjects: names such as ["s01", "s07"] to keep (default: every file found).
@@ -99,14 +102,14 @@ def load_deap(
     """
     if source not in FOLDERS:
         raise ValueError(f"source must be one of {sorted(FOLDERS)}, got {source!r}")
-    root = Path(root)
-    folder, suffix = FOLDERS[source]
-    files = _subject_files(root / folder, suffix)
+    folder, root = _source_folder(Path(root), *FOLDERS[source])
+    suffix = FOLDERS[source][1]
+    files = _subject_files(folder, suffix)
     if subjects is not None:
         unknown = sorted(set(subjects) - set(files))
         if unknown:
             raise FileNotFoundError(
-                f"{root / folder}: no file for subject(s) {', '.join(unknown)} "
+                f"{folder}: no file for subject(s) {listing(unknown)} "
                 f"(expected {', '.join(s + suffix for s in unknown)})"
             )
         files = {name: files[name] for name in subjects}
@@ -139,18 +142,40 @@ def load_deap(
     )
 
 
+def _subject_pattern(suffix: str) -> re.Pattern:
+    return re.compile(rf"s(\d+){re.escape(suffix)}", re.IGNORECASE)
+
+
+def _source_folder(root: Path, name: str, suffix: str) -> tuple[Path, Path]:
+    """(folder of the subject files, dataset root): `root` is the dataset root or the source's
+    folder itself (it holds ``sNN<suffix>`` files; its parent is then the root)."""
+    if not (root / name).is_dir() and root.is_dir():
+        pattern = _subject_pattern(suffix)
+        if any(pattern.fullmatch(path.name) for path in root.iterdir()):
+            return root, root.parent
+    return root / name, root
+
+
 def _subject_files(folder: Path, suffix: str) -> dict[str, Path]:
-    """{"s01": path, ...} for the files ``sNN<suffix>`` in `folder`, by subject number."""
+    """{"s01": path, ...} for the files ``sNN<suffix>`` in `folder`, by subject number; two
+    files of one subject (``s1.dat`` beside ``s01.dat``) are refused."""
     expected = f"DEAP's {folder.name}/ with s01{suffix} ... s32{suffix}"
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such folder (expected {expected})")
-    pattern = re.compile(rf"s(\d+){re.escape(suffix)}", re.IGNORECASE)
-    found = sorted(
-        (int(m.group(1)), path) for path in folder.iterdir() if (m := pattern.fullmatch(path.name))
-    )
+    pattern = _subject_pattern(suffix)
+    found: dict[int, list[Path]] = {}
+    for path in sorted(folder.iterdir()):
+        if match := pattern.fullmatch(path.name):
+            found.setdefault(int(match.group(1)), []).append(path)
     if not found:
         raise FileNotFoundError(f"{folder}: no subject files (expected {expected})")
-    return {f"s{number:02d}": path for number, path in found}
+    for number, paths in found.items():
+        if len(paths) > 1:
+            raise DatasetFormatError(
+                f"{folder}: files {listing(p.name for p in paths)} are all subject {number}; "
+                "keep one"
+            )
+    return {f"s{number:02d}": paths[0] for number, paths in sorted(found.items())}
 
 
 # ----------------------------------------------------------------------------- ratings CSV
@@ -166,29 +191,42 @@ def _read_ratings_csv(path: Path) -> dict[int, list[dict]]:
         "Liking": float,
     }
     optional = {"Familiarity": int, "Start_time": int}
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            return _ratings_rows(path, csv.DictReader(f), columns, optional)
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise DatasetFormatError(
+            f"{path}: not a text CSV file ({type(error).__name__}: {clean(error, 80)})"
+        ) from None
+
+
+def _ratings_rows(path: Path, reader: csv.DictReader, columns, optional) -> dict[int, list]:
+    missing = [c for c in columns if c not in (reader.fieldnames or [])]
+    if missing:
+        raise DatasetFormatError(
+            f"{path}: column(s) {', '.join(missing)} missing "
+            f"(header: {listing(reader.fieldnames or [])})"
+        )
     table: dict[int, list[dict]] = {}
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in columns if c not in (reader.fieldnames or [])]
-        if missing:
-            raise DatasetFormatError(
-                f"{path}: column(s) {', '.join(missing)} missing "
-                f"(header: {', '.join(reader.fieldnames or [])})"
+    for line, raw in enumerate(reader, start=2):
+        row = {}
+        for column, kind in {**columns, **optional}.items():
+            text = (raw.get(column) or "").strip()
+            if not text and column in optional:
+                row[column] = None
+                continue
+            try:
+                value = float(text)
+                row[column] = int(value) if kind is int else value
+            except (ValueError, OverflowError):  # int(nan) and int(inf) included
+                raise DatasetFormatError(
+                    f"{path}: line {line}, column {column}: not a number ({clean(text, 40)!r})"
+                ) from None
+        for name in RATINGS:
+            ratings(
+                [row[name.capitalize()]], f"{path}: line {line}, column {name.capitalize()}", 1, 9
             )
-        for line, raw in enumerate(reader, start=2):
-            row = {}
-            for column, kind in {**columns, **optional}.items():
-                text = (raw.get(column) or "").strip()
-                if not text and column in optional:
-                    row[column] = None
-                    continue
-                try:
-                    row[column] = kind(float(text)) if kind is int else kind(text)
-                except ValueError:
-                    raise DatasetFormatError(
-                        f"{path}: line {line}, column {column}: not a number ({text!r})"
-                    ) from None
-            table.setdefault(row["Participant_id"], []).append(row)
+        table.setdefault(row["Participant_id"], []).append(row)
     return table
 
 
@@ -209,8 +247,11 @@ def _preprocessed_subject(path: Path, subject: str, source: str, rows) -> list[R
     sfreq = SFREQ[source]
     n_baseline = int(round(BASELINE_SECONDS * sfreq))
     by_video = {row["Experiment_id"]: row for row in rows}
+    warn_channels(
+        ((i + 1, trial[:32, n_baseline:]) for i, trial in enumerate(data)), GENEVA_EEG, str(path)
+    )
     recordings = []
-    for index, (trial, ratings) in enumerate(zip(data, labels, strict=True)):
+    for index, (trial, scores) in enumerate(zip(data, labels, strict=True)):
         extra = {}
         for name, (ch_type, rows_of) in PERIPHERAL_GROUPS.items():
             names = [PERIPHERAL[i - 32] for i in rows_of]
@@ -223,7 +264,7 @@ def _preprocessed_subject(path: Path, subject: str, source: str, rows) -> list[R
                 ch_names=GENEVA_EEG,
                 subject=subject,
                 trial=index + 1,
-                ratings=dict(zip(RATINGS, ratings.tolist(), strict=True)),
+                ratings=dict(zip(RATINGS, scores.tolist(), strict=True)),
                 baseline=trial[:32, :n_baseline],
                 unit="uV",
                 extra=extra,
@@ -257,29 +298,26 @@ def _preprocessed_arrays(path: Path, source: str) -> tuple[np.ndarray, np.ndarra
             f"{path}: key 'data': expected (trials, 40 channels, > {n_baseline} samples), "
             f"got shape {data.shape}"
         )
+    length(data.shape[2], SFREQ[source], f"{path}: key 'data'")
     if labels.shape != (data.shape[0], 4):
         raise DatasetFormatError(
             f"{path}: key 'labels': expected ({data.shape[0]} trials, 4 ratings), "
             f"got shape {labels.shape}"
         )
     _check_finite(data, "data", path, GENEVA_EEG + list(PERIPHERAL))
-    _check_finite(labels, "labels", path)
-    if labels.min() < 1 or labels.max() > 9:
-        raise DatasetFormatError(
-            f"{path}: key 'labels': ratings span {labels.min()}..{labels.max()}, outside 1..9"
-        )
+    ratings(labels.reshape(-1), f"{path}: key 'labels'", 1, 9)
     return data, labels
 
 
 def _numeric(content: dict, key: str, path: Path) -> np.ndarray:
     if key not in content:
-        found = ", ".join(str(k) for k in content if not str(k).startswith("__")) or "none"
+        found = listing(k for k in content if not str(k).startswith("__"))
         raise DatasetFormatError(f"{path}: key '{key}' is missing (keys: {found})")
     value = content[key]
     if not isinstance(value, np.ndarray) or not np.issubdtype(value.dtype, np.number):
         kind = f"array of dtype {value.dtype}" if isinstance(value, np.ndarray) else type(value)
         raise DatasetFormatError(f"{path}: key '{key}': expected a numeric array, got {kind}")
-    return value.astype(np.float64, copy=False)
+    return real(value, f"{path}: key '{key}'").astype(np.float64, copy=False)
 
 
 def _check_finite(values: np.ndarray, key: str, path: Path, ch_names=None) -> None:
@@ -354,6 +392,7 @@ def _bdf_subject(
                 meta={**_csv_meta(row), "onset_seconds": onset / sfreq},
             )
         )
+    warn_channels(((r.trial, r.data) for r in recordings), GENEVA_EEG, str(path))
     return sorted(recordings, key=lambda recording: recording.trial)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..errors import DatasetFormatError
 from ..recording import Recording, Signal
+from ._checks import channel_names, length, listing, rate, ratings, warn_channels
 from ._matlab import MatNode, read_mat
 from .base import Dataset
 
@@ -36,12 +37,13 @@ def load_dreamer(root: str | Path) -> Dataset:
         path = path / FILE_NAME
     variables = read_mat(path, FILE_NAME)
     if "DREAMER" not in variables:
-        found = ", ".join(k for k in variables if not k.startswith("__")) or "none"
+        found = listing(k for k in variables if not k.startswith("__"))
         raise MatNode(None, "DREAMER", path).fail(f"variable is missing (variables: {found})")
     top = MatNode(variables["DREAMER"], "DREAMER", path)
-    sfreq = top.field("EEG_SamplingRate").scalar()
-    ecg_sfreq = top.field("ECG_SamplingRate").scalar() if top.has("ECG_SamplingRate") else None
-    electrodes = top.field("EEG_Electrodes").texts()
+    sfreq = _rate(top.field("EEG_SamplingRate"))
+    ecg_sfreq = _rate(top.field("ECG_SamplingRate")) if top.has("ECG_SamplingRate") else None
+    names = top.field("EEG_Electrodes")
+    electrodes = channel_names(names.texts(), names.name)
     subjects = top.field("Data").cells()
     names = [f"s{i + 1:02d}" for i in range(len(subjects))]
     by_name = dict(zip(names, subjects, strict=True))
@@ -67,7 +69,7 @@ def _subject_recordings(node: MatNode, subject, sfreq, ecg_sfreq, electrodes) ->
     stimuli = eeg.field("stimuli").cells()
     n_trials = len(stimuli)
     baselines = _same_count(eeg.field("baseline"), n_trials)
-    scores = {name: node.field(field).vector(n_trials) for name, field in RATINGS.items()}
+    scores = {name: _scores(node.field(field), n_trials) for name, field in RATINGS.items()}
     meta = {"age": node.field("Age").text(), "gender": node.field("Gender").text()}
     n_ch = len(electrodes)
     recordings = []
@@ -75,20 +77,38 @@ def _subject_recordings(node: MatNode, subject, sfreq, ecg_sfreq, electrodes) ->
     for t in range(n_trials):
         recordings.append(
             Recording(
-                data=stimuli[t].matrix(n_ch).T,
+                data=_samples(stimuli[t], sfreq, n_ch).T,
                 sfreq=sfreq,
                 ch_names=electrodes,
                 subject=subject,
                 session=1,
                 trial=t + 1,
-                ratings={name: int(values[t]) for name, values in scores.items()},
-                baseline=baselines[t].matrix(n_ch).T,
+                ratings={name: values[t] for name, values in scores.items()},
+                baseline=_samples(baselines[t], sfreq, n_ch).T,
                 unit="uV",
                 extra=ecg[t] if ecg else {},
                 meta=dict(meta),
             )
         )
+    trials = ((r.trial, r.data) for r in recordings)
+    warn_channels(trials, electrodes, f"{node.file}, subject {subject}")
     return recordings
+
+
+def _rate(node: MatNode) -> float:
+    return rate(node.scalar(), node.name)
+
+
+def _scores(node: MatNode, n_trials: int) -> list[int]:
+    """A subject's ratings of one dimension: whole points of the 1-5 scale."""
+    return [int(v) for v in ratings(node.vector(n_trials), node.name, 1, 5, whole=True)]
+
+
+def _samples(node: MatNode, sfreq: float, n_columns: int | None = None):
+    """A (samples, channels) matrix of at most `_checks.MAX_SECONDS`."""
+    value = node.matrix(n_columns)
+    length(len(value), sfreq, node.name)
+    return value
 
 
 def _ecg_signals(ecg: MatNode, n_trials: int, sfreq: float | None) -> list[dict[str, Signal]]:
@@ -99,12 +119,13 @@ def _ecg_signals(ecg: MatNode, n_trials: int, sfreq: float | None) -> list[dict[
     baselines = _same_count(ecg.field("baseline"), n_trials)
     signals = []
     for clip, rest in zip(stimuli, baselines, strict=True):
-        data = clip.matrix()
+        data = _samples(clip, sfreq)
         names = [f"ECG{i + 1}" for i in range(data.shape[1])]
+        baseline = _samples(rest, sfreq, data.shape[1])
         signals.append(
             {
                 "ecg": Signal(data.T, sfreq, names, "uV", "ecg"),
-                "ecg_baseline": Signal(rest.matrix(data.shape[1]).T, sfreq, names, "uV", "ecg"),
+                "ecg_baseline": Signal(baseline.T, sfreq, names, "uV", "ecg"),
             }
         )
     return signals

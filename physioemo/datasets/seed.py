@@ -29,8 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DatasetFormatError
+from ..errors import DatasetFormatError, clean
 from ..recording import Recording, WindowSet, make_groups
+from ._checks import length, real, warn_channels
 from ._matlab import MatNode, read_mat
 from .base import Dataset
 
@@ -208,7 +209,7 @@ def _numbered(variables: dict, pattern: re.Pattern, path: Path, n: int) -> list[
             continue
         number = int(match[1])
         if number in found:
-            raise DatasetFormatError(f"{path}: two variables for trial {number} ({key})")
+            raise DatasetFormatError(f"{path}: two variables for trial {number} ({clean(key)})")
         found[number] = MatNode(value, key, path)
     missing = [k for k in range(1, n + 1) if k not in found]
     if missing or len(found) != n:
@@ -226,6 +227,7 @@ def _finite_array(node: MatNode, shape: str, check: Callable[[np.ndarray], bool]
         raise node.fail(f"expected a numeric array {shape}, got {type(value).__name__}")
     if not check(value):
         raise node.fail(f"expected shape {shape}, got {value.shape}")
+    value = real(value, node.name)
     if not np.isfinite(value).all():
         bad = np.flatnonzero(~np.isfinite(value.reshape(len(value), -1)).all(axis=1)) + 1
         raise node.fail(f"holds NaN or infinite values (in channel row(s) {bad.tolist()})")
@@ -257,11 +259,16 @@ def _raw_dataset(name, folder, sessions: Sessions, labels_of, sfreq=SEED_RATE) -
 def _raw_recordings(path: Path, subject, session, labels, sfreq) -> list[Recording]:
     trials = _numbered(read_mat(path, "EEG session file"), _RAW_TRIAL, path, len(labels))
     n_ch = len(SEED_CHANNELS)
-    return [
+
+    def samples(node: MatNode) -> np.ndarray:
+        shape = f"({n_ch} channels, samples)"
+        value = _finite_array(node, shape, lambda v: v.ndim == 2 and len(v) == n_ch)
+        length(value.shape[1], sfreq, node.name)
+        return value
+
+    recordings = [
         Recording(
-            data=_finite_array(
-                node, f"({n_ch} channels, samples)", lambda v: v.ndim == 2 and len(v) == n_ch
-            ),
+            data=samples(node),
             sfreq=sfreq,
             ch_names=SEED_CHANNELS,
             subject=subject,
@@ -273,6 +280,8 @@ def _raw_recordings(path: Path, subject, session, labels, sfreq) -> list[Recordi
         )
         for trial, node in enumerate(trials, start=1)
     ]
+    warn_channels(((r.trial, r.data) for r in recordings), SEED_CHANNELS, str(path))
+    return recordings
 
 
 # ----------------------------------------------------------------------------- features

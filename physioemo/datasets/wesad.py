@@ -42,6 +42,7 @@ import numpy as np
 
 from ..errors import DatasetFormatError
 from ..recording import Recording, Signal
+from ._checks import length, listing, ratings, real, warn_channels
 from ._safe_pickle import safe_load
 from .base import Dataset
 
@@ -156,6 +157,9 @@ def read_subject(folder: Path) -> list[Recording]:
             f"{[CONDITIONS[code] for code, _, _ in runs]} do not match the # ORDER row of "
             f"{subject}_quest.csv {[report['name'] for report in reports]}"
         )
+    for report in reports:
+        sam = [value for value in report["sam"].values() if not math.isnan(value)]
+        ratings(sam, f"{folder / f'{subject}_quest.csv'}: key # DIM of {report['name']}", 1, 9)
     about = {"age": personal.get("Age"), "gender": personal.get("Gender"), "readme": personal}
     recordings = []
     for trial, ((code, start, stop), report) in enumerate(zip(runs, reports, strict=True), 1):
@@ -189,6 +193,8 @@ def read_subject(folder: Path) -> list[Recording]:
                 },
             )
         )
+    trials = ((r.meta["condition"], r.data) for r in recordings)
+    warn_channels(trials, DATA_CH_NAMES, str(folder / f"{subject}.pkl"))
     return recordings
 
 
@@ -215,7 +221,7 @@ def read_pickle(path: Path) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Every stream by `Stream.name` as (n, n_channels) float arrays, and the label (n,)."""
     content = safe_load(path, "WESAD SX.pkl")
     label = _label(path, _key(path, content, "label", ""))
-    n = len(label)
+    n = length(len(label), CHEST_RATE, f"{path}: key label")
     signal = _key(path, content, "signal", "")
     signals = {}
     for stream in STREAMS:
@@ -245,9 +251,7 @@ def _key(path: Path, mapping, key: str, where: str):
     for name, value in mapping.items():
         if isinstance(name, str) and name.lower() == key.lower():
             return value
-    raise DatasetFormatError(
-        f"{path}: key {where}{key} is missing (has {', '.join(map(str, mapping)) or 'nothing'})"
-    )
+    raise DatasetFormatError(f"{path}: key {where}{key} is missing (has {listing(mapping)})")
 
 
 def _stream(path: Path, value, stream: Stream) -> np.ndarray:
@@ -255,6 +259,7 @@ def _stream(path: Path, value, stream: Stream) -> np.ndarray:
     values = np.asarray(value) if isinstance(value, np.ndarray) else None
     if values is None or not np.issubdtype(values.dtype, np.number):
         raise DatasetFormatError(f"{path}: key {where} is not a numeric array")
+    values = real(values, f"{path}: key {where}")
     if values.ndim == 1 and stream.n_channels == 1:
         values = values[:, None]
     if values.ndim != 2 or values.shape[1] != stream.n_channels or not len(values):
@@ -368,7 +373,9 @@ def _answers(path: Path, tag: str, cells: list[str], n_items: int | None) -> lis
     try:
         return [float(cell) if cell else math.nan for cell in cells]
     except ValueError:
-        raise DatasetFormatError(f"{path}: key # {tag} row holds a non-number: {cells}") from None
+        raise DatasetFormatError(
+            f"{path}: key # {tag} row holds a non-number: {listing(cells)}"
+        ) from None
 
 
 def _panas(path: Path, answers: list[float]) -> dict[str, float]:

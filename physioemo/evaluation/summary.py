@@ -18,14 +18,21 @@ ROW_KEYS = ("dataset", "features", "model", "protocol", "labels", "dimension")
 SCORES = ("accuracy", "balanced_accuracy", "macro_f1", "chance")
 
 
-def subject_scores(y_true, y_pred, chance_pred) -> dict[str, float]:
-    """Scores of one subject's pooled test predictions."""
-    return {
+def subject_scores(arrays: dict[str, np.ndarray]) -> dict[str, float]:
+    """Scores of one subject's pooled test predictions (y_true, y_pred, chance_pred, and for
+    the PINN eda_true, eda_pred)."""
+    y_true, y_pred = arrays["y_true"], arrays["y_pred"]
+    scores = {
         "accuracy": float(accuracy_score(y_true, y_pred)),
         "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
         "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
-        "chance": float(accuracy_score(y_true, chance_pred)),
+        "chance": float(accuracy_score(y_true, arrays["chance_pred"])),
     }
+    if "eda_pred" in arrays:
+        error = arrays["eda_pred"] - arrays["eda_true"]
+        scores["eda_rmse"] = float(np.sqrt(np.mean(error**2)))
+        scores["pearson_r"] = float(np.corrcoef(arrays["eda_pred"], arrays["eda_true"])[0, 1])
+    return scores
 
 
 def pooled(jobs: list[dict]) -> dict[str, np.ndarray]:
@@ -60,14 +67,10 @@ def summarise(rows: list[dict], planned: list[dict] | None = None) -> list[dict]
         jobs = groups[key]
         arrays = pooled(jobs)
         subjects = np.unique(arrays["subject"])
-        per_subject = []
-        for subject in subjects:
-            mine = arrays["subject"] == subject
-            per_subject.append(
-                subject_scores(
-                    arrays["y_true"][mine], arrays["y_pred"][mine], arrays["chance_pred"][mine]
-                )
-            )
+        per_subject = [
+            subject_scores({k: v[arrays["subject"] == subject] for k, v in arrays.items()})
+            for subject in subjects
+        ]
         entry = dict(zip(ROW_KEYS, key, strict=True))
         entry.update(
             leaks=any(j["leaks"] for j in jobs),

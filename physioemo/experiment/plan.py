@@ -215,7 +215,7 @@ def _feature_sets(plan, experiment, name, root, dataset, names, progress) -> dic
 
 
 def feature_sets(name, root, dataset, wanted: dict, progress=False, use_cache=True) -> dict:
-    """recipe name -> (WindowSet, parameters, whether it came from the cache).
+    """recipe name -> (WindowSet, parameters, cache status: "read", "wrote" or "not cached").
 
     wanted: recipe name -> parameter overrides (those a recipe does not take are ignored).
     Sets are read from the content-hashed feature cache; the missing ones are computed
@@ -234,7 +234,7 @@ def feature_sets(name, root, dataset, wanted: dict, progress=False, use_cache=Tr
             if not use_cache:
                 raise _NotCached
             windows = cached(name, root, _cache_parameters(recipe, parameters), _absent)[0]
-            found[recipe_name] = (windows, parameters, True)
+            found[recipe_name] = (windows, parameters, "read")
         except _NotCached:
             missing.append(recipe_name)
     if missing:
@@ -242,8 +242,8 @@ def feature_sets(name, root, dataset, wanted: dict, progress=False, use_cache=Tr
         for recipe_name, windows in zip(missing, computed, strict=True):
             recipe, parameters = chosen[recipe_name]
             key = _cache_parameters(recipe, parameters)
-            cached(name, root, key, lambda w=windows: w, use_cache=False)
-            found[recipe_name] = (windows, parameters, False)
+            path = cached(name, root, key, lambda w=windows: w, use_cache=False)[1]
+            found[recipe_name] = (windows, parameters, "not cached" if path is None else "wrote")
     return found
 
 
@@ -353,9 +353,8 @@ def _digest(value) -> str:
 
 
 def _content_digest(root) -> str:
-    """Digest of the dataset's files as the feature cache fingerprints them, without
-    modification times (a copy of the same files gives the same jobs)."""
-    from ..features.cache import fingerprint
+    """Digest of the dataset's files by sampled content, not times (a copy of the same files
+    on another machine gives the same job keys)."""
+    from ..features.cache import content_fingerprint
 
-    entries = [[e[0], e[1], *e[3:]] for e in fingerprint(root)]
-    return _digest(entries)
+    return _digest(content_fingerprint(root))

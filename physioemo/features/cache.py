@@ -2,18 +2,35 @@
 
 The key is a SHA-256 of (fingerprint of the input files, feature parameters, physioemo
 version). Entries live in ``<cache_dir()>/features/<dataset>-<key>.npz`` (`cache_dir` is
-$PHYSIOEMO_CACHE, else $XDG_CACHE_HOME/physioemo, else ~/.cache/physioemo). Writes go to a
-temporary name in the same folder and are renamed into place, so an interrupted run never
-leaves a half-written entry under the real name. Every entry stores a digest of its arrays; an
-entry that fails to load or to match its digest is rebuilt, never trusted.
+$PHYSIOEMO_CACHE, else $XDG_CACHE_HOME/physioemo, else ~/.cache/physioemo).
+
+The fingerprint of a dataset is the status of its files, never their bytes: relative path,
+size, modification time, change time (ctime) and inode number, as git's index keeps them.
+Tools that copy or restore files (``cp -p``, rsync, tar) can set the modification time but
+never the change time, which every write and every replacement of a file renews, so a changed
+file changes the key even when its size and mtime are kept. Reading no bytes makes the
+fingerprint cheap (DEAP's 32 files: milliseconds, against seconds for a full hash; see
+`benchmarks/fingerprint.py`) and means an unreadable file that is not part of the dataset
+cannot break it. A dataset that is copied elsewhere, or whose files are touched with chmod,
+gets new keys: its features are computed once more.
+
+Each entry stores its own key and a digest of its arrays: an entry copied under another name,
+damaged, or whose array headers claim more bytes than the file holds is rebuilt, never trusted
+(and never read into memory first). Writes go to a temporary file named after the writer's
+process, renamed into place; temporary files left by a killed writer (its process gone, or
+older than `STALE_SECONDS`) are removed by later writers. A cache folder that cannot be written
+costs one warning, and the features computed are returned all the same.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import tempfile
+import time
+import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -24,25 +41,62 @@ from .. import __version__
 from ..paths import cache_dir
 from ..recording import WindowSet
 
-#: bytes read from the start of each input file for its fingerprint (besides size and mtime)
-_HEAD_BYTES = 1 << 16
+#: temporary files older than this (s) are left-overs even when their writer's pid is alive
+STALE_SECONDS = 6 * 3600
+
+
+class CacheWarning(UserWarning):
+    """The feature cache could not be used; results are computed but not stored."""
+
+
+_BLOCK = 1 << 16
 
 
 def fingerprint(root) -> list:
-    """[relative path, size, mtime_ns, sha256 of the first 64 KiB] of every file under `root`
-    (or of `root` itself when it is a file), sorted by path."""
+    """[relative path, size, mtime_ns, ctime_ns, inode] of every file under `root` (or of `root`
+    itself when it is a file), sorted by path. Reads no file contents."""
     root = Path(root)
     if not root.exists():
         raise FileNotFoundError(f"{root} does not exist")
     files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
     entries = []
     for path in files:
-        stat = path.stat()
-        with open(path, "rb") as handle:
-            head = hashlib.sha256(handle.read(_HEAD_BYTES)).hexdigest()
         name = path.name if path == root else path.relative_to(root).as_posix()
-        entries.append([name, stat.st_size, stat.st_mtime_ns, head])
+        try:
+            stat = path.stat()
+        except OSError:  # gone since it was listed: the loader will say so if it matters
+            entries.append([name, None, None, None, None])
+            continue
+        entries.append([name, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino])
     return entries
+
+
+def content_fingerprint(root, blocks: int = 16) -> list:
+    """[relative path, size, SHA-256 of `blocks` 64-KiB blocks spread over the file] of every
+    file under `root`, sorted by path: equal for a copy of the same files on another machine
+    (no times or inodes), so run folders of one dataset merge. Experiment job keys use it;
+    unreadable files give [path, None, None]."""
+    root = Path(root)
+    if not root.exists():
+        raise FileNotFoundError(f"{root} does not exist")
+    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+    entries = []
+    for path in files:
+        name = path.name if path == root else path.relative_to(root).as_posix()
+        try:
+            entries.append([name, *_sampled_hash(path, blocks)])
+        except OSError:
+            entries.append([name, None, None])
+    return entries
+
+
+def _sampled_hash(path: Path, blocks: int) -> tuple[int, str]:
+    size, digest = path.stat().st_size, hashlib.sha256()
+    with open(path, "rb") as handle:
+        for offset in np.linspace(0, max(size - _BLOCK, 0), blocks).astype(np.int64):
+            handle.seek(int(offset))
+            digest.update(handle.read(_BLOCK))
+    return size, digest.hexdigest()
 
 
 def cache_key(input_fingerprint, parameters: dict) -> str:
@@ -56,8 +110,8 @@ def feature_folder() -> Path:
     return cache_dir() / "features"
 
 
-def _arrays(windows: WindowSet) -> dict[str, np.ndarray]:
-    arrays = {"X": windows.X, "groups": windows.groups}
+def _arrays(windows: WindowSet, key: str) -> dict[str, np.ndarray]:
+    arrays = {"X": windows.X, "groups": windows.groups, "key": np.array(key)}
     arrays.update({f"rating:{k}": v for k, v in windows.ratings.items()})
     arrays.update({f"extra:{k}": v for k, v in windows.extra.items()})
     arrays["info"] = np.array(json.dumps(windows.info, default=str))
@@ -73,12 +127,18 @@ def _digest(arrays: dict[str, np.ndarray]) -> str:
     return digest.hexdigest()
 
 
-def save(windows: WindowSet, path: Path) -> None:
-    """Write `windows` with its digest to `path` atomically (temporary file, then rename)."""
+def save(windows: WindowSet, path: Path, key: str) -> None:
+    """Write `windows`, `key` and their digest to `path` atomically (temporary file, rename).
+
+    Raises OSError when the folder cannot be written.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    arrays = _arrays(windows)
+    remove_stale_temporaries(path.parent)
+    arrays = _arrays(windows, key)
     arrays["digest"] = np.array(_digest(arrays))
-    handle, temporary = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    handle, temporary = tempfile.mkstemp(
+        prefix=f"{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
+    )
     try:
         with os.fdopen(handle, "wb") as stream:
             np.savez(stream, **arrays)
@@ -88,13 +148,16 @@ def save(windows: WindowSet, path: Path) -> None:
         raise
 
 
-def load(path: Path) -> WindowSet | None:
-    """The entry at `path`, or None when it is missing, unreadable or fails its digest."""
+def load(path: Path, key: str | None = None) -> WindowSet | None:
+    """The entry at `path`, or None when it is missing, unreadable, claims more than it holds,
+    fails its digest, or was stored under another key than `key` (when given)."""
     try:
+        if not _claims_fit(path):
+            return None
         with np.load(path, allow_pickle=False) as stored:
             arrays = {name: stored[name] for name in stored.files}
         digest = str(arrays.pop("digest"))
-        if digest != _digest(arrays):
+        if digest != _digest(arrays) or (key is not None and str(arrays.pop("key")) != key):
             return None
         ratings, extra = (
             {k.split(":", 1)[1]: v for k, v in arrays.items() if k.startswith(prefix)}
@@ -102,24 +165,82 @@ def load(path: Path) -> WindowSet | None:
         )
         info = json.loads(str(arrays["info"]))
         return WindowSet(arrays["X"], arrays["groups"], ratings, info, extra)
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+    except Exception:  # anything wrong with an entry (MemoryError included) means: rebuild it
         return None
+
+
+def _claims_fit(path: Path) -> bool:
+    """Whether every array of the .npz at `path` is stored uncompressed and its header claims
+    no more bytes than the member holds (so reading it allocates no more than the file)."""
+    size = path.stat().st_size
+    with zipfile.ZipFile(path) as archive:
+        for member in archive.infolist():
+            if member.compress_type != zipfile.ZIP_STORED or member.file_size > size:
+                return False
+            with archive.open(member) as stream:
+                version = np.lib.format.read_magic(stream)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
+                else:
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
+                if dtype.hasobject or math.prod(shape) * dtype.itemsize > member.file_size:
+                    return False
+    return True
+
+
+def remove_stale_temporaries(folder: Path) -> None:
+    """Remove the ``*.tmp`` files in `folder` whose writer process is gone (on this machine)
+    or that are older than `STALE_SECONDS`."""
+    now = time.time()
+    for temporary in folder.glob("*.tmp"):
+        try:
+            pid = int(temporary.name.split(".")[-3])
+        except (IndexError, ValueError):
+            pid = None
+        try:
+            if now - temporary.stat().st_mtime > STALE_SECONDS or not _running(pid):
+                temporary.unlink()
+        except OSError:  # removed meanwhile, or not ours to remove
+            pass
+
+
+def _running(pid: int | None) -> bool:
+    if pid is None or os.name != "posix":
+        return True  # unknown: only the age rule applies
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def cached(
     dataset: str, root, parameters: dict, compute: Callable[[], WindowSet], use_cache=True
-) -> tuple[WindowSet, Path, bool]:
+) -> tuple[WindowSet, Path | None, bool]:
     """(windows, entry path, whether they came from the cache).
 
     Computes with `compute()` and stores the result when there is no valid entry for
     (files under `root`, `parameters`, version); use_cache=False recomputes and overwrites.
+    When the cache folder cannot be written, warns once (`CacheWarning`) and returns the
+    computed windows with path None.
     """
     key = cache_key(fingerprint(root), {"dataset": dataset, **parameters})
     path = feature_folder() / f"{dataset}-{key[:24]}.npz"
     if use_cache and path.exists():
-        windows = load(path)
+        windows = load(path, key)
         if windows is not None:
             return windows, path, True
     windows = compute()
-    save(windows, path)
+    try:
+        save(windows, path, key)
+    except OSError as error:
+        warnings.warn(
+            f"feature cache {path.parent} cannot be written ({error.strerror or error}): "
+            "features not cached",
+            CacheWarning,
+            stacklevel=2,
+        )
+        return windows, None, False
     return windows, path, False

@@ -14,6 +14,7 @@ Recipes say which model inputs they feed (`provides`, a key of `models.INPUTS`):
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,9 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..errors import DataQualityWarning
 from ..recording import Recording, WindowSet, make_groups
+from .spectral import SignalTooShort
 
 
 @dataclass
@@ -185,25 +188,35 @@ def compute(
     """The window sets of several (recipe, parameters) requests in one pass over `recordings`.
 
     Each set's info records the recipe, its kind (the band feature, or the recipe's name), its
-    parameters, the rate and channel names.
+    parameters, the rate and channel names. A trial (or its baseline) shorter than one window
+    is skipped, all such trials named in one `DataQualityWarning` per recipe; ValueError when
+    no trial is long enough.
     """
     parts: list[list[WindowSet]] = [[] for _ in requests]
+    short: list[list[tuple[Recording, str]]] = [[] for _ in requests]
     first = None
     for recording in tqdm(recordings, desc="windows", unit="trial", disable=not progress):
         first = first or recording
-        ratings = None
-        for collected, (recipe, parameters) in zip(parts, requests, strict=True):
-            part = _part(recipe, recording, parameters)
+        for index, (recipe, parameters) in enumerate(requests):
+            try:
+                part = _part(recipe, recording, parameters)
+            except SignalTooShort as error:
+                short[index].append((recording, str(error)))
+                continue
             n = len(part.X)
             ratings = {k: np.full(n, float(v)) for k, v in recording.ratings.items()}
             groups = make_groups(
                 n, recording.subject, recording.session, recording.trial, part.starts, part.stops
             )
-            collected.append(WindowSet(part.X.astype(np.float32), groups, ratings, {}, part.extra))
+            parts[index].append(
+                WindowSet(part.X.astype(np.float32), groups, ratings, {}, part.extra)
+            )
     if first is None:
         raise ValueError("no recordings to cut into windows")
     sets = []
-    for collected, (recipe, parameters) in zip(parts, requests, strict=True):
+    for collected, skipped, (recipe, parameters) in zip(parts, short, requests, strict=True):
+        if skipped:
+            _skip_short(recipe, skipped, bool(collected))
         info = {
             "recipe": recipe.name,
             "provides": recipe.provides,
@@ -217,10 +230,35 @@ def compute(
     return sets
 
 
+def _skip_short(recipe, skipped: list[tuple[Recording, str]], kept_some: bool) -> None:
+    """One warning naming the trials too short for a window (an error when all are)."""
+    if not kept_some:
+        raise ValueError(
+            f"{recipe.name}: every trial is shorter than one window, e.g. subject "
+            f"{skipped[0][0].subject} trial {skipped[0][0].trial}: {skipped[0][1]}"
+        )
+    names = [
+        f"subject {r.subject} session {r.session} trial {r.trial}"
+        + (f" ({r.meta['file']})" if "file" in r.meta else "")
+        + f": {reason}"
+        for r, reason in skipped[:5]
+    ]
+    more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+    warnings.warn(
+        f"{recipe.name}: skipped {len(skipped)} trial(s) shorter than a window: "
+        + "; ".join(names)
+        + more,
+        DataQualityWarning,
+        stacklevel=3,
+    )
+
+
 def _part(recipe: FeatureRecipe, recording: Recording, parameters: dict) -> Part:
     """recipe.function on one recording; an error names the subject and trial."""
     try:
         return recipe.function(recording, **parameters)
+    except SignalTooShort:
+        raise
     except ValueError as error:
         raise ValueError(
             f"{recipe.name} windows of subject {recording.subject} session {recording.session} "

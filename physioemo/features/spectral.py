@@ -23,6 +23,10 @@ METHODS = ("welch", "fft", "multitaper")
 _BLOCK_SAMPLES = 1 << 23
 
 
+class SignalTooShort(ValueError):
+    """A signal holds fewer samples than one window."""
+
+
 def window_bounds(n_times: int, sfreq: float, window: float, stride: float | None = None):
     """Start and stop samples of the windows that fit entirely in `n_times` samples.
 
@@ -32,7 +36,7 @@ def window_bounds(n_times: int, sfreq: float, window: float, stride: float | Non
     size = window_samples(window, sfreq, "window")
     step = window_samples(stride or window, sfreq, "stride")
     if size > n_times:
-        raise ValueError(
+        raise SignalTooShort(
             f"window of {window} s ({size} samples) is longer than the signal ({n_times} samples)"
         )
     starts = np.arange(0, n_times - size + 1, step)

@@ -1,0 +1,391 @@
+"""The experiment engine: every dataset through `bench`, the store, resume after Ctrl-C,
+identical results on every backend, replay, merge, and the CLI reading the registries."""
+
+import csv
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from physioemo import datasets, labels, protocols
+from physioemo.cli import build_parser, main
+from physioemo.evaluation.summary import summarise
+from physioemo.experiment import Experiment, cross_validate, merge, run
+from physioemo.features import recipes
+from physioemo.models import MODELS
+
+ROOT = Path(__file__).resolve().parents[1]
+QUIET = {"progress": False, "echo": lambda *a: None}
+#: results.csv columns that describe where and how fast a job ran, not what it computed
+MACHINE_COLUMNS = {"seconds_fit", "seconds_predict", "host", "pid", "finished"}
+
+
+def results(folder) -> list[dict]:
+    """results.csv of a run folder without its machine columns, sorted by job key."""
+    with open(Path(folder) / "results.csv") as f:
+        rows = [{k: v for k, v in r.items() if k not in MACHINE_COLUMNS} for r in csv.DictReader(f)]
+    return sorted(rows, key=lambda r: r["key"])
+
+
+def predictions(folder) -> dict:
+    """job key -> y_pred of every stored job."""
+    from physioemo.experiment.store import Store
+
+    with Store(Path(folder) / "store.sqlite") as store:
+        return {r["key"]: r["predictions"]["y_pred"] for r in store.rows(predictions=True)}
+
+
+# ----------------------------------------------------------------------------- science
+@pytest.fixture(scope="module")
+def scores(tmp_path_factory):
+    """Summary per (dimension, protocol) of logistic regression on 12 synthetic subjects."""
+    from physioemo.datasets.synthetic import write_dreamer
+
+    path = write_dreamer(tmp_path_factory.mktemp("science"), subjects=12, seconds=24.0, seed=11)
+    de = recipes.get("de")
+    [windows] = recipes.compute(datasets.load("dreamer", path), [(de, de.parameters())])
+    found = []
+    for dimension in ("valence", "arousal"):
+        y = labels.make("dreamer", "binary", dimension)(windows.ratings)
+        for name in ("subject-dependent", "subject-independent", "leaky-window-kfold"):
+            protocol = protocols.get(name)
+            found += cross_validate(windows, y, "logreg", protocol, dimension=dimension)
+    return {(e["dimension"], e["protocol"]): e for e in summarise(found)}
+
+
+@pytest.mark.parametrize("dimension", ["valence", "arousal"])
+def test_subject_dependent_beats_chance_and_subject_independent(scores, dimension):
+    dependent = scores[dimension, "subject-dependent"]
+    independent = scores[dimension, "subject-independent"]
+    assert dependent["accuracy"] > dependent["chance"] + 0.05
+    assert dependent["macro_f1"] > 0.6
+    assert dependent["accuracy"] > independent["accuracy"] + 0.05
+    assert dependent["accuracy"] < 0.97  # modest effects: no perfect scores honestly
+
+
+@pytest.mark.parametrize("dimension", ["valence", "arousal"])
+def test_leaky_window_split_scores_higher_than_honest_split(scores, dimension):
+    leaky = scores[dimension, "leaky-window-kfold"]
+    assert leaky["leaks"] and not scores[dimension, "subject-dependent"]["leaks"]
+    assert leaky["accuracy"] > scores[dimension, "subject-dependent"]["accuracy"] + 0.05
+
+
+def test_summary_pools_each_subjects_predictions_and_uses_training_majority(scores):
+    entry = scores["arousal", "subject-independent"]
+    assert entry["n_subjects"] == 12 and entry["n_jobs"] == 12
+    assert 0 < entry["chance"] < 1 and entry["accuracy_std"] > 0
+
+
+# ----------------------------------------------------------------------------- every dataset
+SMALL = {
+    "dreamer": {"subjects": 3, "seconds": 10.0},
+    "deap": {"subjects": 3, "seconds": 12.0},
+    "seed": {"subjects": 2, "seconds": 4.0},
+    "seed-iv": {"subjects": 2, "seconds": 6.0},
+    "wesad": {"subjects": 4, "seconds": 150.0},
+}
+
+
+@pytest.mark.parametrize("name", list(SMALL))
+def test_bench_runs_every_dataset(name, tmp_path, capsys):
+    models = ["pinn", "logreg", "rf"] if name == "wesad" else ["logreg"]
+    size = SMALL[name]
+    argv = ["bench", "--dataset", name, "--models", *models, "--n-splits", "3"]
+    argv += ["--synthetic-subjects", str(size["subjects"])]
+    argv += ["--synthetic-seconds", str(size["seconds"]), "--out", str(tmp_path), "--quiet"]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    summary = json.loads((tmp_path / "summary.json").read_text())["summary"]
+    assert {e["model"] for e in summary} == set(models)
+    for entry in summary:
+        assert entry["n_jobs"] == entry["n_planned"] > 0
+        assert f"| {entry['model']} |" in printed
+    if name == "wesad":
+        assert {e["protocol"] for e in summary} == {"subject-independent"}  # subject-grouped
+        pinn = next(e for e in summary if e["model"] == "pinn")
+        assert "eda_rmse" in pinn and pinn["eda_rmse"] < 0.5
+    if name.startswith("seed"):
+        assert {e["dimension"] for e in summary} == {"emotion"}
+
+
+def test_bench_reads_the_feature_cache_that_features_wrote(small_dreamer, tmp_path, capsys):
+    root = str(small_dreamer.parent)
+    assert main(["features", "dreamer", "--root", root, "--quiet"]) == 0
+    assert "wrote" in capsys.readouterr().out
+    argv = ["bench", "--root", root, "--models", "logreg", "--out", str(tmp_path / "run")]
+    assert main([*argv, "--dimensions", "arousal", "--protocols", "subject-independent"]) == 0
+    assert "features ready" in capsys.readouterr().out
+    assert main(["features", "dreamer", "--root", root, "--quiet"]) == 0
+    assert "read" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- the run folder
+def small_experiment(root, **changes) -> Experiment:
+    options = {
+        "datasets": ["dreamer"],
+        "roots": {"dreamer": str(root)},
+        "models": ["logreg"],
+        "dimensions": ["arousal"],
+        "n_splits": 3,
+        "seed": 0,
+    }
+    return Experiment(**{**options, **changes})
+
+
+def test_run_folder_holds_store_experiment_environment_and_exports(small_dreamer, tmp_path):
+    out = tmp_path / "run"
+    result = run(small_experiment(small_dreamer), out=out, **QUIET)
+    names = {p.name for p in out.iterdir()}
+    assert {"store.sqlite", "experiment.toml", "environment.json", "commands.txt"} <= names
+    assert {"results.csv", "summary.json", "summary.md"} <= names
+    environment = json.loads((out / "environment.json").read_text())
+    for library in ("physioemo", "python", "numpy", "scipy", "scikit-learn", "torch", "mne"):
+        assert environment["versions"][library]
+    assert "numba" in environment["versions"] and "brainflow" in environment["versions"]
+    with sqlite3.connect(out / "store.sqlite") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        stored = db.execute("SELECT COUNT(*) FROM jobs").fetchone()[0]
+    assert stored == len(results(out)) == 4 * 3 + 4  # 4 subjects x 3 folds + 4 held-out subjects
+    assert len(result["summary"]) == 2
+
+
+def test_rerun_does_only_missing_jobs_and_adds_models(small_dreamer, tmp_path):
+    out = tmp_path / "run"
+    run(small_experiment(small_dreamer), out=out, **QUIET)
+    lines = []
+    run(small_experiment(small_dreamer), out=out, progress=False, echo=lines.append)
+    assert any("16 already in" in line and "running 0" in line for line in lines)
+    run(small_experiment(small_dreamer, models=["svm"]), out=out, **QUIET)
+    assert {r["model"] for r in results(out)} == {"logreg", "svm"}  # nothing replaced
+    assert len(results(out)) == 32
+    assert "svm" in (out / "experiment.toml").read_text()
+
+
+def test_other_experiment_and_unwritable_folder_are_refused_before_work(
+    small_dreamer, tmp_path, capsys
+):
+    out = tmp_path / "run"
+    run(small_experiment(small_dreamer), out=out, **QUIET)
+    argv = ["bench", "--root", str(small_dreamer), "--models", "logreg", "--out", str(out)]
+    assert main([*argv, "--dimensions", "arousal", "--n-splits", "4"]) == 2
+    error = capsys.readouterr().err
+    assert "holds another experiment" in error and "n_splits" in error and "\n" not in error[:-1]
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the folder should go")
+    started = time.perf_counter()
+    assert main([*argv[:-1], str(blocked / "run"), "--quiet"]) == 2
+    assert "cannot write into" in capsys.readouterr().err
+    assert time.perf_counter() - started < 5  # refused before loading or computing anything
+
+
+def test_replay_from_the_run_folders_experiment_file(small_dreamer, tmp_path):
+    first = tmp_path / "first"
+    run(small_experiment(small_dreamer, models=["logreg", "svm"]), out=first, **QUIET)
+    again = tmp_path / "again"
+    assert main(["bench", str(first / "experiment.toml"), "--out", str(again), "--quiet"]) == 0
+    assert results(again) == results(first)
+
+
+def test_merge_of_slices_equals_the_whole_run(small_dreamer, tmp_path):
+    whole = tmp_path / "whole"
+    run(small_experiment(small_dreamer, models=["logreg", "svm"]), out=whole, **QUIET)
+    parts = [tmp_path / "a", tmp_path / "b", tmp_path / "c"]
+    run(small_experiment(small_dreamer, select={"subjects": ["s01", "s02"]}), out=parts[0], **QUIET)
+    run(small_experiment(small_dreamer, select={"subjects": ["s03", "s04"]}), out=parts[1], **QUIET)
+    run(small_experiment(small_dreamer, models=["svm"]), out=parts[2], **QUIET)
+    assert main(["merge", *map(str, parts), "--out", str(tmp_path / "merged")]) == 0
+    assert results(tmp_path / "merged") == results(whole)
+    different = tmp_path / "different"
+    run(small_experiment(small_dreamer, n_splits=4), out=different, **QUIET)
+    with pytest.raises(ValueError, match="different experiments"):
+        merge([whole, different], tmp_path / "nope")
+
+
+def test_slices_select_held_out_subjects_and_folds(small_dreamer, tmp_path):
+    experiment = small_experiment(small_dreamer, select={"subjects": ["s02"], "folds": [0, 4]})
+    run(experiment, out=tmp_path, **QUIET)
+    rows = results(tmp_path)
+    # subject-dependent folds run per subject (s02 has folds 3-5); leave-one-out fold 0 is s01
+    assert [(r["protocol"], r["fold"], r["subjects"]) for r in rows] == [
+        ("subject-dependent", "4", "s02")
+    ]
+
+
+# ----------------------------------------------------------------------------- interruption
+def bench_command(root, out, *extra, model="rf") -> list[str]:
+    """`physioemo bench` in a subprocess: arousal, 3 folds, 16 jobs of `model`."""
+    argv = [sys.executable, "-m", "physioemo.cli", "bench", "--root", str(root), "--out", str(out)]
+    return argv + [
+        "--models",
+        model,
+        "--n-splits",
+        "3",
+        "--seed",
+        "0",
+        "--dimensions",
+        "arousal",
+        *extra,
+    ]
+
+
+def stored_jobs(out) -> int:
+    try:
+        with sqlite3.connect(Path(out) / "store.sqlite", timeout=5) as db:
+            return db.execute("SELECT COUNT(*) FROM jobs").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def test_ctrl_c_keeps_finished_jobs_and_the_rerun_completes_them(small_dreamer, tmp_path):
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = tmp_path / "interrupted"
+    process = subprocess.Popen(
+        bench_command(small_dreamer, out),
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.time() + 120
+    while stored_jobs(out) < 5 and process.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, error = process.communicate(timeout=60)
+    assert process.returncode == 130, error
+    assert "Traceback" not in error
+    kept = stored_jobs(out)
+    total = 4 * 3 + 4
+    assert 5 <= kept < total
+    assert (out / "results.csv").exists()  # exported on the way out
+    rerun = subprocess.run(
+        bench_command(small_dreamer, out), env=environment, capture_output=True, text=True
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{kept} already in" in rerun.stdout and f"running {total - kept}" in rerun.stdout
+    whole = tmp_path / "whole"
+    experiment = small_experiment(small_dreamer, models=["rf"])
+    run(experiment, out=whole, **QUIET)
+    assert predictions(out).keys() == predictions(whole).keys()
+    for key, values in predictions(whole).items():
+        np.testing.assert_array_equal(predictions(out)[key], values)
+    assert results(out) == results(whole)
+
+
+# ----------------------------------------------------------------------------- backends
+def test_serial_processes_and_ray_give_identical_results(small_dreamer, tmp_path):
+    pytest.importorskip("ray")
+    experiment = small_experiment(
+        small_dreamer, models=["logreg", "eegnet"], select={"subjects": ["s01", "s02"]}
+    )
+    runs = {}
+    for backend in ("serial", "processes", "ray"):
+        runs[backend] = tmp_path / backend
+        run(experiment, out=runs[backend], backend=backend, jobs=2, **QUIET)
+    reference = predictions(runs["serial"])
+    assert len(reference) == 2 * (3 + 1)  # 2 models x (3 folds + 1 held out) for 2 subjects
+    for backend in ("processes", "ray"):
+        found = predictions(runs[backend])
+        assert found.keys() == reference.keys()
+        for key in reference:
+            np.testing.assert_array_equal(found[key], reference[key], err_msg=backend)
+        assert results(runs[backend]) == results(runs["serial"])
+
+
+@pytest.mark.parametrize("backend", ["processes", "ray"])
+def test_a_killed_worker_has_its_job_run_again(backend, small_dreamer, tmp_path):
+    if backend == "ray":
+        pytest.importorskip("ray")
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = tmp_path / "run"
+    command = bench_command(small_dreamer, out, "--backend", backend, "--jobs", "2")
+    process = subprocess.Popen(
+        command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    killed, deadline = None, time.time() + 180
+    while killed is None and process.poll() is None and time.time() < deadline:
+        for marker in (out / "running").glob("*.json"):
+            try:
+                pid = json.loads(marker.read_text())["pid"]
+            except (OSError, ValueError):
+                continue
+            os.kill(pid, signal.SIGKILL)
+            killed = marker.stem
+            break
+        time.sleep(0.02)
+    output, error = process.communicate(timeout=300)
+    assert killed is not None, "no job was seen running"
+    assert process.returncode == 0, error
+    assert killed in predictions(out)  # the killed job ran again and was stored
+    assert stored_jobs(out) == 4 * 3 + 4
+    assert "FAILED" not in output
+
+
+# ----------------------------------------------------------------------------- the CLI
+def test_every_registry_entry_is_accepted_by_the_cli():
+    from physioemo.datasets import LOADERS
+    from physioemo.features.recipes import RECIPES
+    from physioemo.labels import SCHEME_NAMES
+    from physioemo.protocols import PROTOCOLS
+
+    parser = build_parser()
+    for flag, registry in (
+        ("--dataset", LOADERS),
+        ("--models", MODELS),
+        ("--protocols", PROTOCOLS),
+        ("--features", RECIPES),
+        ("--labels", SCHEME_NAMES),
+    ):
+        for name in registry:
+            parser.parse_args(["bench", flag, name])
+    for name in RECIPES:
+        parser.parse_args(["features", "dreamer", "--root", ".", "--recipe", name])
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--threshold", "100"], "threshold"),
+        (["--threshold", "nan"], "not a finite number"),
+        (["--window", "inf"], "not a positive number"),
+        (["--stride", "0"], "not a positive number"),
+        (["--n-splits", "1"], "n_splits"),
+        (["--n-splits", "1000"], "n_splits"),
+        (["--labels", "3-class"], "dreamer has none of the labels"),
+        (["--dimensions", "emotion"], "dreamer has none of the dimensions"),
+    ],
+)
+def test_bad_bench_arguments_give_one_line(flags, message, small_dreamer, tmp_path, capsys):
+    argv = ["bench", "--root", str(small_dreamer), "--out", str(tmp_path), "--quiet", *flags]
+    try:
+        code = main(argv)
+    except SystemExit as stop:  # argparse refuses values its types reject
+        code = stop.code
+    assert code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert message in error and "error" in error
+
+
+def test_quiet_prints_the_table_and_plain_lines_without_a_terminal(small_dreamer, tmp_path):
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    quiet = subprocess.run(
+        bench_command(small_dreamer, tmp_path / "q", "--quiet", model="logreg"),
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    assert quiet.stdout.startswith("| dimension | protocol | model |") and not quiet.stderr
+    talkative = subprocess.run(
+        bench_command(small_dreamer, tmp_path / "t", model="logreg"),
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    assert "\r" not in talkative.stdout + talkative.stderr  # no progress bar in a log file
+    assert "[16/16] dreamer de logreg subject-independent arousal" in talkative.stdout
