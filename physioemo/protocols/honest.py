@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.model_selection import KFold, StratifiedKFold
 
+from ..recording import trial_keys
 from .base import LeakageError, Protocol, require_groups, unit_index, unit_name
 
 
@@ -42,10 +43,10 @@ class SubjectDependent(Protocol):
         )
 
     def _splits(self, groups, y):
-        keys = unit_index(groups, "trial")
         for subject in np.unique(groups["subject"]):
             index = np.flatnonzero(groups["subject"] == subject)
-            trials, first = np.unique(keys[index], return_index=True)
+            keys = trial_keys(groups[index])  # folds over trials in the order of their names
+            trials, first = np.unique(keys, return_index=True)
             n_splits = min(self.n_splits, trials.size)
             if n_splits < 2:
                 raise ValueError(f"subject {subject} has {trials.size} trial(s); need at least 2")
@@ -57,8 +58,8 @@ class SubjectDependent(Protocol):
                 folds = KFold(n_splits, shuffle=self.shuffle, random_state=random_state)
             for train_trials, test_trials in folds.split(trials, labels):
                 yield (
-                    index[np.isin(keys[index], trials[train_trials])],
-                    index[np.isin(keys[index], trials[test_trials])],
+                    index[np.isin(keys, trials[train_trials])],
+                    index[np.isin(keys, trials[test_trials])],
                 )
 
 
