@@ -15,6 +15,8 @@ permutations ``p_value`` (of ``permutation_metric``, accuracy by default).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.metrics import (
     accuracy_score,
@@ -42,9 +44,12 @@ def classification_scores(y_true, y_pred) -> dict[str, float]:
     """Accuracy, balanced accuracy, macro and weighted F1, Cohen's kappa (scikit-learn's)."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     kappa = cohen_kappa_score(y_true, y_pred) if np.unique(np.r_[y_true, y_pred]).size > 1 else 1.0
+    with warnings.catch_warnings():  # a class predicted but absent from a subject's labels
+        warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
+        balanced = balanced_accuracy_score(y_true, y_pred)
     return {
         "accuracy": float(accuracy_score(y_true, y_pred)),
-        "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
+        "balanced_accuracy": float(balanced),
         "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
         "weighted_f1": weighted_f1(y_true, y_pred),
         "kappa": float(kappa),
