@@ -179,8 +179,10 @@ def first_inner_split(splitter, y: np.ndarray | None, keys: np.ndarray):
 class Protocol(BaseCrossValidator):
     """A named evaluation protocol over window metadata (see the module docstring).
 
-    Subclasses set the class attributes and implement `_splits(groups, y)` (yield raw
-    (train, test) pairs) and `get_n_splits`; `_check` states the promise checked on each split.
+    Every protocol takes `random_state` (the run's seed; splits that draw nothing ignore it),
+    `inner_cv` and `inner_kwargs` (the validation split). Subclasses set the class attributes
+    and implement `_splits(groups, y)` (yield raw (train, test) pairs) and `get_n_splits`;
+    `_check` states the promise checked on each split.
     """
 
     name: ClassVar[str] = ""

@@ -74,6 +74,7 @@ class HistnSD(Protocol):
     unit = "chunk"
     features = "histn-raw"
     preset = "histn"
+    validation_unit = "chunk"
     datasets = ("dreamer",)
 
     def __init__(
