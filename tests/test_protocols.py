@@ -352,3 +352,14 @@ def test_a_broken_split_is_caught():
     groups, y = grid()
     with pytest.raises(LeakageError, match="window"):
         list(Broken().split(None, y, groups))
+
+
+def test_histn_si_validation_takes_whole_pretraining_subjects_never_calibration():
+    groups, y = histn_grid(n_subjects=4, n_trials=3)
+    protocol = protocols.get("histn-si", inner_cv="GroupKFold", inner_kwargs={"n_splits": 3})
+    train, test = next(protocol.split(None, y, groups))
+    fit, val = protocol.validation(groups[train], y[train], seed=0)
+    calibration = protocol.calibration(groups[train])
+    assert set(calibration) <= set(fit) and len(val)
+    assert np.unique(groups["subject"][train][val]).size == 1  # one whole pretraining subject
+    assert not shares(groups[train], fit, val, "subject")
