@@ -35,43 +35,8 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import GroupKFold
 
 from physioemo import datasets, labels
+from physioemo.features.papers import self_reports
 from physioemo.features.peripheral_windows import minmax_per_subject, peripheral_windows
-
-#: the standard PANAS scales, as far as WESAD's items have them ("Upset" is not asked; ours)
-PANAS_POSITIVE = (
-    "Active",
-    "Interested",
-    "Inspired",
-    "Strong",
-    "Excited",
-    "Proud",
-    "Enthusiastic",
-    "Alert",
-    "Determined",
-    "Attentive",
-)
-PANAS_NEGATIVE = (
-    "Distressed",
-    "Guilty",
-    "Scared",
-    "Hostile",
-    "Irritable",
-    "Ashamed",
-    "Nervous",
-    "Jittery",
-    "Afraid",
-)
-
-
-def self_reports(recording) -> list[float]:
-    """PANAS positive and negative affect (mean of the answered items), SAM valence, arousal."""
-    panas = recording.meta["panas"]
-    return [
-        np.nanmean([panas[item] for item in PANAS_POSITIVE]),
-        np.nanmean([panas[item] for item in PANAS_NEGATIVE]),
-        recording.ratings["valence"],
-        recording.ratings["arousal"],
-    ]
 
 
 def windows_of(dataset, window, stride, use_self_reports):

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from .features import FEATURES
-from .features.spectral import window_bounds
+from .features.spectral import window_bounds, window_samples
 from .recording import Recording, WindowSet
 
 BASELINE_MODES = ("none", "subtract", "zscore")
@@ -50,9 +50,20 @@ def recording_features(
         )
     values = feature(recording.data, recording.sfreq, **options)
     if baseline == "subtract":
-        rest = feature(recording.baseline, recording.sfreq, **options)
+        rest = feature(recording.baseline, recording.sfreq, **baseline_options(recording, options))
         values = values - rest.mean(axis=0)
     return values
+
+
+def baseline_options(recording: Recording, options: dict) -> dict:
+    """Feature options for the baseline: the trial's, except that a baseline shorter than one
+    window (DEAP's 3 s against 4-s windows) gives one window spanning all of it (ours: the
+    longest window it holds; DE and log band power are per-sample quantities, so a shorter
+    window estimates the same level with more variance)."""
+    n = recording.baseline.shape[-1]
+    if n >= window_samples(options["window"], recording.sfreq):
+        return options
+    return {**options, "window": n / recording.sfreq, "stride": None}
 
 
 def raw_windows(data: np.ndarray, sfreq: float, window=1.0, stride=None) -> np.ndarray:

@@ -3,6 +3,8 @@
 from .metrics import (
     fold_metrics,
     ordinal_metrics,
+    permutation_p_value,
+    scores,
     seq2hr,
     top2_accuracy,
     tri_p,
@@ -14,6 +16,8 @@ __all__ = [
     "fold_metrics",
     "format_table",
     "ordinal_metrics",
+    "permutation_p_value",
+    "scores",
     "seq2hr",
     "summarise",
     "top2_accuracy",

@@ -182,13 +182,19 @@ def _plan_dataset(plan, experiment, name, running_dir, progress, echo) -> None:
 
 
 def _protocol(experiment: Experiment, name: str):
-    """The protocol `name` with the experiment's options it accepts."""
+    """The protocol `name` with the experiment's options: `n_splits` for the protocols that
+    are k-fold by default (leave-one-subject-out stays leave-one-out), the seed as
+    `random_state` when one is set (paper protocols keep their papers' seeds otherwise), then
+    the experiment's `protocol_options` for this protocol."""
     from ..protocols import PROTOCOLS
 
     accepted = inspect.signature(PROTOCOLS[name]).parameters
-    options = {"n_splits": experiment.n_splits, "random_state": experiment.seed}
-    options = {k: v for k, v in options.items() if k in accepted and v is not None}
-    return get_protocol(name, **options)
+    options = {}
+    if "n_splits" in accepted and isinstance(accepted["n_splits"].default, int):
+        options["n_splits"] = experiment.n_splits
+    if "random_state" in accepted and experiment.seed is not None:
+        options["random_state"] = experiment.seed
+    return get_protocol(name, **{**options, **experiment.protocol_options.get(name, {})})
 
 
 def _protocol_options(protocol) -> dict:

@@ -20,6 +20,9 @@ against its registry before any work starts. A run folder keeps its experiment a
     [feature_options]                      # recipe parameters: window, stride, baseline, ...
     window = 1.0
 
+    [protocol_options.subject-independent] # a protocol's own options (here: 5 groups of
+    n_splits = 5                           # subjects instead of leave-one-subject-out)
+
     [synthetic]                            # the built-in synthetic data: size (default per
     subjects = 10                          # dataset, `SYNTHETIC`) and its own seed (0)
     seconds = 20.0
@@ -84,6 +87,7 @@ class Experiment:
     threads: int = 1
     roots: dict[str, str] = field(default_factory=dict)
     feature_options: dict = field(default_factory=dict)
+    protocol_options: dict[str, dict] = field(default_factory=dict)
     synthetic: dict = field(default_factory=dict)
     select: dict = field(default_factory=dict)
 
@@ -212,6 +216,10 @@ class Experiment:
         seconds = self.synthetic.get("seconds", 20.0)
         if not (_finite(seconds) and 2 <= seconds <= 3600):
             raise ValueError(f"{source}: synthetic.seconds must be within 2..3600")
+        for name, options in self.protocol_options.items():
+            if name not in PROTOCOLS or not isinstance(options, dict):
+                raise ValueError(f"{source}: protocol_options.{name} is not a protocol's table")
+            _check_protocol_options(source, name, options)
         unknown = sorted(set(self.select) - {"subjects", "folds"})
         if unknown:
             raise ValueError(f"{source}: select takes subjects and folds, not {unknown}")
@@ -224,6 +232,21 @@ class Experiment:
             f"{'+'.join(self.datasets)}: models {', '.join(self.models) or 'default'}; "
             f"protocols {', '.join(self.protocols) or 'default'}; profile {self.profile}; "
             f"seed {'recipe' if self.seed is None else self.seed}"
+        )
+
+
+def _check_protocol_options(source: str, name: str, options: dict) -> None:
+    """Refuse options the protocol does not take (one line, naming them)."""
+    import inspect
+
+    from ..protocols import PROTOCOLS
+
+    accepted = set(inspect.signature(PROTOCOLS[name]).parameters)
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        raise ValueError(
+            f"{source}: protocol {name} takes no {', '.join(unknown)}; "
+            f"it takes {', '.join(sorted(accepted))}"
         )
 
 

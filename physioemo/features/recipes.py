@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 
 from ..errors import DataQualityWarning
 from ..recording import Recording, WindowSet, make_groups
+from . import papers
 from .spectral import SignalTooShort
 
 
@@ -113,12 +114,17 @@ def peripheral(recording: Recording, window=60.0, stride=5.0, heart="chest_ecg")
 
 def finish_peripheral(windows: WindowSet, **_) -> WindowSet:
     """Drop windows with a NaN feature (too few beats or breaths; counted in info) and add
-    "eda_scaled": the EDA target min-max scaled to [0, 1] within each subject (papers.md 2.4)."""
-    from .peripheral_windows import minmax_per_subject
+    "eda_scaled": the EDA target min-max scaled to [0, 1] within each subject (papers.md 2.4),
+    a step fitted on all of a subject's windows (info "fitted_on_all_windows", for the audit)."""
+    from .peripheral_windows import FEATURE_NAMES, minmax_per_subject
 
     complete = np.isfinite(windows.X).all(axis=1)
     kept = windows.select(complete)
     kept.info["dropped_nan_windows"] = int((~complete).sum())
+    kept.info["feature_names"] = list(FEATURE_NAMES)
+    kept.info["fitted_on_all_windows"] = {
+        "eda_scaled: the EDA target min-max scaled over all of a subject's windows": "subject"
+    }
     kept.extra["eda_scaled"] = minmax_per_subject(kept.extra["eda"], kept.groups["subject"])
     return kept
 
@@ -164,6 +170,33 @@ RECIPES = {
             peripheral,
             {"window": 60.0, "stride": 5.0, "heart": "chest_ecg"},
             finish_peripheral,
+        ),
+        FeatureRecipe(
+            "rbtransformer-bde",
+            "de",
+            "RBTransformer's tokens: per window global z-score, order-5 Butterworth lfilter, "
+            "bands 4-8/8-14/14-31/31-49 Hz, DE in bits, minus the averaged 1-s baseline's; "
+            "512-sample windows every 117 samples",
+            papers.rbtransformer_bde,
+            {"window": None, "stride": None, "baseline": "auto", "filter_sfreq": None},
+        ),
+        FeatureRecipe(
+            "histn-raw",
+            "raw",
+            "HiSTN's inputs: last 60 s of each trial, z-scored by the middle 10 s of its "
+            "baseline, divided by max |x| per channel; 1-s windows every 1/8 s (ours)",
+            papers.histn_raw,
+            {"seconds": 60.0, "window": 1.0, "stride": 0.125, "baseline_seconds": 10.0},
+            papers.finish_histn_raw,
+        ),
+        FeatureRecipe(
+            "peripheral-self-report",
+            "peripheral",
+            "the peripheral features plus PANAS positive/negative affect and SAM valence/arousal "
+            "(the PINN paper's inputs; flagged as label proxies)",
+            papers.peripheral_self_report,
+            {"window": 60.0, "stride": 5.0, "heart": "chest_ecg"},
+            papers.finish_self_report,
         ),
     )
 }

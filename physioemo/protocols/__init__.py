@@ -1,34 +1,58 @@
-"""Evaluation protocols: named splitters that never leak unless their name says so."""
+"""Evaluation protocols by name: honest splitters, and the papers' own (leaky, and marked so).
 
-from .splitters import (
-    LeakageError,
-    LeakyWindowKFold,
-    SubjectDependent,
-    SubjectIndependent,
-    check_no_leak,
-)
+    from physioemo import protocols
+    protocol = protocols.get("subject-dependent", n_splits=5, random_state=0)
+    for train, test in protocol.split(windows.X, y, windows.groups): ...
 
-#: protocol name -> splitter class
+See `base.Protocol` for the interface and docs/protocols.md for what each protocol holds out.
+"""
+
+from .base import INNER_CV, LeakageError, Protocol, check_no_leak, unit_index
+from .honest import CrossSession, SeedSession, SubjectDependent, SubjectIndependent
+from .papers import HistnSD, HistnSI, LeakyWindowKFold, PinnPaper, RBTransformerPaper
+
+#: protocol name -> class, the one list of protocols
 PROTOCOLS = {
-    SubjectDependent.name: SubjectDependent,
-    SubjectIndependent.name: SubjectIndependent,
-    LeakyWindowKFold.name: LeakyWindowKFold,
+    protocol.name: protocol
+    for protocol in (
+        SubjectDependent,
+        SubjectIndependent,
+        SeedSession,
+        CrossSession,
+        HistnSD,
+        HistnSI,
+        RBTransformerPaper,
+        PinnPaper,
+        LeakyWindowKFold,
+    )
 }
 
 
-def get(name: str, **options):
-    """A splitter by protocol name, e.g. ``get("subject-dependent", n_splits=5)``."""
+def get(name: str, **options) -> Protocol:
+    """A protocol by name, e.g. ``get("subject-independent", n_splits=5, random_state=1)``."""
     if name not in PROTOCOLS:
         raise ValueError(f"unknown protocol {name!r}; available: {', '.join(PROTOCOLS)}")
-    return PROTOCOLS[name](**options)
+    try:
+        return PROTOCOLS[name](**options)
+    except TypeError as error:
+        raise ValueError(f"protocol {name!r}: {error}") from None
 
 
 __all__ = [
+    "INNER_CV",
     "PROTOCOLS",
+    "CrossSession",
+    "HistnSD",
+    "HistnSI",
     "LeakageError",
     "LeakyWindowKFold",
+    "PinnPaper",
+    "Protocol",
+    "RBTransformerPaper",
+    "SeedSession",
     "SubjectDependent",
     "SubjectIndependent",
     "check_no_leak",
     "get",
+    "unit_index",
 ]

@@ -1,0 +1,133 @@
+"""The leakage audit flags each kind of leak on a constructed example and passes honest splits."""
+
+import numpy as np
+import pytest
+from sklearn.neighbors import KNeighborsClassifier
+
+from physioemo import protocols
+from physioemo.evaluation.audit import audit, audit_protocol, inflation
+from physioemo.recording import make_groups
+
+SFREQ = 128.0
+
+
+def design(n_subjects=3, n_trials=8, n_windows=10, sessions=1, step=128):
+    """1-s windows every `step` samples; trial labels alternate."""
+    parts, labels = [], []
+    for s in range(n_subjects):
+        for session in range(1, sessions + 1):
+            for t in range(n_trials):
+                starts = np.arange(n_windows) * step
+                parts.append(make_groups(n_windows, f"s{s}", session, t + 1, starts, starts + 128))
+                labels += [t % 2] * n_windows
+    return np.concatenate(parts), np.array(labels)
+
+
+def folds_of(name, groups, y, **options):
+    return list(protocols.get(name, **options).split(None, y, groups))
+
+
+@pytest.mark.parametrize("name", ["subject-dependent", "subject-independent"])
+def test_honest_splits_pass(name):
+    groups, y = design()
+    unit = protocols.PROTOCOLS[name].unit
+    result = audit(groups, folds_of(name, groups, y), SFREQ, gap=5.0, unit=unit)
+    assert result["verdict"] == "honest" and result["leaks"] == []
+    assert result["trials_on_both_sides"] == 0 and result["test_windows_near_training"] == 0
+    assert result["subjects_on_both_sides"] == (3 if name == "subject-dependent" else 0)
+
+
+def test_trials_on_both_sides_and_overlapping_windows():
+    groups, y = design(step=64)  # windows overlap by half
+    result = audit(groups, folds_of("leaky-window-kfold", groups, y), SFREQ, unit="window")
+    assert result["trials_on_both_sides"] == 24  # every trial of every subject
+    assert result["overlapping_test_windows"] > 0
+    assert result["verdict"].startswith("LEAKS: 24 trial(s) with windows on both sides")
+
+
+def test_test_windows_near_training_depend_on_the_gap():
+    groups, y = design(n_subjects=1, n_trials=1, n_windows=10, step=128 * 4)  # 3 s apart
+    train, test = np.arange(5), np.arange(5, 10)  # first half trains, second half tests
+    near = audit(groups, [(train, test)], SFREQ, gap=5.0)
+    far = audit(groups, [(train, test)], SFREQ, gap=2.0)
+    assert near["test_windows_near_training"] == 1 and far["test_windows_near_training"] == 0
+    assert near["overlapping_test_windows"] == 0
+    assert "1 of 5 test windows within 5 s" in near["verdict"]
+    assert far["trials_on_both_sides"] == 1 and far["verdict"].startswith("LEAKS")
+
+
+def test_subjects_and_sessions_leak_only_when_the_protocol_holds_them_out():
+    groups, y = design(n_subjects=2, n_trials=2, sessions=2)
+    subject0 = groups["subject"] == "s0"
+    session1 = groups["session"] == 1
+    trials12 = groups["trial"] == 1
+    # s0's trial 1 trains and its trial 2 tests: the subject and session are on both sides
+    train = np.flatnonzero(~subject0 | trials12)
+    test = np.flatnonzero(subject0 & ~trials12 & session1)
+    as_subjectwise = audit(groups, [(train, test)], SFREQ, unit="subject")
+    as_trialwise = audit(groups, [(train, test)], SFREQ, unit="trial")
+    as_sessionwise = audit(groups, [(train, test)], SFREQ, unit="session")
+    assert "1 subject(s) on both sides" in as_subjectwise["verdict"]
+    assert "1 session(s) on both sides" in as_sessionwise["verdict"]
+    assert as_trialwise["verdict"] == "honest"
+
+
+def test_label_proxies_and_steps_fitted_on_test_data():
+    groups, y = design()
+    info = {
+        "label_proxies": ["sam_valence", "panas_positive"],
+        "fitted_on_all_windows": ["eda min-max per subject"],
+    }
+    dependent = audit(groups, folds_of("subject-dependent", groups, y), SFREQ, info=info)
+    assert "inputs that proxy the label: sam_valence, panas_positive" in dependent["verdict"]
+    assert dependent["fitted_on_test"] == ["eda min-max per subject"]  # test trials scaled it
+    loso = audit(
+        groups, folds_of("subject-independent", groups, y), SFREQ, info=info, unit="subject"
+    )
+    assert loso["fitted_on_test"] == []  # the held-out subject's own windows only
+    per_trial = {"fitted_on_all_windows": {"max |x| per trial": "trial"}}
+    assert (
+        audit(groups, folds_of("subject-dependent", groups, y), SFREQ, info=per_trial)["verdict"]
+        == "honest"
+    )
+    leaky = audit(groups, folds_of("leaky-window-kfold", groups, y), SFREQ, info=per_trial)
+    assert leaky["fitted_on_test"] == ["max |x| per trial"]
+
+
+def histn_design(n_subjects=3, n_trials=4):
+    parts, labels = [], []
+    starts = np.arange(0, 7680 - 128 + 1, 16)
+    for s in range(n_subjects):
+        for t in range(n_trials):
+            parts.append(make_groups(len(starts), f"s{s}", 1 + t // 2, t + 1, starts, starts + 128))
+            labels += [t % 2] * len(starts)
+    return np.concatenate(parts), np.array(labels)
+
+
+@pytest.mark.parametrize("name", list(protocols.PROTOCOLS))
+def test_every_protocol_is_audited_as_it_declares(name):
+    groups, y = histn_design() if name.startswith("histn") else design(sessions=2, n_trials=15)
+    options = {"test_crops": 200} if name == "histn-sd" else {}
+    result = audit_protocol(protocols.get(name, **options), groups, y, SFREQ)
+    assert result["agrees"], result
+    assert (result["verdict"] == "honest") == (not protocols.PROTOCOLS[name].leaks)
+
+
+def test_inflation_in_points_on_trial_fingerprints(rng):
+    """Windows carry their trial's fingerprint and nothing about the label: a split by windows
+    recognises trials, a split by trials cannot."""
+    groups, y = design(n_subjects=2, n_trials=12, n_windows=20)
+    _, trial = np.unique(groups[["subject", "trial"]], return_inverse=True)
+    X = rng.normal(size=(trial.max() + 1, 8))[trial] + 0.3 * rng.normal(size=(len(y), 8))
+    score = {}
+    for name in ("subject-dependent", "leaky-window-kfold"):
+        hits = [
+            np.mean(KNeighborsClassifier(1).fit(X[tr], y[tr]).predict(X[te]) == y[te])
+            for tr, te in folds_of(name, groups, y)
+        ]
+        score[name] = float(np.mean(hits))
+    assert score["subject-dependent"] < 0.7 and score["leaky-window-kfold"] > 0.95
+    points = inflation(score["leaky-window-kfold"], score["subject-dependent"])
+    assert points == pytest.approx(100 * (score["leaky-window-kfold"] - score["subject-dependent"]))
+    assert points > 25
+    assert inflation(0.965, 0.768) == pytest.approx(19.7)
