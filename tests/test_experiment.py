@@ -352,9 +352,9 @@ def test_every_registry_entry_is_accepted_by_the_cli():
     ("flags", "message"),
     [
         (["--threshold", "100"], "threshold"),
-        (["--threshold", "nan"], "not a finite number"),
-        (["--window", "inf"], "not a positive number"),
-        (["--stride", "0"], "not a positive number"),
+        (["--threshold", "nan"], "argument --threshold: expected a finite number, got 'nan'"),
+        (["--window", "inf"], "argument --window: expected a finite number > 0, got 'inf'"),
+        (["--stride", "0"], "argument --stride: expected a finite number > 0, got '0'"),
         (["--n-splits", "1"], "n_splits"),
         (["--n-splits", "1000"], "n_splits"),
         (["--labels", "3-class"], "dreamer has none of the labels"),
