@@ -164,7 +164,8 @@ def export(
         if "start" in first.meta:  # a datetime, e.g. when a live recording began
             writer.setStartdatetime(first.meta["start"])
         if "equipment" in first.meta:  # EDF+ header subfields take no spaces
-            writer.setEquipment(str(first.meta["equipment"]).replace(" ", "_")[:80])
+            # 50: the EDF+ recording field holds start date, codes and equipment in 80 characters
+            writer.setEquipment(str(first.meta["equipment"]).replace(" ", "_")[:50])
         codes = [to_digital(row, header) for row, header in zip(signals, headers, strict=True)]
         writer.writeSamples(codes, digital=True)
         for start, length, text in annotations:
