@@ -12,7 +12,8 @@ class RingBuffer:
     """The last `capacity` samples of (n_channels, ...) data, addressed by stream index.
 
     `push` appends; `window(stop, size)` returns samples [stop - size, stop) when they are
-    still held; `latest(n)` the newest n. Not thread-safe: readers in another thread copy
+    still held (a view when they do not wrap around, valid until the next push); `latest(n)`
+    the newest n. Not thread-safe: readers in another thread copy
     `latest` and may see a chunk half written (the web view draws them, nothing computes on
     them).
     """
@@ -28,7 +29,10 @@ class RingBuffer:
         if n > self.capacity:
             self.total += n - self.capacity
             x, n = x[:, n - self.capacity :], self.capacity
-        self.data[:, (self.total + np.arange(n)) % self.capacity] = x
+        at = self.total % self.capacity
+        first = min(n, self.capacity - at)  # up to the end of the array, the rest from its start
+        self.data[:, at : at + first] = x[:, :first]
+        self.data[:, : n - first] = x[:, first:]
         self.total += n
 
     def window(self, stop: int, size: int) -> np.ndarray:
@@ -38,8 +42,12 @@ class RingBuffer:
                 f"samples {stop - size}-{stop} are not held (held: "
                 f"{max(0, self.total - self.capacity)}-{self.total})"
             )
-        columns = np.arange(stop - size, stop) % self.capacity
-        return self.data[:, columns]
+        start = (stop - size) % self.capacity
+        if start + size <= self.capacity:
+            return self.data[:, start : start + size]
+        return np.concatenate(
+            [self.data[:, start:], self.data[:, : start + size - self.capacity]], 1
+        )
 
     def latest(self, n: int) -> np.ndarray:
         """The newest min(n, held) samples, oldest first."""

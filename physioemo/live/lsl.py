@@ -12,7 +12,10 @@ counts the samples that would fill it (ours; a sender with jittery timestamps ov
 
 from __future__ import annotations
 
+import os
 import time
+from functools import cache
+from pathlib import Path
 
 import numpy as np
 
@@ -37,13 +40,25 @@ TO_MICROVOLTS = {
 VOLTAGE_TYPES = {"eeg", "ecg", "emg", "eog"}
 
 
+#: Where liblsl looks for a configuration file (besides $LSLAPICFG).
+CONFIG_FILES = ("lsl_api.cfg", "~/lsl_api/lsl_api.cfg", "/etc/lsl_api/lsl_api.cfg")
+
+
+@cache
 def _lsl():
+    """mne-lsl's liblsl bindings; without a liblsl configuration of the lab's own, liblsl is
+    told to log errors only (its start-up INFO lines would break our one-line messages)."""
     try:
         from mne_lsl import lsl
     except ImportError as error:
         raise LiveError(
             "LSL streams need mne-lsl: pip install 'physioemo[lsl]' (or mne-lsl)"
         ) from error
+    configured = os.environ.get("LSLAPICFG") or any(
+        Path(name).expanduser().is_file() for name in CONFIG_FILES
+    )
+    if not configured:
+        lsl.set_config_content("[log]\nlevel = -2\n")
     return lsl
 
 
