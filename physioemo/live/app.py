@@ -48,7 +48,7 @@ def open_source(args):
 
 def check_writable(path: Path, option: str) -> None:
     """One-line LiveError unless `path` can be written (without touching an existing file)."""
-    folder = path.parent if str(path.parent) else Path(".")
+    folder = path.parent
     if path.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
         reason = "is a folder" if path.is_dir() else f"cannot write into {folder}"
         raise LiveError(f"{option} {path}: {reason}")
