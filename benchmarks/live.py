@@ -130,8 +130,8 @@ def measure(board: Board, predictor, seconds: float) -> dict:
     """Stream for `seconds`; the summary plus throughput, the offline reference, the load
     average at the start and the end of the run and the hypervisor's steal during it."""
     kept = []
-    poll = board.poll
-    board.poll = lambda: kept.append(poll()) or kept[-1]
+    read = board.read
+    board.read = lambda: kept.append(read()) or kept[-1]
     stream = LiveStream(board, predictor)
     load_before, ticks = load(), cpu_ticks()
     cpu = time.thread_time()
@@ -139,7 +139,7 @@ def measure(board: Board, predictor, seconds: float) -> dict:
     cpu = time.thread_time() - cpu
     load_after, steal = load(), steal_share(ticks, cpu_ticks())
     signal_seconds = summary["samples"] / board.sfreq
-    eeg = np.concatenate(kept, axis=1)[board.eeg_rows]
+    eeg = np.concatenate([chunk.data for chunk in kept], axis=1)
     reference = offline_cpu_per_second(eeg, board.sfreq, predictor.features)
     summary.update(
         samples_per_second=summary["samples"] / summary["seconds"],

@@ -2,8 +2,8 @@
 
 As it stands it streams BrainFlow's synthetic board through a model trained on the fly on
 synthetic EEG (predictions are meaningless, the pipeline is real). For a lab's set-up, change
-the three settings below: the board, how to reach it, and a checkpoint trained on causal
-features (``zero_phase=False``) with physioemo's trainer. The same from the shell:
+the settings below: the board (or an LSL stream), how to reach it, and a checkpoint trained
+on causal features (``zero_phase=False``) with physioemo's trainer. The same from the shell:
 
     physioemo live --board cyton --serial-port /dev/ttyUSB0 --model model.pt --record s01.csv
 """
@@ -18,18 +18,19 @@ CONNECTION = {}  # e.g. {"serial_port": "/dev/ttyUSB0"}, {"mac_address": "00:55:
 CHECKPOINT = None  # e.g. "runs/histn/model.pt"
 RECORD = None  # e.g. "s01.csv": BrainFlow file as it streams, s01.bdf on exit
 
-board = Board(BOARD, **CONNECTION)  # electrode names, rows and rate come from BrainFlow
+source = Board(BOARD, **CONNECTION)  # electrode names, rows and rate come from BrainFlow
+# or an LSL stream: source = LSLSource("obci_eeg1")  (from physioemo.live.lsl import LSLSource)
 if CHECKPOINT:
     model = load_predictor(CHECKPOINT)
 else:
-    model = train_synthetic_predictor(board.ch_names, board.sfreq)
-recorder = Recorder(RECORD, board) if RECORD else None
-stream = LiveStream(board, model, recorder=recorder)  # maps the board's channels to the model's
-print(f"{board!r} -> {model.name}; {stream.map.description}")
+    model = train_synthetic_predictor(source.ch_names, source.sfreq)
+recorder = Recorder(RECORD, source) if RECORD else None  # never overwrites: s01-2.csv if taken
+stream = LiveStream(source, model, recorder=recorder)  # maps the source's channels to the model's
+print(f"{source.name} -> {model.name}; {stream.map.description}")
 
 
 def show(result):
-    bad = [f"{n}:{q}" for n, q in zip(board.ch_names, result.quality, strict=True) if q != "ok"]
+    bad = [f"{n}:{q}" for n, q in zip(source.ch_names, result.quality, strict=True) if q != "ok"]
     print(
         f"{result.time:7.2f} s  {result.label:<14} {max(result.probabilities):5.0%}  "
         f"{result.latency_ms:5.1f} ms  {' '.join(bad)}"

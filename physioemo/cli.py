@@ -192,13 +192,16 @@ def _merge(args) -> None:
 
 def _live(args) -> None:
     from .live import LiveError
-    from .live.app import run_live
+    from .live.app import Terminated, run_live
 
     try:
         code = run_live(args)
     except LiveError as error:
         print(f"physioemo: error: {error}", file=sys.stderr)
         raise SystemExit(2) from None
+    except KeyboardInterrupt as interrupt:  # during start-up, before streaming
+        print("physioemo: stopped before streaming", file=sys.stderr)
+        raise SystemExit(143 if isinstance(interrupt, Terminated) else 130) from None
     if code:
         raise SystemExit(code)
 
@@ -279,7 +282,17 @@ def build_parser() -> argparse.ArgumentParser:
     merge.set_defaults(run=_merge)
 
     live = commands.add_parser(
-        "live", help="predict emotions live from a BrainFlow board (default: the synthetic one)"
+        "live",
+        help="predict emotions live from a BrainFlow board (default: the synthetic one) or an "
+        "LSL stream",
+    )
+    from .live.source import SOURCES
+
+    live.add_argument(
+        "--source",
+        default="brainflow",
+        choices=list(SOURCES),
+        help="; ".join(f"{name}: {about}" for name, (_, _, about) in SOURCES.items()),
     )
     live.add_argument(
         "--board",
@@ -287,16 +300,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="synthetic, cyton, cyton-daisy, ganglion, muse-2, muse-s, unicorn, brainbit, crown, "
         "playback, or any BrainFlow BoardIds name or id",
     )
+    live.add_argument("--stream", help="LSL: the stream's name")
+    live.add_argument("--stream-type", help="LSL: the stream's type (e.g. EEG)")
+    live.add_argument(
+        "--channels", help="electrode names of the source's channels, e.g. 'O1 Oz O2 Pz'"
+    )
     live.add_argument(
         "--model", type=Path, help="checkpoint; without it, a model trained on synthetic EEG"
     )
     live.add_argument("--duration", type=positive_float, help="seconds (default: until Ctrl-C)")
     live.add_argument(
-        "--record", type=Path, help="BrainFlow file to record to; a BDF is written beside it"
+        "--record",
+        type=Path,
+        help="BrainFlow file to record to (never overwritten: s01.csv taken -> s01-2.csv); "
+        "a BDF is written beside it",
     )
     live.add_argument("--jsonl", type=Path, help="write one JSON line per window")
     live.add_argument("--json", action="store_true", help="print the summary as JSON")
     live.add_argument("--quiet", action="store_true", help="no live view or text summary")
+    live.add_argument(
+        "--web", action="store_true", help="serve a dashboard at http://127.0.0.1:PORT/"
+    )
+    live.add_argument("--port", type=int, default=8765, help="dashboard port (0: any free one)")
     live.add_argument("--serial-port", help="e.g. /dev/ttyUSB0 or COM3 (Cyton, Ganglion dongle)")
     live.add_argument("--mac-address", help="Bluetooth address (Muse, Ganglion native)")
     live.add_argument("--ip-address", help="WiFi boards")

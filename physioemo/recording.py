@@ -107,38 +107,102 @@ class Recording:
         """Length of `data` in seconds."""
         return self.n_times / self.sfreq
 
-    def to_mne(self, baseline: bool = False):
-        """This trial (or its baseline) as an `mne.io.RawArray` in volts.
+    def to_mne(self, baseline: bool = False, extra: bool = True):
+        """This trial (or its baseline) as an `mne.io.RawArray`, every channel typed, in SI units.
 
-        Channels whose names are in the standard 10-20 montage get positions (matched
-        case-insensitively); the others keep none.
+        Channels of `data` are typed by name (`montage.channel_type`: EEG unless the name says
+        ECG, EMG, EDA ..., as WESAD's chest_ECG does) and get template positions when the name
+        stands for a 10-05 site (`montage.canonical`: any case, T3-T6, CB1/CB2).
+        extra: add the `extra` streams of this segment (`extra_streams`) as channels of their
+            `Signal.ch_type`, named ``<channel>``, or ``<stream>_<channel>`` when that name is
+            taken. A Raw has one rate, so they are resampled to `sfreq` (`resample_extra`). Our
+            choice of the trial's rate: the EEG is what physioemo analyses, and DREAMER's 256 Hz
+            ECG keeps everything below 64 Hz, where the QRS complex (and so heart rate and its
+            variability) lives.
+        Voltages are scaled to V and microsiemens to S; other units are kept as they are.
         """
         import mne
+
+        from .montage import channel_types, digmontage
 
         values = self.baseline if baseline else self.data
         if values is None:
             raise ValueError(f"recording {self.subject}/{self.trial} has no baseline")
-        info = mne.create_info(self.ch_names, self.sfreq, ch_types="eeg")
-        raw = mne.io.RawArray(values * UNIT_TO_VOLTS[self.unit], info, verbose="error")
-        raw.set_montage(standard_montage(), match_case=False, on_missing="ignore")
+        names, types = list(self.ch_names), channel_types(self.ch_names)
+        rows = [np.asarray(values, dtype=float) * si_scale(self.unit)]
+        for key, signal in (self.extra_streams(baseline) if extra else {}).items():
+            rows.append(resample_extra(signal, self.sfreq, values.shape[1], key))
+            rows[-1] = rows[-1] * si_scale(signal.unit)
+            taken = set(names)
+            names += [n if n not in taken else f"{key}_{n}" for n in signal.ch_names]
+            types += [signal.ch_type] * len(signal.ch_names)
+        info = mne.create_info(names, self.sfreq, ch_types=types)
+        raw = mne.io.RawArray(np.concatenate(rows), info, verbose="error")
+        eeg = [name for name, kind in zip(names, types, strict=True) if kind == "eeg"]
+        raw.set_montage(digmontage(eeg), on_missing="ignore")
         return raw
+
+    def extra_streams(self, baseline: bool = False) -> dict[str, Signal]:
+        """The `extra` streams that go with `data`, or with `baseline` (the ``"<name>_baseline"``
+        twins, under ``<name>``)."""
+        suffix = "_baseline"
+        if baseline:
+            return {k[: -len(suffix)]: v for k, v in self.extra.items() if k.endswith(suffix)}
+        return {k: v for k, v in self.extra.items() if not k.endswith(suffix)}
 
     @classmethod
     def from_mne(cls, raw, subject: str, **fields) -> Recording:
-        """Build a recording (in microvolts) from the EEG channels of an MNE Raw."""
+        """A recording from an MNE Raw: its EEG channels become `data` (microvolts), the channels
+        of each other type one `extra` stream named after the type (e.g. "ecg"), in the units of
+        `MNE_UNITS` (the Raw's own for other types)."""
         eeg = raw.copy().pick("eeg")
         data = eeg.get_data() / UNIT_TO_VOLTS["uV"]
-        return cls(data, eeg.info["sfreq"], eeg.ch_names, subject, unit="uV", **fields)
+        extra = dict(fields.pop("extra", {}))
+        for ch_type in dict.fromkeys(raw.get_channel_types()):
+            if ch_type != "eeg":
+                part = raw.copy().pick(ch_type)
+                unit = MNE_UNITS.get(ch_type, "a.u.")
+                values = part.get_data() / si_scale(unit)
+                extra[ch_type] = Signal(values, part.info["sfreq"], part.ch_names, unit, ch_type)
+        return cls(data, eeg.info["sfreq"], eeg.ch_names, subject, unit="uV", extra=extra, **fields)
 
 
-def standard_montage(system: str = "1020"):
-    """MNE's template montage of the 10-20 ("1020") or 10-05 ("1005") system (named
-    "colin27_<system>" from MNE 1.13, "standard_<system>" before)."""
-    import mne
+#: Units `from_mne` gives the channels of these MNE types (MNE holds them in V and S).
+MNE_UNITS = {"ecg": "uV", "emg": "uV", "eog": "uV", "gsr": "uS"}
+#: Units `to_mne` scales to SI (V, S); any other unit is kept as it is.
+SI_SCALE = {**UNIT_TO_VOLTS, "S": 1.0, "mS": 1e-3, "uS": 1e-6, "µS": 1e-6}
+#: How much longer or shorter (s) than its segment an extra stream may be (ours).
+EXTRA_SLACK_SECONDS = 1.0
 
-    names = mne.channels.get_builtin_montages()
-    name = f"colin27_{system}"
-    return mne.channels.make_standard_montage(name if name in names else f"standard_{system}")
+
+def si_scale(unit: str) -> float:
+    """Factor from `unit` to SI (V, S); 1 for units without one (a.u., degC, %, g ...)."""
+    return SI_SCALE.get(unit, 1.0)
+
+
+def resample_extra(signal: Signal, sfreq: float, n_times: int, name: str = "extra") -> np.ndarray:
+    """`signal`'s data at `sfreq`, exactly `n_times` samples long: (n_channels, n_times).
+
+    Resampled with `scipy.signal.resample_poly` (its anti-aliasing FIR, no phase shift) at the
+    ratio of the two rates, then cut, or padded with its last value, to `n_times` samples; a
+    stream more than `EXTRA_SLACK_SECONDS` longer or shorter raises ValueError naming it.
+    """
+    from fractions import Fraction
+
+    from scipy.signal import resample_poly
+
+    values = np.asarray(signal.data, dtype=float)
+    if signal.sfreq != sfreq:
+        ratio = Fraction(sfreq / signal.sfreq).limit_denominator(1000)
+        values = resample_poly(values, ratio.numerator, ratio.denominator, axis=-1)
+    if abs(values.shape[1] - n_times) / sfreq > EXTRA_SLACK_SECONDS:
+        raise ValueError(
+            f"extra stream {name!r} lasts {values.shape[1] / sfreq:.2f} s and its segment "
+            f"{n_times / sfreq:.2f} s; they must agree within {EXTRA_SLACK_SECONDS:g} s"
+        )
+    if values.shape[1] >= n_times:
+        return values[:, :n_times]
+    return np.pad(values, ((0, 0), (0, n_times - values.shape[1])), mode="edge")
 
 
 @dataclass

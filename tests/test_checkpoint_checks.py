@@ -129,7 +129,7 @@ def test_cli_reports_a_refused_checkpoint(tmp_path, capsys, monkeypatch):
 
     path = tmp_path / "evil.pt"
     torch.save({"format": "physioemo-checkpoint-1", "meta": Gadget(tmp_path / "x")}, path)
-    monkeypatch.setattr(app, "open_board", lambda args: None)
+    monkeypatch.setattr(app, "open_source", lambda args: None)
     assert main(["live", "--model", str(path), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith(f"physioemo: error: {path}: refused by torch")

@@ -83,11 +83,10 @@ def test_export_refuses_mixed_layouts(tmp_path):
 def test_windows_to_epochs_with_events():
     recordings = _recordings(np.random.default_rng(3))
     windows = extract_windows(recordings, kind="raw", window=1.0, progress=False)
-    labels = scheme("deap", "valence", "ordinal")(windows.ratings)
-    epochs = to_epochs(windows, labels)
+    epochs = to_epochs(windows, scheme("deap", "valence", "ordinal"))
     assert len(epochs) == len(windows) == 6
-    np.testing.assert_array_equal(epochs.events[:, 2], [0, 0, 1, 1, 2, 2])
-    assert epochs.event_id == {"0": 0, "1": 1, "2": 2}
+    np.testing.assert_array_equal(epochs.events[:, 2], [0, 0, 1, 1, 2, 2])  # ratings 1.5-3.5
+    assert epochs.event_id == {"valence/1": 0, "valence/2": 1, "valence/3": 2}
     np.testing.assert_allclose(epochs.get_data() * 1e6, windows.X, rtol=1e-6)
     assert epochs.ch_names == NAMES and epochs.info["sfreq"] == 128
 

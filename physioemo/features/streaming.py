@@ -3,7 +3,8 @@
 A `CausalFilterBank` carries the SOS state of every band across chunks, so filtering a stream
 chunk by chunk gives the same samples as one `scipy.signal.sosfilt` call over the whole stream
 (from zero initial state), and the windowed variance of its output gives the same DE as
-``differential_entropy(x, sfreq, zero_phase=False)`` on the recorded stream.
+``differential_entropy(x, sfreq, zero_phase=False)`` on the recorded stream. A
+`StreamResampler` does the same for `scipy.signal.resample_poly`.
 """
 
 from __future__ import annotations
@@ -44,3 +45,69 @@ class CausalFilterBank:
                 f"chunk must have shape ({self.n_channels}, n_samples), got {chunk.shape}"
             )
         return _kernels.causal_filter_chunk(np.ascontiguousarray(chunk), self.sos, self.state)
+
+
+class StreamResampler:
+    """Polyphase resampling of a stream in chunks: sample for sample what
+    `scipy.signal.resample_poly` gives for the whole stream, each sample as soon as it is known.
+
+    Args:
+        sfreq_in, sfreq_out: Hz; their ratio is taken as up/down in lowest terms (denominator
+            at most 1000). n_channels: channels of every chunk.
+    The filter is resample_poly's default (FIR by `scipy.signal.firwin`, Kaiser window beta 5,
+    half-length 10 * max(up, down) at the upsampled rate, zero phase); like resample_poly, the
+    stream is taken as zero before its first sample. Output sample i is the sample at time
+    i / sfreq_out; it needs input up to `input_index(i)`, so it arrives about `delay` seconds
+    after its own time (the FIR's half length).
+    """
+
+    def __init__(self, sfreq_in: float, sfreq_out: float, n_channels: int):
+        from fractions import Fraction
+
+        from scipy.signal import firwin
+
+        ratio = Fraction(sfreq_out / sfreq_in).limit_denominator(1000)
+        self.up, self.down = ratio.numerator, ratio.denominator
+        self.sfreq_out = float(sfreq_out)
+        widest = max(self.up, self.down)
+        half_len = 10 * widest
+        taps = firwin(2 * half_len + 1, 1.0 / widest, window=("kaiser", 5.0)) * self.up
+        pre_pad = self.down - half_len % self.down  # centres the outputs, as resample_poly does
+        self.skip = (half_len + pre_pad) // self.down  # leading outputs resample_poly drops
+        taps = np.concatenate([np.zeros(pre_pad), taps])
+        n_taps = -(-len(taps) // self.up)
+        padded = np.zeros(n_taps * self.up)
+        padded[: len(taps)] = taps
+        self.phases = padded.reshape(n_taps, self.up).T  # phases[p, q] = taps[p + q * up]
+        self.history = np.zeros((n_channels, n_taps - 1))  # the last inputs, zeros at first
+        self.n_in = 0  # input samples pushed
+        self.n_out = 0  # outputs computed, the skipped ones included
+
+    @property
+    def delay(self) -> float:
+        """Seconds between an output sample's time and the input that completes it (about)."""
+        return self.skip / self.sfreq_out
+
+    def input_index(self, i: int) -> int:
+        """The input sample whose arrival completes output sample `i` (stream indices)."""
+        return (i + self.skip) * self.down // self.up
+
+    def push(self, chunk: np.ndarray, block: int = 1024) -> np.ndarray:
+        """(n_channels, n) new input -> (n_channels, m) output samples completed by it."""
+        chunk = np.asarray(chunk, dtype=float)
+        known = np.concatenate([self.history, chunk], axis=1)
+        first = self.n_in - self.history.shape[1]  # stream index of known[:, 0]
+        self.n_in += chunk.shape[1]
+        last = (self.n_in * self.up - 1) // self.down  # the last output the input determines
+        outputs = []
+        for start in range(self.n_out, last + 1, block):
+            m = np.arange(start, min(start + block, last + 1))
+            newest = m * self.down // self.up  # the newest input each output uses
+            columns = (newest - first)[:, None] - np.arange(self.phases.shape[1])
+            taps = self.phases[m * self.down % self.up]  # (n_outputs, n_taps)
+            outputs.append(np.einsum("cmk,mk->cm", known[:, columns], taps))
+        self.history = known[:, known.shape[1] - self.history.shape[1] :]
+        done = np.concatenate(outputs, axis=1) if outputs else np.zeros((len(known), 0))
+        kept = done[:, max(0, self.skip - self.n_out) :]
+        self.n_out = max(self.n_out, last + 1)
+        return kept

@@ -1,9 +1,12 @@
-"""Live emotion recognition from a BrainFlow headset.
+"""Live emotion recognition from a headset or a stream.
 
-`board` opens any BrainFlow board (the synthetic one by default), `montage` maps the board's
-channels onto a model's, `stream` turns polled samples into causal features and predictions,
-`predictor` wraps a scikit-learn pipeline or a torch checkpoint behind one interface, and `app`
-is the terminal front end of ``physioemo live``. BrainFlow, MNE and torch load lazily.
+`source` is the one interface of what the pipeline reads from: `board` (any BrainFlow board,
+the synthetic one by default, or BrainFlow's playback of a recording) and `lsl` (Lab Streaming
+Layer streams through mne-lsl) implement it, and a lab's own device can too. `stream` runs the
+loop over `buffer` (recent samples, windows), `quality` (non-finite samples, bad channels),
+`featuriser` (causal features as offline, resampling, `channels` mapped onto the model's) and
+`predictor` (a scikit-learn pipeline or a torch checkpoint); `views` and `web` show it, `record`
+keeps it, and `app` is ``physioemo live``. BrainFlow, MNE, mne-lsl and torch load lazily.
 """
 
 

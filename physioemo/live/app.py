@@ -1,26 +1,40 @@
-"""``physioemo live``: a board through a model, with a terminal view and a summary on exit.
+"""``physioemo live``: a source through a model, with terminal and web views and a summary.
 
 Without ``--model`` a logistic regression is trained on the fly on synthetic EEG for the
-board's own channels and rate (`predictor.train_synthetic_predictor`), so the command works
+source's own channels and rate (`predictor.train_synthetic_predictor`), so the command works
 out of the box; its predictions demonstrate the pipeline and mean nothing.
+
+Outputs are checked before any device is touched: ``--jsonl`` must be writable and
+``--record`` gets a name of its own (`record.free_path`: an existing recording is never
+overwritten). Ctrl-C and SIGTERM end the stream the same way: the source is released, the
+recording flushed and its BDF written, and the summary printed (exit 130 or 143).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
+import threading
+from pathlib import Path
 
-from .board import Board
+from . import LiveError
 from .predictor import load_predictor, train_synthetic_predictor
-from .record import Recorder
+from .record import Recorder, reserve
 from .stream import LiveStream
-
-#: Quality states shown in the view.
-MARKS = {"ok": "ok", "nan": "NaN", "railed": "RAIL"}
+from .views import TerminalView, format_summary
 
 
-def open_board(args) -> Board:
-    """The `Board` of the command-line arguments (not yet streaming)."""
+def open_source(args):
+    """The source of the command-line arguments (not yet streaming)."""
+    names = args.channels.replace(",", " ").split() if args.channels else None
+    if args.source == "lsl":
+        from .lsl import LSLSource
+
+        return LSLSource(args.stream, stype=args.stream_type, ch_names=names)
+    from .board import Board
+
     return Board(
         args.board,
         serial_port=args.serial_port,
@@ -28,98 +42,107 @@ def open_board(args) -> Board:
         ip_address=args.ip_address,
         file=args.file,
         master_board=args.master_board,
+        ch_names=names,
     )
 
 
-class View:
-    """The live view, redrawn in place with ANSI cursor moves at most `fps` times a second."""
-
-    def __init__(self, stream: LiveStream, out, fps=10.0):
-        self.stream, self.out, self.period = stream, out, 1.0 / fps
-        self._lines = 0
-        self._drawn_at = 0.0
-
-    def update(self, result) -> None:
-        if result.timestamp - self._drawn_at < self.period:
-            return
-        self._drawn_at = result.timestamp
-        lines = self.render(result)
-        up = f"\x1b[{self._lines}F" if self._lines else ""
-        self.out.write(up + "".join(f"{line}\x1b[K\n" for line in lines) + "\x1b[J")
-        self.out.flush()
-        self._lines = len(lines)
-
-    def render(self, result) -> list[str]:
-        stream, counts = self.stream, self.stream.counts
-        labels = stream.predictor.labels
-        width = max(map(len, labels))
-        lines = [
-            f"{stream.board!r} -> {stream.predictor.name}",
-            f"channels: {stream.map.description}",
-            f"t = {result.time:8.2f} s   prediction: {result.label}",
-        ]
-        for label, p in zip(labels, result.probabilities, strict=True):
-            lines.append(f"  {label:<{width}} {p:6.1%} {'#' * int(round(30 * p))}")
-        lines.append(
-            f"latency {result.latency_ms:6.1f} ms   windows {counts.windows}   "
-            f"dropped samples {counts.dropped}   reconnects {counts.reconnects}"
-        )
-        cells = [
-            f"{name:>4} {MARKS[q]:>4} {rms:7.1f}uV"
-            for name, q, rms in zip(stream.board.ch_names, result.quality, result.rms, strict=True)
-        ]
-        lines += ["  ".join(cells[i : i + 4]) for i in range(0, len(cells), 4)]
-        return lines
+def check_writable(path: Path, option: str) -> None:
+    """One-line LiveError unless `path` can be written (without touching an existing file)."""
+    folder = path.parent
+    if path.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
+        reason = "is a folder" if path.is_dir() else f"cannot write into {folder}"
+        raise LiveError(f"{option} {path}: {reason}")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise LiveError(f"{option} {path}: not writable")
 
 
-def format_summary(summary: dict) -> str:
-    """The exit summary as aligned text lines."""
-    lines = []
-    for key, value in summary.items():
-        if isinstance(value, dict):
-            value = "  ".join(f"{k} {v}" for k, v in value.items()) or "-"
-        lines.append(f"{key:>20}: {value}")
-    return "\n".join(lines)
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be so both end the stream alike."""
+
+
+def _raise_terminated(signum, frame):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the saving short
+    raise Terminated
 
 
 def run_live(args) -> int:
-    """Run ``physioemo live``; returns the exit code (130 after Ctrl-C)."""
-    board = open_board(args)
-    if args.model:
-        predictor = load_predictor(args.model)
-    else:
-        predictor = train_synthetic_predictor(board.ch_names, board.sfreq)
-    recorder = Recorder(args.record, board) if args.record else None
-    stream = LiveStream(board, predictor, recorder=recorder)
+    """Run ``physioemo live``; returns the exit code (130 after Ctrl-C, 143 after SIGTERM)."""
+    if threading.current_thread() is not threading.main_thread():
+        return _run(args)
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        return _run(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args) -> int:
+    if args.jsonl:
+        check_writable(args.jsonl, "--jsonl")
+    record = reserve(args.record) if args.record else None
+    try:
+        source = open_source(args)
+        if args.model:
+            predictor = load_predictor(args.model)
+        else:
+            predictor = train_synthetic_predictor(source.ch_names, source.sfreq)
+        stream = LiveStream(source, predictor)
+    except BaseException:
+        if record is not None:
+            record.unlink(missing_ok=True)  # the empty file that held the name
+        raise
+    if record is not None:
+        stream.recorder = Recorder(record, source, reserved=True)
+        if record != args.record:
+            print(f"physioemo: {args.record} exists; recording to {record}", file=sys.stderr)
+    return _stream(args, stream)
+
+
+def _views(args, stream) -> list:
     out = sys.stderr if args.json else sys.stdout
-    view = View(stream, out) if not args.quiet and out.isatty() else None
+    views = [TerminalView(out)] if not args.quiet and out.isatty() else []
+    if args.web:
+        from .web import WebView
+
+        web = WebView(stream, port=args.port)
+        print(f"physioemo: dashboard at {web.url}", file=sys.stderr, flush=True)
+        views.append(web)
+    return views
+
+
+def _stream(args, stream) -> int:
+    labels, ch_names = stream.predictor.labels, stream.source.ch_names
+    views = _views(args, stream)
     jsonl = open(args.jsonl, "w") if args.jsonl else None  # closed in the finally below
 
     def on_window(result) -> None:
         if jsonl is not None:
-            line = result.to_json(predictor.labels, board.ch_names)
-            jsonl.write(json.dumps(line) + "\n")
-        if view is not None:
-            view.update(result)
+            jsonl.write(json.dumps(result.to_json(labels, ch_names)) + "\n")
+        for view in views:
+            view.update(result, stream)
 
-    interrupted = False
+    ended_by = None
     try:
         summary = stream.run(args.duration, on_window)
-    except KeyboardInterrupt:
-        interrupted = True
+    except KeyboardInterrupt as interrupt:
+        ended_by = "SIGTERM" if isinstance(interrupt, Terminated) else "Ctrl-C"
         summary = stream.summary()
     finally:
         if jsonl is not None:
             jsonl.close()
-    summary["interrupted"] = interrupted
+        for view in views:
+            view.close()
+    summary["interrupted"] = ended_by is not None
+    summary["ended_by"] = ended_by or "end of stream"
+    recorder = stream.recorder
     if recorder is not None:
         summary["recording"] = {
             "brainflow": str(recorder.path),
-            "bdf": str(recorder.bdf_path),
+            "bdf": str(recorder.bdf_path) if recorder.samples else None,
             "samples": recorder.samples,
         }
     if args.json:
         print(json.dumps(summary, indent=2))
     elif not args.quiet:
         print(format_summary(summary))
-    return 130 if interrupted else 0
+    return {None: 0, "Ctrl-C": 130, "SIGTERM": 143}[ended_by]

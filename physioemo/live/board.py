@@ -1,4 +1,5 @@
-"""Any BrainFlow board by name or id, with its EEG rows, names and rate from BrainFlow itself.
+"""Any BrainFlow board by name or id as a live source, its EEG rows, names and rate from
+BrainFlow itself.
 
 Boards are named like their headsets (`BOARD_NAMES`), by any `BoardIds` member name
 (``cyton_wifi``, ``CYTON_WIFI_BOARD``) or by BrainFlow's integer id. Everything about a board's
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from . import BoardError
+from .source import Chunk
 
 #: Short names of common headsets -> BrainFlow `BoardIds` member.
 BOARD_NAMES = {
@@ -50,6 +52,8 @@ HINTS = {
     "UNSUPPORTED_BOARD_ERROR": "that your BrainFlow version supports this board",
 }
 GENERAL_HINT = "that the board is on, connected or paired, and the connection parameters"
+#: Package counters of BrainFlow boards wrap at 256.
+COUNTER_MODULUS = 256
 
 
 @cache
@@ -111,7 +115,8 @@ def file_rate(path: Path, timestamp_row: int, nominal: float, n_lines: int = 200
 
 
 class Board:
-    """One BrainFlow board: its layout from BrainFlow's descriptors and a session to poll.
+    """One BrainFlow board as a live `source.Source`: its layout from BrainFlow's descriptors,
+    a session to read, and lost samples found from its package counter and timestamps.
 
     Args:
         board: short name (`BOARD_NAMES`), `BoardIds` member name or integer id.
@@ -123,9 +128,12 @@ class Board:
             names or BrainFlow has none (default: BrainFlow's, else EEG1, EEG2, ...).
         buffer_seconds: size of BrainFlow's ring buffer; falling further behind loses samples.
 
-    Attributes: board_id, name, sfreq (Hz), eeg_rows (row indices in the board array),
-    ch_names (electrode names, or EEG1.. when BrainFlow names none), num_rows,
-    timestamp_row, package_row (None when the board has no package counter).
+    Attributes: board_id, device (BrainFlow's name of the board), name (one line), sfreq (Hz),
+    eeg_rows (row indices in the board array), ch_names (electrode names, or EEG1.. when
+    BrainFlow names none), ch_types (all "eeg"), num_rows, timestamp_row, package_row (None
+    when the board has no package counter), n_samples (playback: the file's samples),
+    native_layout (eeg_rows, timestamp_row), counter_regular (whether the package counter was
+    seen stepping by one; None until 32 steps were seen).
     """
 
     def __init__(
@@ -160,10 +168,10 @@ class Board:
             descr = board_shim.BoardShim.get_board_descr(layout_id)
         except exit_codes.BrainFlowError as error:
             raise BoardError(f"no layout for board {board!r}: {board_hint(error)}") from error
-        self.name = descr.get("name", str(board))
+        self.device = descr.get("name", str(board))
         self.eeg_rows = list(descr.get("eeg_channels", []))
         if not self.eeg_rows:
-            raise BoardError(f"board {self.name} ({layout_id}) streams no EEG")
+            raise BoardError(f"board {self.device} ({layout_id}) streams no EEG")
         names = descr.get("eeg_names", "")
         self.ch_names = (
             list(ch_names)
@@ -175,11 +183,13 @@ class Board:
         if len(self.ch_names) != len(self.eeg_rows):
             raise BoardError(
                 f"ch_names has {len(self.ch_names)} names for the {len(self.eeg_rows)} EEG rows "
-                f"of board {self.name}"
+                f"of board {self.device}"
             )
+        self.ch_types = ["eeg"] * len(self.ch_names)
         self.num_rows = int(descr["num_rows"])
         self.timestamp_row = int(descr["timestamp_channel"])
         self.package_row = descr.get("package_num_channel")
+        self.native_layout = (self.eeg_rows, self.timestamp_row)
         nominal = float(descr["sampling_rate"])
         if sfreq:
             self.sfreq = float(sfreq)
@@ -187,6 +197,7 @@ class Board:
             self.sfreq = file_rate(self.file, self.timestamp_row, nominal)
         else:
             self.sfreq = nominal
+        self.n_samples = count_lines(self.file) if self.playback else None
         self.buffer_size = int(buffer_seconds * self.sfreq)
         self.params = board_shim.BrainFlowInputParams()
         for key, value in {
@@ -200,12 +211,26 @@ class Board:
             if value is not None:
                 setattr(self.params, key, value)
         self._shim = None
+        self.counter_regular = None
+        self._first_steps = []
+        self._last_counter = self._last_stamp = None
+        self._resumed = False
+
+    @property
+    def name(self) -> str:
+        source = f" replaying {self.file.name}" if self.playback else ""
+        return f"{self.device}{source} ({len(self.ch_names)} EEG channels, {self.sfreq:g} Hz)"
 
     def __repr__(self) -> str:
-        source = f" replaying {self.file.name}" if self.playback else ""
-        return f"{self.name}{source} ({len(self.ch_names)} EEG channels, {self.sfreq:g} Hz)"
+        return self.name
 
-    def open(self) -> Board:
+    @property
+    def drop_detection(self) -> str:
+        if self.counter_regular:
+            return "package counter and timestamps"
+        return "timestamps (across reconnects and buffer overflows) only"
+
+    def start(self) -> None:
         """Prepare the session and start streaming; BoardError with a hint when that fails."""
         board_shim, _, exit_codes = brainflow()
         self._shim = board_shim.BoardShim(self.board_id, self.params)
@@ -213,15 +238,43 @@ class Board:
             self._shim.prepare_session()
             self._shim.start_stream(self.buffer_size)
         except exit_codes.BrainFlowError as error:
-            self.close()
-            raise BoardError(f"cannot open board {self.name}: {board_hint(error)}") from error
-        return self
+            self.stop()
+            raise BoardError(f"cannot open board {self.device}: {board_hint(error)}") from error
+        self._resumed = self._last_stamp is not None
 
-    def poll(self) -> np.ndarray:
-        """All samples since the last poll, (num_rows, n) float64 (removed from BrainFlow)."""
-        return self._shim.get_board_data()
+    def read(self) -> Chunk:
+        """All samples since the last read (removed from BrainFlow's buffer): the EEG rows in
+        uV, their timestamps, the samples lost before them, and the whole board array."""
+        rows = self._shim.get_board_data()
+        return Chunk(rows[self.eeg_rows], rows[self.timestamp_row], self._dropped(rows), rows)
 
-    def close(self) -> None:
+    def _dropped(self, rows: np.ndarray) -> int:
+        """Samples missing before `rows`: from the package counter when it steps by one
+        (mod 256), and from the timestamps across a restart or a full BrainFlow buffer."""
+        if not rows.shape[1]:
+            return 0
+        dropped = 0
+        stamps = rows[self.timestamp_row]
+        gap_by_time = self._resumed or rows.shape[1] >= self.buffer_size
+        if gap_by_time and self._last_stamp is not None:
+            dropped += max(0, round((stamps[0] - self._last_stamp) * self.sfreq) - 1)
+        if self.package_row is not None:
+            counter = rows[self.package_row]
+            if not gap_by_time and self._last_counter is not None:
+                counter = np.concatenate([[self._last_counter], counter])
+            steps = np.diff(counter) % COUNTER_MODULUS
+            if self.counter_regular is None:
+                self._first_steps.extend(steps.tolist())
+                if len(self._first_steps) >= 32:  # trust a counter seen stepping by one
+                    self.counter_regular = set(self._first_steps) == {1}
+            if self.counter_regular:
+                dropped += int(np.maximum(steps - 1, 0).sum())
+            self._last_counter = counter[-1]
+        self._last_stamp = stamps[-1]
+        self._resumed = False
+        return int(dropped)
+
+    def stop(self) -> None:
         """Stop streaming and release the session; safe to call twice or after a failure."""
         shim, self._shim = self._shim, None
         if shim is None:
@@ -233,15 +286,15 @@ class Board:
         except error_type:
             pass
 
-    def file_samples(self) -> int | None:
-        """Samples in the played-back file (its line count); None for a live board."""
-        if not self.playback:
-            return None
-        with open(self.file, "rb") as f:
-            return sum(1 for line in f if line.strip())
-
     def __enter__(self) -> Board:
-        return self.open()
+        self.start()
+        return self
 
     def __exit__(self, *exc) -> None:
-        self.close()
+        self.stop()
+
+
+def count_lines(path: Path) -> int:
+    """Non-empty lines of a text file (the samples of a BrainFlow file)."""
+    with open(path, "rb") as f:
+        return sum(1 for line in f if line.strip())

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import montage
+
 #: The HiSTN paper's DREAMER regions (left frontal, left temporal-posterior, right
 #: posterior-temporal, right frontal), in ring order.
 DREAMER_REGIONS = {
@@ -120,10 +122,9 @@ def hierarchy_from_montage(
 ) -> Hierarchy:
     """A hierarchy for any 10-20 electrode set (ours where the paper is silent).
 
-    ch_names: electrode names of the 10-05 system (case-insensitive; see `ALIASES`).
+    ch_names: electrode names of the 10-05 system (matched by `physioemo.montage.canonical`).
     regions: optional region map in ring order; by default (ours) five regions around the head:
-        left-anterior, left-posterior, midline, right-posterior, right-anterior (a channel is
-        midline when |x| < 1 cm; anterior when y > 0), empty regions dropped.
+        `physioemo.montage.regions`.
     neighbours: each electrode is joined to its `neighbours` nearest electrodes of its own
         region (ours; the paper drew DREAMER's edges by hand), edges made undirected.
     The exact DREAMER channel set without `regions` gives the paper's hierarchy.
@@ -132,58 +133,14 @@ def hierarchy_from_montage(
     if regions is None and sorted(ch_names) == sorted(DREAMER_CHANNELS):
         paper = dreamer_hierarchy()
         return Hierarchy(tuple(ch_names), paper.regions, paper.edges, paper.region_edges)
-    positions = montage_positions(ch_names)
     if regions is None:
-        regions = default_regions(ch_names, positions)
-    edges = []
-    for names in regions.values():
-        xyz = np.array([positions[c] for c in names])
-        distance = np.linalg.norm(xyz[:, None] - xyz[None], axis=-1)
-        for i, row in enumerate(distance):
-            for j in np.argsort(row)[1 : neighbours + 1]:
-                edges.append(tuple(sorted((names[i], names[j]))))
+        regions = montage.regions(ch_names)
+    edges = {
+        edge for names in regions.values() for edge in montage.nearest_edges(names, neighbours)
+    }
     return Hierarchy(
         tuple(ch_names),
         {k: tuple(v) for k, v in regions.items()},
-        tuple(sorted(set(edges))),
+        tuple(sorted(edges)),
         ring(len(regions)),
     )
-
-
-#: Names outside the 10-05 system, placed at a 10-05 site nearby (ours): SEED's cerebellar
-#: electrodes sit about where I1 / I2 are.
-ALIASES = {"CB1": "I1", "CB2": "I2"}
-
-
-def montage_positions(ch_names) -> dict[str, np.ndarray]:
-    """Head-frame positions (m) of `ch_names` from MNE's 10-05 template montage."""
-    from ..recording import standard_montage
-
-    montage = standard_montage("1005")
-    known = {name.upper(): xyz for name, xyz in montage.get_positions()["ch_pos"].items()}
-    site = {c: ALIASES.get(c.upper(), c).upper() for c in ch_names}
-    missing = [c for c in ch_names if site[c] not in known]
-    if missing:
-        raise ValueError(
-            f"no 10-05 position for channel(s) {missing}; pass regions= and names MNE knows"
-        )
-    return {c: np.asarray(known[site[c]]) for c in ch_names}
-
-
-def default_regions(ch_names, positions) -> dict[str, list[str]]:
-    """Our five-region split around the head, in ring order, empty regions dropped."""
-    regions = {
-        "left-anterior": [],
-        "left-posterior": [],
-        "midline": [],
-        "right-posterior": [],
-        "right-anterior": [],
-    }
-    for name in ch_names:
-        x, y, _ = positions[name]
-        if abs(x) < 0.01:
-            regions["midline"].append(name)
-        else:
-            side = "left" if x < 0 else "right"
-            regions[f"{side}-{'anterior' if y > 0 else 'posterior'}"].append(name)
-    return {k: v for k, v in regions.items() if v}

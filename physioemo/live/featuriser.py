@@ -1,0 +1,159 @@
+"""From a source's samples to what a model takes, window by window, as training computed it.
+
+The features are the offline ones in causal mode. DE: the same `bandpass_sos` Butterworth
+sections, designed for the source's own rate (band variance does not depend on the rate), run as
+`scipy.signal.sosfilt` from a zero state at the first sample, their state carried from one read
+to the next, and windows cut at the training window/stride from the first sample on; live DE of
+a stream therefore equals `differential_entropy(stream, sfreq, bands, window, stride,
+zero_phase=False)` to rounding. Raw windows: at the checkpoint's rate; a source at another rate
+is resampled with `StreamResampler` (what `scipy.signal.resample_poly` gives offline, about
+86 ms late at common rates: `Featuriser.delay`), windows cut on the resampled stream.
+The channel map (`channels.map_channels`) is applied after filtering or resampling, which are
+linear and per channel, so a map that changes when a channel goes bad needs no restart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..features import BANDS
+from ..features.spectral import de_from_variance, window_samples
+from ..features.streaming import CausalFilterBank, StreamResampler
+from . import LiveError, MontageError
+from .buffer import Windower
+from .channels import map_channels
+
+
+class CausalFeatures:
+    """Per-window features of a stream as training computes them offline in causal mode.
+
+    kind "de": (n_channels, n_bands) differential entropy in nats per window; "raw":
+    (n_channels, n_window_samples) samples. `push` returns (stop, segment) pairs; `compute`
+    turns a segment into the features of the mapped channels.
+    """
+
+    def __init__(self, kind, sfreq, n_channels, window=1.0, stride=None, bands=None):
+        if kind not in ("de", "raw"):
+            raise LiveError(f"live features are 'de' or 'raw', not {kind!r}")
+        self.kind = kind
+        self.size = window_samples(window, sfreq)
+        self.step = window_samples(stride or window, sfreq, "stride")
+        de = kind == "de"
+        self.filters = CausalFilterBank(sfreq, n_channels, dict(bands or BANDS)) if de else None
+        self.windows = Windower(self.size, self.step)
+
+    def push(self, x: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """(n_channels, n) new samples -> windows completed by them."""
+        return self.windows.push(self.filters.filter(x) if self.filters else x)
+
+    def compute(self, segment: np.ndarray, channel_map=None) -> np.ndarray:
+        """Features of the model's channels from a segment of the source's channels."""
+        if self.kind == "raw":
+            return np.array(channel_map.apply(segment) if channel_map else segment)
+        if channel_map is None or channel_map.picks is not None:
+            variance = segment.var(axis=-1)  # (n_bands, n_channels); picking commutes with it
+            if channel_map is not None:
+                variance = variance[:, channel_map.picks]
+        else:
+            variance = channel_map.apply(segment).var(axis=-1)
+        return de_from_variance(variance).T
+
+    def extract(self, x: np.ndarray, chunk: int = 97) -> np.ndarray:
+        """Features of a whole (n_channels, n_times) array fed in chunks, (n_windows, ...)."""
+        segments = [
+            self.compute(segment)
+            for start in range(0, x.shape[-1], chunk)
+            for _, segment in self.push(x[:, start : start + chunk])
+        ]
+        return np.stack(segments)
+
+
+@dataclass
+class Window:
+    """A window ready for features: `stop` is one past the source sample that completed it
+    (stream index), `size` how many source samples it spans, `segment` the filtered or
+    resampled samples of the source's channels (a view, valid until the next push)."""
+
+    stop: int
+    size: int
+    segment: np.ndarray
+
+
+class Featuriser:
+    """Windows and features for one model from one source.
+
+    Args:
+        features: the checkpoint's {"kind": "de" | "raw", "window", "stride", "bands",
+            "sfreq", "baseline"} (window and stride in s).
+        sfreq, source_names: the source's rate (Hz) and channels.
+        model_names: the model's channels (matched and interpolated by `map_channels`).
+        baseline_seconds: with baseline "subtract" (DE), the first seconds of the stream are
+            the resting baseline whose mean features are subtracted from every later window
+            (ours; offline the trial's own baseline recording plays that part).
+    """
+
+    def __init__(self, features: dict, sfreq: float, source_names, model_names, baseline_seconds):
+        kind, baseline = features.get("kind", "de"), features.get("baseline", "none")
+        if baseline not in ("none", "subtract") or (kind == "raw" and baseline != "none"):
+            raise LiveError(
+                "live streams take DE models trained with baseline 'none' or 'subtract' and "
+                f"raw-window models with 'none', not a {kind} model with {baseline!r}"
+            )
+        self.source_names, self.model_names = list(source_names), list(model_names)
+        self.map = map_channels(self.model_names, self.source_names)
+        self._maps = {frozenset(): self.map}
+        rate = float(features.get("sfreq") or sfreq) if kind == "raw" else sfreq
+        n = len(self.source_names)
+        self.resampler = StreamResampler(sfreq, rate, n) if rate != sfreq else None
+        self.sfreq, self.rate = sfreq, rate  # the source's and the windows' rates
+        window, stride = features.get("window", 1.0), features.get("stride")
+        self.causal = CausalFeatures(kind, rate, n, window, stride, features.get("bands"))
+        self.size = window_samples(window, sfreq)  # source samples per window
+        step = self.causal.step
+        self.baseline_windows = (
+            int(np.ceil(baseline_seconds * rate / step)) if baseline == "subtract" else 0
+        )
+        self.baseline_seen = 0
+        self._baseline_sum = 0.0
+
+    @property
+    def delay(self) -> float:
+        """Seconds the resampler holds a sample back (0 without one)."""
+        return self.resampler.delay if self.resampler else 0.0
+
+    def seconds_to_next(self) -> float:
+        """Seconds of source signal still to come before the next window is complete."""
+        return self.causal.windows.missing / self.rate + self.delay
+
+    def push(self, x: np.ndarray) -> list[Window]:
+        """(n_source_channels, n) new samples -> the windows they complete."""
+        if self.resampler is None:
+            return [Window(stop, self.size, s) for stop, s in self.causal.push(x)]
+        return [
+            Window(self.resampler.input_index(stop - 1) + 1, self.size, segment)
+            for stop, segment in self.causal.push(self.resampler.push(x))
+        ]
+
+    def compute(self, window: Window, bad=frozenset()) -> np.ndarray | None:
+        """The model's input for `window`, the `bad` source channels interpolated when that
+        is possible; None while the baseline windows are being collected."""
+        x = self.causal.compute(window.segment, self._map_without(frozenset(bad)))
+        if self.baseline_seen < self.baseline_windows:
+            self.baseline_seen += 1
+            self._baseline_sum = self._baseline_sum + x
+            return None
+        if self.baseline_windows:
+            x = x - self._baseline_sum / self.baseline_windows
+        return x
+
+    def _map_without(self, bad: frozenset):
+        """The channel map with the `bad` source channels interpolated, or the plain one when
+        interpolation is impossible (no positions, too few neighbours left)."""
+        if bad not in self._maps:
+            try:
+                self._maps[bad] = map_channels(self.model_names, self.source_names, bad)
+            except MontageError:
+                self._maps[bad] = self.map
+        return self._maps[bad]

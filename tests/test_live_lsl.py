@@ -1,0 +1,101 @@
+"""Lab Streaming Layer through mne-lsl: a file played by `PlayerLSL` is classified live, and
+the same checkpoint predicts the same on BrainFlow's playback of the same samples.
+
+Both replays run in real time (about 5 s each).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import numpy as np
+import pytest
+
+from physioemo.live import BoardError
+from physioemo.live.board import Board, brainflow
+from physioemo.live.record import Recorder
+from physioemo.live.stream import LiveStream
+
+mne_lsl = pytest.importorskip("mne_lsl")
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the player's end of file
+
+NAMES = "Fz C3 Cz C4 Pz PO7 Oz PO8 F5 F7 F3 F1 F2 F4 F6 F8".split()  # BrainFlow's synthetic
+SECONDS = 4.0
+
+
+def play(tmp_path, eeg, ecg, name):
+    """Start an LSL player of a .fif file holding `eeg` (uV, 250 Hz) and one ECG channel."""
+    import mne
+
+    info = mne.create_info([*NAMES, "ECG"], 250.0, ["eeg"] * len(NAMES) + ["ecg"])
+    raw = mne.io.RawArray(np.vstack([eeg, ecg]) * 1e-6, info, verbose="error")
+    path = tmp_path / "replay_raw.fif"
+    raw.save(path, fmt="double", verbose="error")  # FIF stores float32 by default
+    player = mne_lsl.player.PlayerLSL(path, chunk_size=10, n_repeat=1, name=name)
+    player.start()
+    return player
+
+
+def test_lsl_replay_is_classified_like_brainflow_playback(tmp_path):
+    from test_live import de_checkpoint
+
+    from physioemo.live.lsl import LSLSource
+
+    _, predictor = de_checkpoint(tmp_path, ["Cz", "Fz", "Pz", "C3", "C4", "O1"], stride=0.5)
+    rng = np.random.default_rng(7)
+    n = int(SECONDS * 250)
+    eeg = np.round(rng.normal(0, 20, (16, n)).cumsum(axis=1) * 0.1, 6)  # what %f files keep
+    ecg = np.round(rng.normal(0, 300, (1, n)), 6)
+    name = f"physioemo-test-{uuid.uuid4().hex[:8]}"
+    player = play(tmp_path, eeg, ecg, name)
+    try:
+        source = LSLSource(name=name)
+        assert source.ch_names == [*NAMES, "ECG"] and source.ch_types[-2:] == ["eeg", "ecg"]
+        assert source.sfreq == 250.0
+        recorder = Recorder(tmp_path / "lsl.csv", source)
+        over_lsl = []
+        summary = LiveStream(source, predictor, recorder=recorder, stall_timeout=30).run(
+            duration=SECONDS + 1.0, on_window=over_lsl.append
+        )
+    finally:
+        if player.running:
+            player.stop()
+    # the stream starts where the connection did; from there on every sample came, in uV
+    recorded = brainflow()[1].DataFilter.read_file(str(tmp_path / "lsl.csv"))
+    first = int(np.argmin(np.abs(eeg - recorded[:16, :1]).sum(axis=0)))
+    m = recorded.shape[1]
+    assert m >= 2.5 * 250 and summary["samples"] == m and summary["dropped_samples"] == 0
+    np.testing.assert_allclose(
+        recorded[:17], np.vstack([eeg, ecg])[:, first : first + m], atol=1e-6
+    )
+    assert len(over_lsl) == (m - 250) // 125 + 1 and summary["windows"] == len(over_lsl)
+    assert "O1" in summary["channel_map"]  # interpolated from PO7, Oz ...
+
+    # BrainFlow's playback of the very samples LSL delivered, in the synthetic board's layout
+    shim = brainflow()[0].BoardShim
+    layout = shim.get_board_descr(brainflow()[0].BoardIds.SYNTHETIC_BOARD.value)
+    rows = np.zeros((layout["num_rows"], m))
+    rows[layout["eeg_channels"]] = eeg[:, first : first + m]
+    rows[layout["package_num_channel"]] = np.arange(m) % 256
+    rows[layout["timestamp_channel"]] = time.time() + np.arange(m) / 250.0
+    brainflow()[1].DataFilter.write_file(rows, str(tmp_path / "brainflow.csv"), "w")
+    board = Board("playback", file=tmp_path / "brainflow.csv", master_board="synthetic")
+    over_brainflow = []
+    LiveStream(board, predictor).run(duration=SECONDS + 2, on_window=over_brainflow.append)
+
+    assert len(over_brainflow) == len(over_lsl)
+    np.testing.assert_allclose(
+        [r.features for r in over_lsl], [r.features for r in over_brainflow], atol=1e-9
+    )
+    np.testing.assert_allclose(
+        [r.probabilities for r in over_lsl], [r.probabilities for r in over_brainflow], atol=1e-6
+    )
+    assert [r.label for r in over_lsl] == [r.label for r in over_brainflow]
+
+
+def test_missing_lsl_stream_is_one_line():
+    from physioemo.live.lsl import LSLSource
+
+    with pytest.raises(BoardError, match="no LSL stream with name 'physioemo-none' within 0.5 s"):
+        LSLSource(name="physioemo-none", timeout=0.5)
