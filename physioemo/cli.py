@@ -161,6 +161,7 @@ def _apply_bench_flags(experiment, args) -> None:
         "profile": args.profile,
         "seed": args.seed,
         "threads": args.threads,
+        "permutations": args.permutations,
     }
     for key, value in simple.items():
         if value is not None:
@@ -375,6 +376,9 @@ def _add_bench(commands) -> None:
     what.add_argument("--n-splits", type=positive_int, help="folds of k-fold protocols (5)")
     what.add_argument("--profile", choices=PROFILES, help="quick presets (default) or full recipes")
     what.add_argument("--seed", type=non_negative_int, help="models and splits (default: recipes')")
+    what.add_argument(
+        "--permutations", type=non_negative_int, help="permutation p-value per row (N, 0: none)"
+    )
     select = bench.add_argument_group("slices of the jobs")
     select.add_argument("--subjects", nargs="+", help="held-out subjects to run")
     select.add_argument("--folds", nargs="+", type=non_negative_int, help="fold indices to run")

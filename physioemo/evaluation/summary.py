@@ -11,27 +11,25 @@ window's own fold: the score a model reaches without learning anything from the 
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
+
+from . import metrics
 
 ROW_KEYS = ("dataset", "features", "model", "protocol", "labels", "dimension")
-#: scores of every row, in table order
-SCORES = ("accuracy", "balanced_accuracy", "macro_f1", "chance")
 
 
-def subject_scores(arrays: dict[str, np.ndarray]) -> dict[str, float]:
-    """Scores of one subject's pooled test predictions (y_true, y_pred, chance_pred, and for
-    the PINN eda_true, eda_pred)."""
-    y_true, y_pred = arrays["y_true"], arrays["y_pred"]
-    scores = {
-        "accuracy": float(accuracy_score(y_true, y_pred)),
-        "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
-        "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
-        "chance": float(accuracy_score(y_true, arrays["chance_pred"])),
-    }
-    if "eda_pred" in arrays:
-        error = arrays["eda_pred"] - arrays["eda_true"]
-        scores["eda_rmse"] = float(np.sqrt(np.mean(error**2)))
-        scores["pearson_r"] = float(np.corrcoef(arrays["eda_pred"], arrays["eda_true"])[0, 1])
+def subject_scores(arrays: dict[str, np.ndarray], n_classes: int, ordinal: bool) -> dict:
+    """Every score of one subject's pooled test predictions (`metrics.scores`), with chance as
+    the accuracy of each window's own fold's training majority class."""
+    scores = metrics.scores(
+        arrays["y_true"],
+        arrays["y_pred"],
+        arrays.get("proba"),
+        n_classes=n_classes,
+        ordinal=ordinal and "proba" in arrays,
+        eda_true=arrays.get("eda_true"),
+        eda_pred=arrays.get("eda_pred"),
+    )
+    scores["chance"] = float(np.mean(arrays["y_true"] == arrays["chance_pred"]))
     return scores
 
 
@@ -52,9 +50,16 @@ def pooled(jobs: list[dict]) -> dict[str, np.ndarray]:
     return arrays
 
 
-def summarise(rows: list[dict], planned: list[dict] | None = None) -> list[dict]:
-    """One entry per result row: identity, leaks, n_subjects, n_jobs (and planned), and per
-    score its mean and std over subjects ("<score>" and "<score>_std")."""
+def summarise(
+    rows: list[dict], planned: list[dict] | None = None, permutations: int = 0, seed: int = 0
+) -> list[dict]:
+    """One entry per result row: identity, leaks, n_subjects, n_jobs (and planned), per score
+    its mean and std over subjects ("<score>" and "<score>_std"), and with `permutations` the
+    p-value of the row's pooled accuracy (`metrics.permutation_p_value`: trial labels permuted
+    within each subject, predictions kept).
+
+    rows: finished jobs with their predictions (`Store.rows(predictions=True)` or the results
+    of `experiment.cross_validate`), each with n_classes and ordinal."""
     groups: dict[tuple, list[dict]] = {}
     for row in rows:
         groups.setdefault(tuple(row[k] for k in ROW_KEYS), []).append(row)
@@ -67,8 +72,11 @@ def summarise(rows: list[dict], planned: list[dict] | None = None) -> list[dict]
         jobs = groups[key]
         arrays = pooled(jobs)
         subjects = np.unique(arrays["subject"])
+        n_classes, ordinal = jobs[0]["n_classes"], bool(jobs[0]["ordinal"])
         per_subject = [
-            subject_scores({k: v[arrays["subject"] == subject] for k, v in arrays.items()})
+            subject_scores(
+                {k: v[arrays["subject"] == subject] for k, v in arrays.items()}, n_classes, ordinal
+            )
             for subject in subjects
         ]
         entry = dict(zip(ROW_KEYS, key, strict=True))
@@ -83,6 +91,17 @@ def summarise(rows: list[dict], planned: list[dict] | None = None) -> list[dict]
             values = [s[score] for s in per_subject]
             entry[score] = float(np.mean(values))
             entry[f"{score}_std"] = float(np.std(values, ddof=1)) if len(values) > 1 else None
+        if permutations:
+            parts = zip(arrays["subject"], arrays["session"], arrays["trial"], strict=True)
+            trials = np.array([f"{subject}/{session}/{trial}" for subject, session, trial in parts])
+            entry["p_value"] = metrics.permutation_p_value(
+                arrays["y_true"],
+                arrays["y_pred"],
+                trials,
+                arrays["subject"],
+                permutations,
+                seed=seed,
+            )
         summary.append(entry)
     return summary
 
@@ -93,18 +112,57 @@ def _order(key):
     return dataset, labels, dimension, rank, protocol, model, features
 
 
-def _percent(entry: dict, score: str) -> str:
+#: extra tables: (title, rows that have it, [(column, score key)])
+EXTRA_TABLES = (
+    (
+        "HiSTN's ordinal metrics (as defined; the authors' code in parentheses)",
+        "seq2hr",
+        [
+            ("weighted F1 %", "weighted_f1"),
+            ("Seq2HR %", "seq2hr"),
+            ("Tri-P %", "tri_p"),
+            ("top-2 %", "top2_accuracy"),
+        ],
+    ),
+    ("EDA prediction", "eda_rmse", [("EDA RMSE", "eda_rmse"), ("Pearson r", "eda_pearson_r")]),
+)
+#: the authors' code's variant of an ordinal metric
+HISTN_CODE = {
+    "seq2hr": "seq2hr_histn_code",
+    "tri_p": "tri_p_histn_code",
+    "top2_accuracy": "top2_histn_code",
+}
+
+
+def _cell(entry: dict, score: str, percent: bool = True) -> str:
     mean, std = entry.get(score), entry.get(f"{score}_std")
     if mean is None:
         return "-"
-    return f"{100 * mean:.1f}" + ("" if std is None else f" ± {100 * std:.1f}")
+    scale, digits = (100, 1) if percent else (1, 3)
+    text = f"{scale * mean:.{digits}f}" + ("" if std is None else f" ± {scale * std:.{digits}f}")
+    if score in HISTN_CODE and entry.get(HISTN_CODE[score]) is not None:
+        text += f" ({scale * entry[HISTN_CODE[score]]:.{digits}f})"
+    return text
 
 
 def format_table(summary: list[dict]) -> str:
-    """A Markdown table of the summary (scores in %, mean ± std over subjects)."""
+    """Markdown tables of the summary: scores in % as mean ± std over subjects; then HiSTN's
+    ordinal metrics and the PINN's EDA scores for the rows that have them."""
     varying = [k for k in ("dataset", "features", "labels") if len({e[k] for e in summary}) > 1]
-    head = [*varying, "dimension", "protocol", "model", "accuracy %", "balanced acc. %"]
-    head += ["macro-F1 %", "chance %", "subjects", "folds"]
+    p_values = any("p_value" in e for e in summary)
+    columns = [("accuracy %", "accuracy"), ("balanced acc. %", "balanced_accuracy")]
+    columns += [("macro-F1 %", "macro_f1"), ("chance %", "chance")]
+    tables = [_table(summary, varying, columns, p_values)]
+    for title, marker, extra in EXTRA_TABLES:
+        rows = [e for e in summary if e.get(marker) is not None]
+        if rows:
+            tables.append(f"{title}:\n\n" + _table(rows, varying, extra, False))
+    return "\n\n".join(tables)
+
+
+def _table(summary, varying, columns, p_values) -> str:
+    head = [*varying, "dimension", "protocol", "model", *(name for name, _ in columns)]
+    head += ["p"] * p_values + ["subjects", "folds"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for e in summary:
         protocol = e["protocol"] + (" (LEAKS)" if e["leaks"] else "")
@@ -112,7 +170,9 @@ def format_table(summary: list[dict]) -> str:
             "" if e["n_jobs"] == e["n_planned"] else f" of {e['n_planned']}"
         )
         cells = [str(e[k]) for k in varying] + [e["dimension"], protocol, e["model"]]
-        cells += [_percent(e, s) for s in SCORES[:3]] + [_percent(e, "chance")]
+        cells += [_cell(e, key, percent=not key.startswith("eda")) for _, key in columns]
+        if p_values:
+            cells.append(f"{e['p_value']:.3g}" if "p_value" in e else "-")
         cells += [str(e["n_subjects"]), folds]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -180,6 +180,8 @@ def _fit_and_predict(job: Job, windows, y: np.ndarray) -> dict:
         **job.identity,
         "subjects": "+".join(job.subjects),
         "leaks": job.leaks,
+        "n_classes": job.n_classes,
+        "ordinal": job.ordinal,
         "n_train": int(train.size),
         "n_test": int(test.size),
         "n_validation": 0 if job.validation is None else int(job.validation.size),

@@ -218,7 +218,9 @@ def _export(out: Path, store: Store) -> dict:
     from ..evaluation.summary import format_table, summarise
 
     rows = store.rows(predictions=True)
-    summary = summarise(rows, store.planned()) if rows else []
+    experiment = store.get("experiment")
+    permutations, seed = experiment.get("permutations", 0), experiment.get("seed") or 0
+    summary = summarise(rows, store.planned(), permutations, seed) if rows else []
     fields = [c for c in rows[0] if c not in ("predictions", "report")] if rows else []
     with open(out / "results.csv", "w", newline="") as f:
         writer = csv.DictWriter(
@@ -237,7 +239,6 @@ def _export(out: Path, store: Store) -> dict:
                     },
                 }
             )
-    experiment = store.get("experiment")
     context = {
         "experiment": experiment,
         "environment": store.get("environment"),

@@ -13,6 +13,7 @@ against its registry before any work starts. A run folder keeps its experiment a
     n_splits = 5                           # folds of the k-fold protocols
     profile = "quick"                      # "quick" presets or the papers' "full" recipes
     seed = 0                               # models and splits; absent: each recipe's own seed
+    permutations = 1000                    # a permutation p-value per result row (0: none)
 
     [roots]                                # dataset files; a dataset without a root is synthetic
     dreamer = "/data/DREAMER.mat"
@@ -64,8 +65,8 @@ SYNTHETIC = {
 
 #: fields that choose which jobs of an experiment run; runs that differ only in these merge
 SELECTORS = ("datasets", "models", "protocols", "dimensions", "select")
-#: fields that describe the machine, not the experiment
-LOCAL = ("roots", "threads")
+#: fields that describe the machine or the summary, not the jobs' results
+LOCAL = ("roots", "threads", "permutations")
 
 PROFILES = ("quick", "full")
 
@@ -85,6 +86,7 @@ class Experiment:
     profile: str = "quick"
     seed: int | None = None
     threads: int = 1
+    permutations: int = 0
     roots: dict[str, str] = field(default_factory=dict)
     feature_options: dict = field(default_factory=dict)
     protocol_options: dict[str, dict] = field(default_factory=dict)
@@ -198,6 +200,7 @@ class Experiment:
                 )
         _check_int(source, "n_splits", self.n_splits, 2, 100)
         _check_int(source, "threads", self.threads, 1, 256)
+        _check_int(source, "permutations", self.permutations, 0, 10**6)
         if self.seed is not None:
             _check_int(source, "seed", self.seed, 0, 2**32 - 1)
         if self.profile not in PROFILES:

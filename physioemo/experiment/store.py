@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS planned (
 CREATE TABLE IF NOT EXISTS jobs (
     key TEXT PRIMARY KEY,
     dataset TEXT, features TEXT, model TEXT, preset TEXT, protocol TEXT, labels TEXT,
-    dimension TEXT, fold INTEGER, subjects TEXT, leaks INTEGER,
+    dimension TEXT, fold INTEGER, subjects TEXT, leaks INTEGER, n_classes INTEGER, ordinal INTEGER,
     n_train INTEGER, n_test INTEGER, n_validation INTEGER, train_majority INTEGER, note TEXT,
     report TEXT, predictions BLOB, seconds_fit REAL, seconds_predict REAL,
     host TEXT, pid INTEGER, finished TEXT
@@ -51,6 +51,8 @@ COLUMNS = (
     "fold",
     "subjects",
     "leaks",
+    "n_classes",
+    "ordinal",
     "n_train",
     "n_test",
     "n_validation",
@@ -109,7 +111,7 @@ class Store:
     def add(self, result: dict) -> None:
         """Store one finished job in its own transaction."""
         values = {**result, "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}
-        values["leaks"] = int(values["leaks"])
+        values["leaks"], values["ordinal"] = int(values["leaks"]), int(values["ordinal"])
         row = [values.get(c) for c in COLUMNS]
         row += [json.dumps(result.get("report", {})), pack(result["predictions"])]
         names = ", ".join((*COLUMNS, "report", "predictions"))
@@ -125,7 +127,7 @@ class Store:
         rows = []
         for values in self.connection.execute(query):
             row = dict(zip(columns, values, strict=True))
-            row["leaks"] = bool(row["leaks"])
+            row["leaks"], row["ordinal"] = bool(row["leaks"]), bool(row["ordinal"])
             row["report"] = json.loads(row["report"] or "{}")
             if predictions:
                 row["predictions"] = unpack(row["predictions"])
