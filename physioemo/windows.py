@@ -30,15 +30,27 @@ def zscore_by_baseline(data: np.ndarray, baseline: np.ndarray) -> np.ndarray:
 
 
 def recording_features(
-    recording: Recording, kind="de", window=1.0, stride=None, bands=None, baseline="none"
+    recording: Recording,
+    kind="de",
+    window=1.0,
+    stride=None,
+    bands=None,
+    baseline="none",
+    zero_phase=True,
 ) -> np.ndarray:
-    """Features of one recording, (n_windows, n_channels, n_bands), with baseline handling."""
+    """Features of one recording, (n_windows, n_channels, n_bands), with baseline handling.
+
+    zero_phase=False filters causally, as the live stream does (DE only)."""
     if baseline not in BASELINE_MODES:
         raise ValueError(f"baseline must be one of {BASELINE_MODES}, got {baseline!r}")
     if kind not in FEATURES:
         raise ValueError(f"unknown feature kind {kind!r}; available: {sorted(FEATURES)}")
     feature = FEATURES[kind]
     options = {"bands": bands, "window": window, "stride": stride}
+    if kind == "de":
+        options["zero_phase"] = zero_phase
+    elif not zero_phase:
+        raise ValueError(f"causal (zero_phase=False) features exist for DE only, not {kind!r}")
     if baseline != "none" and recording.baseline is None:
         raise ValueError(
             f"baseline={baseline!r} needs a baseline recording, and subject {recording.subject} "

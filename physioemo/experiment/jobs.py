@@ -73,32 +73,45 @@ def job_key(parts: dict) -> str:
 
 
 # ----------------------------------------------------------------------------- estimators
-def make_estimator(job: Job, info: dict):
-    """A fresh, unfitted estimator for the job's model and preset (or a clone of its own)."""
-    if job.estimator is not None:
-        from sklearn.base import clone
-
-        return clone(job.estimator)
-    entry = spec(job.model)
+def make_estimator(
+    model: str,
+    preset: str | None,
+    n_classes: int,
+    info: dict,
+    seed: int | None = None,
+    threads: int = 1,
+):
+    """A fresh, unfitted estimator: a scikit-learn baseline, a torch model in `TorchClassifier`
+    with its training preset, or the PINN. info: the feature set's (sfreq, ch_names)."""
+    entry = spec(model)
     if entry.framework == "sklearn":
         from ..models import make_baseline
 
-        return make_baseline(job.model, 0 if job.seed is None else job.seed)
+        return make_baseline(model, 0 if seed is None else seed)
     from .. import training
 
     if entry.inputs == "peripheral":
         return training.PINNClassifier(
-            preset=job.preset, n_classes=job.n_classes, seed=job.seed, threads=job.threads
+            preset=preset, n_classes=n_classes, seed=seed, threads=threads
         )
     raw = entry.inputs == "raw"
     return training.TorchClassifier(
-        job.model,
-        preset=job.preset,
+        model,
+        preset=preset,
         model_options={"sfreq": info["sfreq"], "ch_names": info["ch_names"]} if raw else {},
-        train_options={"threads": job.threads},
-        n_classes=job.n_classes,
-        seed=job.seed,
+        train_options={"threads": threads},
+        n_classes=n_classes,
+        seed=seed,
     )
+
+
+def _estimator(job: Job, info: dict):
+    """The job's estimator: a clone of its own, or the registry model's."""
+    if job.estimator is not None:
+        from sklearn.base import clone
+
+        return clone(job.estimator)
+    return make_estimator(job.model, job.preset, job.n_classes, info, job.seed, job.threads)
 
 
 def requested(estimator, method: str) -> set[str]:
@@ -149,7 +162,7 @@ def _fit_and_predict(job: Job, windows, y: np.ndarray) -> dict:
     if (counts > 0).sum() < 2:
         estimator, note = None, "single-class training fold: the majority class is predicted"
     else:
-        estimator, note = make_estimator(job, windows.info), ""
+        estimator, note = _estimator(job, windows.info), ""
         fit_data = _metadata(job, windows, train, fitting=True)
         fit_args = {k: v for k, v in fit_data.items() if k in requested(estimator, "fit")}
         estimator.fit(X[train], y[train], **fit_args)

@@ -73,16 +73,23 @@ def _baseline_mode(recording: Recording, baseline: str, with_baseline: str) -> s
 
 
 def band_windows(
-    recording: Recording, kind="de", window=1.0, stride=None, baseline="auto", bands=None
+    recording: Recording,
+    kind="de",
+    window=1.0,
+    stride=None,
+    baseline="auto",
+    bands=None,
+    zero_phase=True,
 ) -> Part:
     """Band features (n_windows, n_channels, n_bands) of `kind` ("de", "bp", "psd_de");
-    baseline "auto" subtracts the baseline's features when the recording has a baseline."""
+    baseline "auto" subtracts the baseline's features when the recording has a baseline;
+    zero_phase=False filters causally, as a live stream does (DE only)."""
     from ..windows import recording_features
     from .spectral import window_bounds
 
     mode = _baseline_mode(recording, baseline, "subtract")
     starts, stops = window_bounds(recording.n_times, recording.sfreq, window, stride)
-    X = recording_features(recording, kind, window, stride, bands, mode)
+    X = recording_features(recording, kind, window, stride, bands, mode, zero_phase)
     return Part(X, starts, stops)
 
 
@@ -139,7 +146,7 @@ RECIPES = {
             "differential entropy per band and channel (zero-phase band-pass, ln), 1-s windows, "
             "baseline features subtracted when there is a baseline",
             band_windows,
-            {"kind": "de", **_BANDS},
+            {"kind": "de", **_BANDS, "zero_phase": True},
         ),
         FeatureRecipe(
             "bp",
