@@ -143,11 +143,13 @@ def run_job(job: Job, windows, y: np.ndarray) -> dict:
     predictions (`predictions`, arrays), the estimator's fit report and timings.
     """
     import torch
+    from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(job.threads)
     marker = _mark_running(job)
     try:
-        return _fit_and_predict(job, windows, y)
+        with threadpool_limits(job.threads):  # BLAS/OpenMP: as many threads as torch
+            return _fit_and_predict(job, windows, y)
     finally:
         if marker is not None:
             marker.unlink(missing_ok=True)
