@@ -92,13 +92,14 @@ def extract_windows(
     stride=None,
     bands=None,
     baseline="none",
-    progress=True,
+    progress=False,
 ) -> WindowSet:
     """Windowed features of many recordings as one `WindowSet` (the feature recipe `kind`).
 
     kind: "de", "bp", "psd_de" (X is (n_windows, n_channels, n_bands)) or "raw" (X is
     (n_windows, n_channels, n_window_samples); baseline must be "none" or "zscore"), or any
     other name of `features.recipes`. Several recipes in one pass: `features.recipes.compute`.
+    progress: a bar over trials (on a terminal only).
     """
     from .features import recipes
 

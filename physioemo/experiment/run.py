@@ -130,7 +130,7 @@ def run(
         _write_context(out, store, command)
         running = out / "running"
         running.mkdir(exist_ok=True)
-        plan = build(experiment, str(running), progress=bool(progress), echo=echo)
+        plan = build(experiment, str(running), progress=progress is not False, echo=echo)
         for line in dict.fromkeys(plan.notes + [f"skipped: {s}" for s in plan.skipped]):
             echo(line)
         store.plan(plan.jobs)

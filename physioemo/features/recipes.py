@@ -235,7 +235,9 @@ def compute(
     parts: list[list[WindowSet]] = [[] for _ in requests]
     short: list[list[tuple[Recording, str]]] = [[] for _ in requests]
     first = None
-    for recording in tqdm(recordings, desc="windows", unit="trial", disable=not progress):
+    # disable=None: a bar only on a terminal, never carriage returns in a log file
+    bar = tqdm(recordings, desc="windows", unit="trial", disable=None if progress else True)
+    for recording in bar:
         first = first or recording
         for index, (recipe, parameters) in enumerate(requests):
             try:
