@@ -389,3 +389,11 @@ def test_quiet_prints_the_table_and_plain_lines_without_a_terminal(small_dreamer
     )
     assert "\r" not in talkative.stdout + talkative.stderr  # no progress bar in a log file
     assert "[16/16] dreamer de logreg subject-independent arousal" in talkative.stdout
+
+
+def test_a_capped_fold_count_is_said(small_dreamer, tmp_path):
+    lines = []
+    experiment = small_experiment(small_dreamer, n_splits=30, protocols=["subject-dependent"])
+    run(experiment, out=tmp_path, progress=False, echo=lines.append)
+    assert any("fewer trials than n_splits=30" in line for line in lines)
+    assert len(results(tmp_path)) == 4 * 18  # one fold per trial of each of the 4 subjects

@@ -167,7 +167,9 @@ def _plan_dataset(plan, experiment, name, running_dir, progress, echo) -> None:
                         for m, p in pairs[recipe]
                         if p == protocol_name
                     }
-                    for fold in folds(protocol, windows, y, experiment.seed, experiment.select):
+                    made = list(folds(protocol, windows, y, experiment.seed, experiment.select))
+                    plan.notes.extend(_capped(protocol, made))
+                    for fold in made:
                         plan.jobs.extend(
                             fold_jobs(
                                 fold,
@@ -307,6 +309,25 @@ def folds(protocol, windows, y: np.ndarray, seed: int | None = None, select: dic
         if hasattr(protocol, "calibration"):
             fold.calibration = protocol.calibration(windows.groups[train])
         yield fold
+
+
+def _capped(protocol, made: list[Fold]) -> list[str]:
+    """A note when a per-subject k-fold protocol made fewer folds than asked for a subject
+    (fewer trials than n_splits: one fold per trial)."""
+    asked = getattr(protocol, "n_splits", None)
+    if protocol.unit != "trial" or not isinstance(asked, int):
+        return []
+    counts: dict[str, int] = {}
+    for fold in made:
+        for subject in fold.subjects:
+            counts[subject] = counts.get(subject, 0) + 1
+    fewer = sorted(s for s, n in counts.items() if n < asked)
+    if not fewer:
+        return []
+    return [
+        f"{protocol.name}: {len(fewer)} subject(s) have fewer trials than n_splits={asked} "
+        f"(e.g. {fewer[0]}: {counts[fewer[0]]}); they get one fold per trial"
+    ]
 
 
 def fold_jobs(fold: Fold, protocol, presets: dict, context: dict, seed, threads, running_dir=None):
