@@ -23,7 +23,6 @@ import pytest
 
 from physioemo.cli import main
 from physioemo.datasets.synthetic import EmotionEEG, write_dreamer
-from physioemo.live import LiveError
 from physioemo.live.board import Board, brainflow
 from physioemo.live.predictor import load_predictor
 from physioemo.live.stream import LiveStream
@@ -124,3 +123,46 @@ def test_replayed_trials_are_classified_live(planted_dreamer, tmp_path, model, k
     print(f"{model}: {accuracy:.3f} of {len(scored)} windows within a trial")
     assert len(scored) >= TRIAL * len(CLASSES) - 1  # 1 s every 1 s; a resampler holds the last
     assert accuracy >= 0.85  # chance: 0.5 (balanced replay)
+
+
+def test_trained_checkpoint_runs_on_the_synthetic_board(tmp_path, capsys):
+    tiny = ["--synthetic-subjects", "2", "--synthetic-seconds", "4"]
+    path = train(["--dataset", "dreamer", "--model", "rbtransformer", *tiny], tmp_path)
+    capsys.readouterr()
+    live = ["live", "--model", str(path), "--duration", "4", "--json", "--quiet"]
+    assert main([*live, "--baseline-seconds", "1", "--stride", "0.5"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["source"] == "Synthetic (16 EEG channels, 250 Hz)"
+    assert summary["channel_map"].startswith("4 of 14 model channels from the source")
+    assert summary["baseline_windows"] == 2  # the first second, at a 0.5-s stride
+    assert summary["windows"] >= 4 and summary["dropped_samples"] == 0
+    assert set(summary["predictions"]) <= {"valence low (<3)", "valence high (>=3)"}
+
+
+@pytest.mark.parametrize("kind", ["de", "raw"])
+def test_stream_baseline_is_the_rest_after_the_filters_settle(kind):
+    """DE minus the mean DE, or raw windows z-scored by the mean and standard deviation, of the
+    baseline windows that start after `SETTLE_SECONDS` (here windows 6 and 7 of 8)."""
+    from test_live import MemorySource, StubPredictor, run
+
+    from physioemo.features import differential_entropy, window_bounds
+    from physioemo.live.featuriser import SETTLE_SECONDS
+
+    names, sfreq = ["Fz", "Cz", "Pz"], 128.0
+    rng = np.random.default_rng(5)
+    eeg = rng.normal(0, 20, (3, 1200)) + 4200.0  # an amplifier's DC offset
+    baseline = {"de": "subtract", "raw": "zscore"}[kind]
+    predictor = StubPredictor(names, 1.0, 0.5, kind, baseline, sfreq)
+    results, summary = run(MemorySource(eeg, names, sfreq), predictor, baseline_seconds=4.0)
+    assert summary["baseline_windows"] == 8 and SETTLE_SECONDS == 3.0
+    starts, stops = window_bounds(eeg.shape[1], sfreq, 1.0, 0.5)
+    if kind == "de":
+        offline = differential_entropy(eeg, sfreq, window=1.0, stride=0.5, zero_phase=False)
+        expected = offline[8:] - offline[6:8].mean(axis=0)
+    else:
+        windows = np.stack([eeg[:, a:b] for a, b in zip(starts, stops, strict=True)])
+        rest = windows[6:8]  # samples of 3.0-4.5 s, the middle second counted twice
+        mean = rest.mean(axis=(0, 2))[:, None]
+        std = np.sqrt((rest**2).mean(axis=(0, 2))[:, None] - mean**2)
+        expected = (windows[8:] - mean) / std
+    np.testing.assert_allclose([r.features for r in results], expected, rtol=0, atol=1e-7)
