@@ -169,6 +169,7 @@ def test_zero_phase_checkpoint_runs_live_with_a_warning(small_dreamer, tmp_path)
         (["--model", "histn", "--features", "de"], "--features de gives de windows; histn reads"),
         (["--model", "logreg", "--features", "bp"], "bp: a live stream computes de and raw feat"),
         (["--model", "logreg", "--baseline", "zscore"], "--baseline zscore: a live stream repro"),
+        (["--model", "logreg", "--dimension", "joy"], "dreamer has no rating dimension 'joy'"),
         (["--model", "logreg", "--validation", "1"], r"expected a number in \(0, 1\), got '1'"),
     ],
 )

@@ -86,6 +86,7 @@ def train(spec: TrainSpec, out, overwrite=False, progress=False, echo=print) -> 
     """Train `spec` on its whole dataset (less the validation trials) and write the checkpoint
     to `out` (refused when it exists, unless `overwrite`). Returns the checkpoint's metadata."""
     recipe = choose_recipe(spec)
+    scheme = labels.make(spec.dataset, *_label_choice(spec), spec.threshold)
     out = _check_out(Path(out), overwrite)
     experiment = Experiment(datasets=[spec.dataset], profile=spec.profile, synthetic=spec.synthetic)
     experiment.validate("arguments")
@@ -96,7 +97,6 @@ def train(spec: TrainSpec, out, overwrite=False, progress=False, echo=print) -> 
     echo(f"{'Synthetic ' if spec.root is None else ''}{dataset}")
     wanted = {recipe: _recipe_options(spec, recipe, dataset)}
     windows, parameters, _ = feature_sets(spec.dataset, root, dataset, wanted, progress)[recipe]
-    scheme = labels.make(spec.dataset, *_label_choice(spec), spec.threshold)
     y = window_labels(scheme, windows)
     windows, y = windows.select(y >= 0), y[y >= 0]
     echo(f"{len(windows)} windows of {recipe} features, shape {windows.X.shape[1:]}")
