@@ -2,10 +2,15 @@
 
 As it stands it streams BrainFlow's synthetic board through a model trained on the fly on
 synthetic EEG (predictions are meaningless, the pipeline is real). For a lab's set-up, change
-the settings below: the board (or an LSL stream), how to reach it, and a checkpoint trained
-on causal features (``zero_phase=False``) with physioemo's trainer. The same from the shell:
+the settings below: the board (or an LSL stream), how to reach it, and a checkpoint made by
+``physioemo train`` (causal features, everything live needs recorded in it). From the shell:
 
+    physioemo train --dataset dreamer --root data/ --model rbtransformer --dimension arousal \
+        --out model.pt
     physioemo live --board cyton --serial-port /dev/ttyUSB0 --model model.pt --record s01.csv
+
+A checkpoint trained with a baseline (DREAMER's default) takes the first 10 s of the stream as
+the resting baseline (``LiveStream(baseline_seconds=...)``): no predictions before that.
 """
 
 from physioemo.live.board import Board
@@ -15,7 +20,7 @@ from physioemo.live.stream import LiveStream
 
 BOARD = "synthetic"  # "cyton", "cyton-daisy", "muse-2", "unicorn", ... or a BrainFlow BoardIds name
 CONNECTION = {}  # e.g. {"serial_port": "/dev/ttyUSB0"}, {"mac_address": "00:55:DA:B0:1E:7F"}
-CHECKPOINT = None  # e.g. "runs/histn/model.pt"
+CHECKPOINT = None  # e.g. "model.pt" from `physioemo train`
 RECORD = None  # e.g. "s01.csv": BrainFlow file as it streams, s01.bdf on exit
 
 source = Board(BOARD, **CONNECTION)  # electrode names, rows and rate come from BrainFlow

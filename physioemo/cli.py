@@ -1,4 +1,4 @@
-"""The `physioemo` command: synth, info, features, bench, merge, models, live."""
+"""The `physioemo` command: synth, info, features, bench, merge, train, models, live."""
 
 from __future__ import annotations
 
@@ -53,6 +53,14 @@ def non_negative_int(text: str) -> int:
     value = _number(text, int)
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {clean(text, 40)!r}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """argparse type: a number strictly between 0 and 1 (shares)."""
+    value = _number(text, float)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {clean(text, 40)!r}")
     return value
 
 
@@ -191,6 +199,34 @@ def _merge(args) -> None:
     print(f"merged {len(args.runs)} runs into {result['out']} ({result['copied']} jobs)")
 
 
+def _train(args) -> None:
+    from .experiment.train import TrainSpec, train
+
+    sizes = {"subjects": args.synthetic_subjects, "seconds": args.synthetic_seconds}
+    sizes["seed"] = args.data_seed
+    spec = TrainSpec(
+        model=args.model,
+        dataset=args.dataset,
+        root=str(args.root) if args.root else None,
+        features=args.features,
+        window=args.window,
+        stride=args.stride,
+        baseline=args.baseline,
+        labels=args.labels,
+        dimension=args.dimension,
+        threshold=args.threshold,
+        profile=args.profile,
+        seed=args.seed,
+        threads=args.threads,
+        validation=args.validation,
+        causal=args.causal,
+        synthetic={k: v for k, v in sizes.items() if v is not None},
+    )
+    echo = (lambda *lines: None) if args.quiet else print
+    train(spec, args.out, args.overwrite, progress=not args.quiet, echo=echo)
+    print(f"wrote {args.out}")
+
+
 def _live(args) -> None:
     from .live import LiveError
     from .live.app import Terminated, run_live
@@ -275,6 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     features.set_defaults(run=_features)
 
     _add_bench(commands)
+    _add_train(commands)
     merge = commands.add_parser(
         "merge", help="merge run folders of one experiment (slices, other machines) into one"
     )
@@ -310,6 +347,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--model", type=Path, help="checkpoint; without it, a model trained on synthetic EEG"
     )
     live.add_argument("--duration", type=positive_float, help="seconds (default: until Ctrl-C)")
+    live.add_argument(
+        "--stride", type=positive_float, help="s between predictions (default: the model's)"
+    )
+    live.add_argument(
+        "--baseline-seconds",
+        type=positive_float,
+        default=10.0,
+        help="models trained with a baseline: the first seconds of the stream, at rest (10)",
+    )
     live.add_argument(
         "--record",
         type=Path,
@@ -394,6 +440,59 @@ def _add_bench(commands) -> None:
     )
     where.add_argument("--quiet", action="store_true", help="only the result table")
     bench.set_defaults(run=_bench)
+
+
+def _add_train(commands) -> None:
+    """The `train` subcommand; every choice list comes from a registry."""
+    from .datasets import available as datasets_available
+    from .experiment.spec import PROFILES
+    from .features.recipes import available as recipes_available
+    from .labels import SCHEME_NAMES
+    from .models import available as models_available
+
+    train = commands.add_parser(
+        "train",
+        help="train one model on all of a dataset's windows into a checkpoint that live runs "
+        "(default: built-in synthetic DREAMER)",
+    )
+    train.add_argument("--model", required=True, choices=models_available())
+    train.add_argument("--out", required=True, type=Path, help="the checkpoint to write (.pt)")
+    train.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    data = train.add_argument_group("data")
+    data.add_argument("--dataset", default="dreamer", choices=datasets_available())
+    data.add_argument("--root", type=Path, help="the dataset's file or folder; default synthetic")
+    data.add_argument("--synthetic-subjects", type=positive_int, help="default 10 (DREAMER)")
+    data.add_argument("--synthetic-seconds", type=positive_float, help="clip length, default 20")
+    data.add_argument("--data-seed", type=non_negative_int, help="synthetic data's seed (0)")
+    what = train.add_argument_group("features and labels")
+    what.add_argument(
+        "--features", choices=recipes_available(), help="feature recipe (default: the model's)"
+    )
+    what.add_argument("--window", type=positive_float, help="window length (s)")
+    what.add_argument("--stride", type=positive_float, help="window step (s); default the window")
+    what.add_argument(
+        "--baseline",
+        choices=["auto", "none", "subtract", "zscore"],
+        help="auto (default): subtract (DE) or zscore (raw) when trials have a baseline",
+    )
+    what.add_argument(
+        "--causal",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="features a live stream computes the same way (default); --no-causal: zero-phase",
+    )
+    what.add_argument("--labels", choices=SCHEME_NAMES, help="default: the dataset's first")
+    what.add_argument("--dimension", help="rating dimension (default: the dataset's first)")
+    what.add_argument("--threshold", type=finite_float, help="binary threshold on the rating")
+    how = train.add_argument_group("training")
+    how.add_argument("--profile", default="quick", choices=PROFILES, help="quick presets or full")
+    how.add_argument("--seed", type=non_negative_int, help="default: the preset's own, else 0")
+    how.add_argument(
+        "--validation", type=fraction, help="hold out this share of the trials and score them"
+    )
+    how.add_argument("--threads", type=positive_int, help="torch threads (default: torch's)")
+    how.add_argument("--quiet", action="store_true", help="no progress, only the written path")
+    train.set_defaults(run=_train)
 
 
 # ----------------------------------------------------------------------------- errors

@@ -146,7 +146,7 @@ def _plan_dataset(plan, experiment, name, running_dir, progress, echo) -> None:
             for dimension in experiment.dimensions_for(name):
                 scheme = labels.make(name, scheme_name, dimension, experiment.threshold)
                 target_id = f"{data_id}/{scheme_name}/{dimension}"
-                plan.targets[target_id] = y = _targets(scheme, windows)
+                plan.targets[target_id] = y = window_labels(scheme, windows)
                 context = {
                     "dataset": name,
                     "fingerprint": fingerprint,
@@ -267,7 +267,7 @@ def _cache_parameters(recipe, parameters: dict) -> dict:
     return {"recipe": recipe.name, **parameters}
 
 
-def _targets(scheme, windows) -> np.ndarray:
+def window_labels(scheme, windows) -> np.ndarray:
     """Classes of every window, -1 where the scheme drops it."""
     keep = scheme.keep(windows.ratings)
     y = np.full(len(windows), -1, dtype=np.int64)

@@ -2,7 +2,10 @@
 
 Without ``--model`` a logistic regression is trained on the fly on synthetic EEG for the
 source's own channels and rate (`predictor.train_synthetic_predictor`), so the command works
-out of the box; its predictions demonstrate the pipeline and mean nothing.
+out of the box; its predictions demonstrate the pipeline and mean nothing. ``--stride`` sets
+how often a window is predicted (default: the checkpoint's training stride); with a checkpoint
+trained with a baseline, the first ``--baseline-seconds`` (10) of the stream are the resting
+baseline (`featuriser.Featuriser`).
 
 Outputs are checked before any device is touched: ``--jsonl`` must be writable and
 ``--record`` gets a name of its own (`record.free_path`: an existing recording is never
@@ -86,7 +89,9 @@ def _run(args) -> int:
             predictor = load_predictor(args.model)
         else:
             predictor = train_synthetic_predictor(source.ch_names, source.sfreq)
-        stream = LiveStream(source, predictor)
+        if args.stride:
+            predictor.features["stride"] = args.stride
+        stream = LiveStream(source, predictor, baseline_seconds=args.baseline_seconds)
     except BaseException:
         if record is not None:
             record.unlink(missing_ok=True)  # the empty file that held the name

@@ -2,18 +2,22 @@
 
 A predictor carries what the stream needs to feed it: `ch_names` (its channel order),
 `features` (kind "de" or "raw", window and stride in seconds, bands, sfreq, baseline) and
-`labels` (class names). Two implementations: a scikit-learn pipeline (`SklearnPredictor`,
-including the model trained on the fly on synthetic EEG) and a torch checkpoint
-(`TorchPredictor`, from `physioemo.training.checkpoint`).
+`labels` (class names). Three implementations: a scikit-learn pipeline (`SklearnPredictor`,
+including the model trained on the fly on synthetic EEG), a torch checkpoint
+(`TorchPredictor`, from `physioemo.training.checkpoint`) and a logistic regression stored as
+arrays (`linear.LinearPredictor`, what ``physioemo train --model logreg`` writes).
+`load_predictor` reads either kind of file.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Protocol
 
 import numpy as np
 
 from . import LiveError
+from .linear import LinearPredictor
 
 
 class Predictor(Protocol):
@@ -75,20 +79,31 @@ class TorchPredictor:
             return torch.softmax(logits.reshape(1, -1), dim=-1)[0].double().numpy()
 
 
-def load_predictor(path, threads=1) -> TorchPredictor:
-    """The torch model of a checkpoint written by physioemo's trainer (threads: see
-    `TorchPredictor`)."""
+def load_predictor(path, threads=1) -> TorchPredictor | LinearPredictor:
+    """The model of a checkpoint written by `physioemo train` or physioemo's trainer: a torch
+    model, or a logistic regression stored as arrays (threads: see `TorchPredictor`). A
+    checkpoint trained on zero-phase features is run with a warning: a stream computes causal
+    ones."""
     try:
         from ..training.checkpoint import load_checkpoint
     except ImportError as error:
         raise LiveError(
             f"--model {path}: this physioemo has no checkpoint loader (physioemo.training)"
         ) from error
-    model, meta = load_checkpoint(path)
-    missing = {"ch_names", "features", "labels"} - set(meta)
-    if missing:
-        raise LiveError(f"checkpoint {path} lacks {', '.join(sorted(missing))} in its metadata")
-    return TorchPredictor(model, meta, name=str(path), threads=threads)
+    predictor = LinearPredictor.load(path)
+    if predictor is None:
+        model, meta = load_checkpoint(path)
+        missing = {"ch_names", "features", "labels"} - set(meta)
+        if missing:
+            raise LiveError(f"checkpoint {path} lacks {', '.join(sorted(missing))} in its metadata")
+        predictor = TorchPredictor(model, meta, name=str(path), threads=threads)
+    if predictor.features.get("causal") is False:
+        warnings.warn(
+            f"{path} was trained on zero-phase features; a stream computes causal ones, so "
+            "live features differ from training (train with --causal)",
+            stacklevel=2,
+        )
+    return predictor
 
 
 def synthetic_training_set(

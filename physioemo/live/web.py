@@ -161,7 +161,7 @@ class WebView:
         while not self.stopped:
             time.sleep(1 / self.fps)
             total = self.stream.buffer.total
-            if total == shown:
+            if total in (shown, 0):  # nothing new (or nothing yet, e.g. while models warm up)
                 continue
             shown = total
             body = json.dumps(self._frame(self.frame_id + 1)).encode()
