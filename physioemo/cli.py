@@ -138,6 +138,7 @@ def _bench(args) -> None:
         overwrite=args.overwrite,
         progress=False if args.quiet else None,
         echo=_quiet_echo if args.quiet else print,
+        report=not args.no_report,
     )
 
 
@@ -457,6 +458,9 @@ def _add_bench(commands) -> None:
         "--overwrite", action="store_true", help="replace a run folder of another experiment"
     )
     where.add_argument("--quiet", action="store_true", help="only the result table")
+    where.add_argument(
+        "--no-report", action="store_true", help="no report.html (`physioemo report RUN` later)"
+    )
     bench.set_defaults(run=_bench)
 
 

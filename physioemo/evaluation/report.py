@@ -274,7 +274,7 @@ def paper_section(figures: Figures, summary: list[dict], pairs: list[dict]) -> s
         "<p>Each leaky protocol (red) beside the honest protocol it is compared with (blue) on "
         "the same data, labels and model, scored on the metric the paper published (accuracy "
         "where it published none); a diamond marks the published figure (for the real dataset), "
-        "the dashed line chance.</p>"
+        "the dashed line chance (the accuracy of the training majority class).</p>"
     )
     return intro + figures.embed(figure, "paper-vs-honest", "paper protocol beside honest")
 
@@ -314,7 +314,7 @@ def confusion_section(figures: Figures, summary: list[dict], rows: list[dict], c
             arrays = pooled(jobs[tuple(entry[k] for k in ROW_KEYS)])
             n_classes = int(max(arrays["y_true"].max(), arrays["y_pred"].max())) + 1
             names = classes.get("/".join(target)) or [str(c) for c in range(n_classes)]
-            display = ConfusionMatrixDisplay.from_predictions(
+            ConfusionMatrixDisplay.from_predictions(
                 arrays["y_true"],
                 arrays["y_pred"],
                 labels=list(range(len(names))),
@@ -324,8 +324,8 @@ def confusion_section(figures: Figures, summary: list[dict], rows: list[dict], c
                 ax=axis,
                 colorbar=False,
                 text_kw={"fontsize": 7},
+                im_kw={"vmin": 0, "vmax": 1},
             )
-            display.im_.set_clim(0, 1)
             axis.set_title(_name(entry), fontsize=8)
             axis.tick_params(labelsize=7)
         name = " ".join(target)
@@ -398,7 +398,6 @@ def _topomap_grid(data, info, means, symmetric: bool):
                 show=False,
                 vlim=(low, high),
                 cmap="RdBu_r" if symmetric else "viridis",
-                res=32,
                 contours=0,
             )
             heading = means["class_names"][label] + (" − mean" if symmetric else "")

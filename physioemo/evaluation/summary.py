@@ -177,9 +177,10 @@ def format_table(summary: list[dict]) -> str:
 
 
 def markdown(title: str, head: list[str], rows: list[list[str]]) -> str:
-    """One table of text cells as Markdown, after its title (none when empty)."""
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(cells) + " |" for cells in rows]
+    """One table of text cells as Markdown, after its title (none when empty); a "|" in a
+    cell is escaped."""
+    lines = [head, ["---"] * len(head), *rows]
+    lines = ["| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |" for cells in lines]
     return (f"{title}:\n\n" if title else "") + "\n".join(lines)
 
 

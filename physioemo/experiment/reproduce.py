@@ -196,8 +196,9 @@ def compare(paper: str, exported: dict) -> list[dict]:
     return found
 
 
-def format_comparison(rows: list[dict]) -> str:
-    """The comparison as a Markdown table, then each leaky protocol's audit verdict."""
+def format_comparison(rows: list[dict], notes: list[str] = ()) -> str:
+    """The comparison as a Markdown table, then the sources of the published figures, each
+    protocol's audit verdict and the `notes`."""
     from ..evaluation.summary import markdown
 
     def score(value, metric):
@@ -227,7 +228,8 @@ def format_comparison(rows: list[dict]) -> str:
     verdicts |= {
         (row["honest_protocol"], row["honest_verdict"]) for row in rows if row["honest_verdict"]
     }
-    lines += [f"audit of {protocol}: {verdict}" for protocol, verdict in sorted(verdicts)]
+    lines.append("\n".join(f"audit of {p}: {verdict}" for p, verdict in sorted(verdicts)))
+    lines += [f"NOTE: {note}" for note in notes]
     return "\n\n".join(lines)
 
 
@@ -263,11 +265,9 @@ def reproduce(
 
     out = Path(out) if out is not None else default_out(paper, experiment)
     for line in notices(experiment):
-        echo(line)
+        echo(f"NOTE: {line}")
     result = run(experiment, out=out, echo=echo, **options)
     result["comparison"] = rows = compare(paper, result)
     echo(f"\n{paper}: the paper's protocol beside the honest one\n")
-    echo(format_comparison(rows))
-    for line in notices(experiment):
-        echo(line)
+    echo(format_comparison(rows, notices(experiment)))
     return result
