@@ -190,17 +190,7 @@ def _plan_dataset(plan, experiment, name, running_dir, progress, echo) -> None:
                         if p == protocol_name
                     }
                     every = list(folds(protocol, windows, y, experiment.seed))
-                    audited = {**context, "protocol": protocol_name}
-                    plan.audits[audit_key(audited)] = {
-                        **{k: audited[k] for k in AUDIT_KEYS},
-                        **audit_folds(
-                            protocol,
-                            windows.groups,
-                            [(f.train, f.test) for f in every],
-                            windows.info["sfreq"],
-                            info=windows.info,
-                        ),
-                    }
+                    _audit(plan, protocol, windows, every, context)
                     for fold in selected(every, experiment.select):
                         plan.jobs.extend(
                             fold_jobs(
@@ -213,6 +203,14 @@ def _plan_dataset(plan, experiment, name, running_dir, progress, echo) -> None:
                                 running_dir,
                             )
                         )
+
+
+def _audit(plan, protocol, windows, every: list, context: dict) -> None:
+    """Keep the leakage audit of all of a protocol's folds on one feature set and target."""
+    identity = {**context, "protocol": protocol.name}
+    folds = [(fold.train, fold.test) for fold in every]
+    found = audit_folds(protocol, windows.groups, folds, windows.info["sfreq"], info=windows.info)
+    plan.audits[audit_key(identity)] = {**{k: identity[k] for k in AUDIT_KEYS}, **found}
 
 
 def _protocol(experiment: Experiment, name: str):

@@ -152,7 +152,8 @@ def default_out(paper: str, experiment: Experiment) -> Path:
 def compare(paper: str, exported: dict) -> list[dict]:
     """Per dimension, model and paper protocol: the paper protocol's score, the honest one's,
     the inflation (points, for scores that are fractions), the published figure and the audit
-    verdicts, on each metric the paper published for it (accuracy when none).
+    verdicts, on each metric the paper published for it that the model's scores have
+    (accuracy when none).
 
     exported: what `run.run` returns (summary, audit)."""
     from ..evaluation.audit import COUNTERPARTS, audit_key, inflation
@@ -169,7 +170,8 @@ def compare(paper: str, exported: dict) -> list[dict]:
         figures = published(
             dataset=leaky["dataset"], protocol=protocol, dimension=dimension, labels=leaky["labels"]
         )
-        for metric in [f.metric for f in figures] or ["accuracy"]:
+        metrics = [f.metric for f in figures if leaky.get(f.metric) is not None]
+        for metric in metrics or ["accuracy"]:  # those this model's scores have
             figure = next((f for f in figures if f.metric == metric), None)
             row = {
                 "dimension": dimension,
@@ -200,6 +202,10 @@ def format_comparison(rows: list[dict], notes: list[str] = ()) -> str:
     """The comparison as a Markdown table, then the sources of the published figures, each
     protocol's audit verdict and the `notes`."""
     from ..evaluation.summary import markdown
+
+    if not rows:
+        notes = [f"NOTE: {note}" for note in notes]
+        return "\n\n".join(["No job of the paper's protocols has finished.", *notes])
 
     def score(value, metric):
         if value is None:
@@ -237,9 +243,11 @@ def notices(experiment: Experiment) -> list[str]:
     """What the reader must know before reading the numbers (profile, synthetic data)."""
     lines = []
     if experiment.profile == "quick":
+        changed = ", ".join(f"{k}={v}" for k, v in experiment.feature_options.items())
         lines.append(
-            "quick profile: the quick training presets (few epochs) and smaller recipes, not "
-            "the paper's training; use --profile full for the paper's recipes"
+            "quick profile: the quick training presets (a few epochs)"
+            + (f" and the recipe's {changed}" if changed else "")
+            + ", not the paper's training; --profile full runs the paper's presets and recipes"
         )
     for dataset in experiment.datasets:
         if dataset not in experiment.roots:

@@ -271,8 +271,8 @@ def audit(out) -> tuple[dict, list[dict]]:
 
 
 def _export(out: Path, store: Store) -> dict:
-    from ..evaluation.audit import format_audit, inflations
-    from ..evaluation.summary import format_table, summarise
+    from ..evaluation.audit import inflations
+    from ..evaluation.summary import summarise
 
     rows = store.rows(predictions=True)
     experiment = store.get("experiment")
@@ -308,21 +308,35 @@ def _export(out: Path, store: Store) -> dict:
         "inflation": pairs,
     }
     (out / "summary.json").write_text(json.dumps(context, indent=2, default=str) + "\n")
-    leaky = any(e["leaks"] for e in summary)
-    note = (
-        "\n\nRows marked LEAKS let data of the test windows reach training (see each protocol's "
-        "leak statement); their scores are inflated and not comparable to honest rows.\n"
-        if leaky
-        else "\n"
-    )
-    header = (
-        f"# physioemo bench: {', '.join(experiment['datasets'])}\n\n"
-        "Scores on each subject's pooled test predictions, mean ± std over subjects; chance is "
-        "the accuracy of predicting each fold's training majority class.\n\n"
-    )
-    audit = "\n## Audit\n\n" + format_audit(audits, pairs) + "\n"
-    (out / "summary.md").write_text(header + format_table(summary) + note + audit)
+    (out / "summary.md").write_text(summary_markdown(context))
     return {"summary": summary, "audit": audits, "inflation": pairs}
+
+
+def summary_markdown(context: dict) -> str:
+    """summary.md: where the data came from, the result tables, the audit and the inflation."""
+    from ..evaluation.audit import format_audit
+    from ..evaluation.summary import format_table
+
+    summary = context["summary"]
+    synthetic = [name for name, source in context["sources"].items() if source.get("synthetic")]
+    lines = [f"# physioemo bench: {', '.join(context['experiment']['datasets'])}"]
+    if synthetic:
+        lines.append(
+            f"Synthetic data ({', '.join(synthetic)}): physioemo's simulator in the dataset's "
+            "file format, not the real dataset."
+        )
+    lines.append(
+        "Scores on each subject's pooled test predictions, mean ± std over subjects; chance is "
+        "the accuracy of predicting each fold's training majority class."
+    )
+    lines.append(format_table(summary))
+    if any(e["leaks"] for e in summary):
+        lines.append(
+            "Rows marked LEAKS let data of the test windows reach training (see each protocol's "
+            "leak statement); their scores are inflated and not comparable to honest rows."
+        )
+    lines += ["## Audit", format_audit(context["audit"], context["inflation"])]
+    return "\n\n".join(lines) + "\n"
 
 
 def versions() -> dict:
