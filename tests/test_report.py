@@ -190,7 +190,10 @@ def test_seed_topomaps_place_cb1_and_cb2():
     figures = report.topomaps(means)
     assert not isinstance(figures, str)
     for figure in figures:
-        assert len([a for a in figure.axes if a.get_title()]) == 3 * 2  # classes x bands
+        maps = [axis for axis in figure.axes if axis.get_title()]
+        assert len(maps) == 3 * 2  # classes x bands
+        sensors = [c.get_offsets() for axis in maps for c in axis.collections]
+        assert all(len(xy) == 62 and np.isfinite(xy).all() for xy in sensors)  # CB1, CB2 too
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png")
         assert embedded_images(

@@ -100,8 +100,7 @@ def header_section(experiment: dict, sources: dict, environment: dict | None) ->
             parts.append(
                 f'<p class="warning">{_text(dataset)}: synthetic data (physioemo\'s simulator '
                 f"written in the dataset's file format), not the real {_text(dataset.upper())}; "
-                "scores "
-                "say how the pipeline behaves, not how the published models do.</p>"
+                "scores say how the pipeline behaves, not how the published models do.</p>"
             )
         else:
             parts.append(f"<p>{_text(dataset)}: files at <code>{_text(source['root'])}</code></p>")
