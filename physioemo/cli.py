@@ -1,4 +1,5 @@
-"""The `physioemo` command: synth, info, features, bench, merge, train, models, live."""
+"""The `physioemo` command: synth, info, features, bench, merge, audit, reproduce, report,
+train, models, live."""
 
 from __future__ import annotations
 
@@ -145,6 +146,7 @@ def _bench(args) -> None:
         overwrite=args.overwrite,
         progress=False if args.quiet else None,
         echo=_quiet_echo if args.quiet else print,
+        report=not args.no_report,
     )
 
 
@@ -156,37 +158,38 @@ def _quiet_echo(*lines) -> None:
 
 
 def _apply_bench_flags(experiment, args) -> None:
-    """Flags given on the command line override the experiment file."""
+    """Flags given on the command line override the experiment file (a command without some
+    of bench's flags, e.g. `audit`, leaves those settings alone)."""
+    flags = vars(args)
     simple = {
-        "datasets": args.dataset,
-        "models": args.models,
-        "protocols": args.protocols,
-        "features": args.features,
-        "labels": args.labels,
-        "dimensions": args.dimensions,
-        "threshold": args.threshold,
-        "n_splits": args.n_splits,
-        "profile": args.profile,
-        "seed": args.seed,
-        "threads": args.threads,
-        "permutations": args.permutations,
+        "datasets": "dataset",
+        "models": "models",
+        "protocols": "protocols",
+        "features": "features",
+        "labels": "labels",
+        "dimensions": "dimensions",
+        "threshold": "threshold",
+        "n_splits": "n_splits",
+        "profile": "profile",
+        "seed": "seed",
+        "threads": "threads",
+        "permutations": "permutations",
     }
-    for key, value in simple.items():
-        if value is not None:
-            setattr(experiment, key, value)
-    options = {"window": args.window, "stride": args.stride, "baseline": args.baseline}
-    experiment.feature_options.update({k: v for k, v in options.items() if v is not None})
-    sizes = {"subjects": args.synthetic_subjects, "seconds": args.synthetic_seconds}
-    sizes["seed"] = args.data_seed
-    experiment.synthetic.update({k: v for k, v in sizes.items() if v is not None})
-    for given in args.root or []:
+    for key, flag in simple.items():
+        if flags.get(flag) is not None:
+            setattr(experiment, key, flags[flag])
+    options = {"window": "window", "stride": "stride", "baseline": "baseline"}
+    sizes = {"subjects": "synthetic_subjects", "seconds": "synthetic_seconds", "seed": "data_seed"}
+    for target, names in ((experiment.feature_options, options), (experiment.synthetic, sizes)):
+        target.update({k: flags[f] for k, f in names.items() if flags.get(f) is not None})
+    for given in flags.get("root") or []:
         name, _, path = given.rpartition("=")
         if not name:
             if len(experiment.datasets) != 1:
                 raise ValueError("--root: with several datasets give NAME=PATH for each")
             name = experiment.datasets[0]
         experiment.roots[name] = str(Path(path).resolve())
-    select = {"subjects": args.subjects, "folds": args.folds}
+    select = {"subjects": flags.get("subjects"), "folds": flags.get("folds")}
     experiment.select.update({k: v for k, v in select.items() if v is not None})
 
 
@@ -225,6 +228,59 @@ def _train(args) -> None:
     echo = (lambda *lines: None) if args.quiet else print
     train(spec, args.out, args.overwrite, progress=not args.quiet, echo=echo)
     print(f"wrote {args.out}")
+
+
+def _audit(args) -> None:
+    from .evaluation.audit import format_audit
+
+    if args.folder is not None:
+        if args.dataset or args.protocols:
+            raise ValueError("audit: give a run folder or --dataset/--protocols, not both")
+        from .experiment.run import audit
+
+        print(format_audit(*audit(args.folder)))
+        return
+    if not args.dataset or not args.protocols:
+        raise ValueError("audit: give a run folder, or --dataset NAME and --protocols")
+    from .experiment import Experiment
+    from .experiment.plan import audit_only
+
+    experiment = Experiment()
+    _apply_bench_flags(experiment, args)
+    experiment.validate("arguments")
+    audits = audit_only(experiment, echo=print)
+    print(format_audit(audits, []))
+
+
+def _reproduce(args) -> None:
+    from .experiment.reproduce import experiment_for, reproduce
+
+    sizes = {"subjects": args.synthetic_subjects, "seconds": args.synthetic_seconds}
+    experiment = experiment_for(
+        args.paper,
+        dataset=args.dataset,
+        root=args.root,
+        profile=args.profile,
+        models=args.models,
+        dimensions=args.dimensions,
+        synthetic={k: v for k, v in sizes.items() if v is not None},
+    )
+    reproduce(
+        args.paper,
+        experiment,
+        out=args.out,
+        backend="processes" if args.jobs > 1 else "serial",
+        jobs=args.jobs,
+        overwrite=args.overwrite,
+        progress=False if args.quiet else None,
+        echo=_quiet_echo if args.quiet else print,
+    )
+
+
+def _report(args) -> None:
+    from .experiment.run import report
+
+    print(f"wrote {report(args.folder)}")
 
 
 def _live(args) -> None:
@@ -318,6 +374,15 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("runs", nargs="+", type=Path, help="run folders")
     merge.add_argument("--out", required=True, type=Path, help="the merged run folder")
     merge.set_defaults(run=_merge)
+
+    _add_audit(commands)
+    _add_reproduce(commands)
+    report = commands.add_parser(
+        "report",
+        help="write report.html (figures embedded) and figures/*.png of a run folder",
+    )
+    report.add_argument("folder", metavar="RUN", type=Path, help="run folder")
+    report.set_defaults(run=_report)
 
     live = commands.add_parser(
         "live",
@@ -439,6 +504,9 @@ def _add_bench(commands) -> None:
         "--overwrite", action="store_true", help="replace a run folder of another experiment"
     )
     where.add_argument("--quiet", action="store_true", help="only the result table")
+    where.add_argument(
+        "--no-report", action="store_true", help="no report.html (`physioemo report RUN` later)"
+    )
     bench.set_defaults(run=_bench)
 
 
@@ -493,6 +561,76 @@ def _add_train(commands) -> None:
     how.add_argument("--threads", type=positive_int, help="torch threads (default: torch's)")
     how.add_argument("--quiet", action="store_true", help="no progress, only the written path")
     train.set_defaults(run=_train)
+
+
+def _add_audit(commands) -> None:
+    """The `audit` subcommand: a run folder's audit, or protocols on a dataset untrained."""
+    from .datasets import available as datasets_available
+    from .features.recipes import available as recipes_available
+    from .labels import SCHEME_NAMES
+    from .protocols import PROTOCOLS
+
+    audit = commands.add_parser(
+        "audit",
+        help="leakage audit of a run folder, or of protocols on a dataset (nothing trained)",
+    )
+    audit.add_argument("folder", metavar="RUN", nargs="?", type=Path, help="run folder")
+    audit.add_argument("--dataset", nargs=1, choices=datasets_available())
+    audit.add_argument("--root", nargs=1, help="the dataset's files (default: synthetic)")
+    audit.add_argument("--protocols", nargs="+", choices=list(PROTOCOLS))
+    audit.add_argument(
+        "--features",
+        nargs="+",
+        choices=recipes_available(),
+        help="for protocols without a recipe of their own (default: de; peripheral on wesad)",
+    )
+    audit.add_argument("--labels", nargs="+", choices=SCHEME_NAMES)
+    audit.add_argument("--dimensions", nargs="+", help="rating dimensions (default per dataset)")
+    audit.add_argument("--n-splits", type=positive_int, help="folds of k-fold protocols (5)")
+    audit.add_argument("--seed", type=non_negative_int, help="splits (default: protocols')")
+    audit.add_argument("--window", type=positive_float, help="window length (s)")
+    audit.add_argument("--stride", type=positive_float, help="window step (s)")
+    audit.add_argument("--synthetic-subjects", type=positive_int)
+    audit.add_argument("--synthetic-seconds", type=positive_float)
+    audit.add_argument("--data-seed", type=non_negative_int, help="synthetic data's seed (0)")
+    audit.set_defaults(run=_audit)
+
+
+def _add_reproduce(commands) -> None:
+    """The `reproduce` subcommand."""
+    from .datasets import available as datasets_available
+    from .experiment.reproduce import PAPERS
+    from .experiment.spec import PROFILES
+    from .models import available as models_available
+
+    reproduce = commands.add_parser(
+        "reproduce",
+        help="a paper's protocol and recipe beside the honest protocol, the published figure "
+        "and the audit (default: synthetic data)",
+    )
+    reproduce.add_argument("paper", choices=list(PAPERS))
+    reproduce.add_argument(
+        "--dataset", choices=datasets_available(), help="default: the paper's first"
+    )
+    reproduce.add_argument("--root", help="the dataset's files (default: synthetic)")
+    reproduce.add_argument(
+        "--profile", choices=PROFILES, default="quick", help="quick presets or the paper's recipes"
+    )
+    reproduce.add_argument(
+        "--models", nargs="+", choices=models_available(), help="default: the paper's model"
+    )
+    reproduce.add_argument("--dimensions", nargs="+", help="default: those the paper published")
+    reproduce.add_argument("--synthetic-subjects", type=positive_int)
+    reproduce.add_argument("--synthetic-seconds", type=positive_float)
+    reproduce.add_argument("--jobs", type=positive_int, default=1, help="worker processes")
+    reproduce.add_argument(
+        "--out", type=Path, help="run folder (default physioemo-runs/reproduce-<paper>-...)"
+    )
+    reproduce.add_argument(
+        "--overwrite", action="store_true", help="replace a run folder of another experiment"
+    )
+    reproduce.add_argument("--quiet", action="store_true", help="only the tables")
+    reproduce.set_defaults(run=_reproduce)
 
 
 # ----------------------------------------------------------------------------- errors

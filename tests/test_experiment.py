@@ -22,7 +22,7 @@ from physioemo.features import recipes
 from physioemo.models import MODELS
 
 ROOT = Path(__file__).resolve().parents[1]
-QUIET = {"progress": False, "echo": lambda *a: None}
+QUIET = {"progress": False, "echo": lambda *a: None, "report": False}
 #: results.csv columns that describe where and how fast a job ran, not what it computed
 MACHINE_COLUMNS = {"seconds_fit", "seconds_predict", "host", "pid", "finished"}
 
@@ -223,6 +223,7 @@ def bench_command(root, out, *extra, model="rf") -> list[str]:
     """`physioemo bench` in a subprocess: arousal, 3 folds, 16 jobs of `model`."""
     argv = [sys.executable, "-m", "physioemo.cli", "bench", "--root", str(root), "--out", str(out)]
     return argv + [
+        "--no-report",
         "--models",
         model,
         "--n-splits",

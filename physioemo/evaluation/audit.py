@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..protocols.base import nearest_training_gap, unit_index
+from .summary import markdown
 
 #: seconds: a test window this close to a training window of its trial counts as leaking (ours)
 DEFAULT_GAP = 5.0
@@ -105,6 +106,13 @@ def audit_protocol(
     """`audit` of every fold of `protocol` (a `protocols.Protocol`) on these windows, with the
     protocol's name, its declared leak line, and whether the audit agrees with its `leaks`."""
     folds = list(protocol.split(None, y, groups))
+    return audit_folds(protocol, groups, folds, sfreq, gap, info)
+
+
+def audit_folds(
+    protocol, groups, folds, sfreq: float, gap: float = DEFAULT_GAP, info: dict | None = None
+) -> dict:
+    """`audit_protocol` of folds [(train, test), ...] the protocol already made."""
     found = audit(groups, folds, sfreq, gap, info, protocol.unit)
     split_leaks = (
         found["trials_on_both_sides"]
@@ -123,3 +131,133 @@ def inflation(leaky_score: float, honest_score: float) -> float:
     """Points (percentage points) a leaky protocol adds over an honest one on the same data and
     model: 100 * (leaky - honest), scores as fractions."""
     return 100.0 * (float(leaky_score) - float(honest_score))
+
+
+# ----------------------------------------------------------------------------- a run's audit
+#: leaky protocol -> the honest protocol measuring what it claims to measure, its comparison
+COUNTERPARTS = {
+    "histn-sd": "subject-dependent",
+    "histn-si": "subject-independent",
+    "rbtransformer-paper": "subject-dependent",
+    "pinn-paper": "subject-independent",
+    "leaky-window-kfold": "subject-dependent",
+}
+#: what identifies one audit in a run: a protocol's folds on one feature set and target
+AUDIT_KEYS = ("dataset", "features", "labels", "dimension", "protocol")
+#: scores whose inflation a run reports (the papers' headline metrics and accuracy)
+INFLATION_METRICS = ("accuracy", "macro_f1", "weighted_f1")
+
+
+def audit_key(entry: dict) -> str:
+    """The audit of a summary entry or audit, by `AUDIT_KEYS`: "dreamer/de/binary/..."."""
+    return "/".join(str(entry[k]) for k in AUDIT_KEYS)
+
+
+def leaky(entry: dict, audits: dict) -> bool:
+    """Whether a summary entry leaks: its audit's verdict, else its protocol's declaration."""
+    found = audits.get(audit_key(entry))
+    return entry["leaks"] if found is None else found["verdict"] != "honest"
+
+
+def inflations(summary: list[dict], audits: dict | None = None) -> list[dict]:
+    """Each leaky summary entry beside the honest entry of the same dataset, labels, dimension
+    and model: the protocol's `COUNTERPARTS` entry when it ran (else every honest protocol),
+    on the same features when one ran on them. Returns one dict per pair: "leaky" and
+    "honest" (the two entries' identities), and per `INFLATION_METRICS` score both values and
+    the inflation in points ("<metric>": {"leaky", "honest", "points"}).
+
+    audits: audit key -> audit (`audit_key`); an entry whose audit says LEAKS is leaky even
+    when its protocol is honest (e.g. self-reports among the inputs)."""
+    audits = audits or {}
+    same = ("dataset", "labels", "dimension", "model")
+    pairs = []
+    for entry in (e for e in summary if leaky(e, audits)):
+        honest = [
+            e for e in summary if not leaky(e, audits) and all(e[k] == entry[k] for k in same)
+        ]
+        counterpart = [e for e in honest if e["protocol"] == COUNTERPARTS.get(entry["protocol"])]
+        honest = counterpart or honest
+        honest = [e for e in honest if e["features"] == entry["features"]] or honest
+        for other in honest:
+            pair = {"leaky": _identity(entry), "honest": _identity(other)}
+            for metric in INFLATION_METRICS:
+                if entry.get(metric) is not None and other.get(metric) is not None:
+                    pair[metric] = {
+                        "leaky": entry[metric],
+                        "honest": other[metric],
+                        "points": inflation(entry[metric], other[metric]),
+                    }
+            pairs.append(pair)
+    return pairs
+
+
+def _identity(entry: dict) -> dict:
+    return {
+        k: entry[k] for k in ("dataset", "features", "model", "protocol", "labels", "dimension")
+    }
+
+
+def audit_tables(audits: dict, pairs: list[dict]) -> list[tuple[str, list[str], list[list[str]]]]:
+    """The audit and the inflation as tables of text cells, (title, header, rows), for
+    summary.md and the report."""
+    entries = [audits[k] for k in sorted(audits)]
+    varying = [k for k in ("dataset", "features", "labels") if len({e[k] for e in entries}) > 1]
+    head = [*varying, "dimension", "protocol", "folds", "trials on both sides"]
+    head += ["subjects on both sides", "test windows near training", "label proxies"]
+    head += ["fitted on test data", "verdict"]
+    rows = []
+    for e in entries:
+        near = f"{e['test_windows_near_training']} of {e['test_windows']}"
+        rows.append(
+            [str(e[k]) for k in varying]
+            + [e["dimension"], e["protocol"], str(e["folds"]), str(e["trials_on_both_sides"])]
+            + [str(e["subjects_on_both_sides"]), near, ", ".join(e["label_proxies"]) or "-"]
+            + ["; ".join(e["fitted_on_test"]) or "-", e["verdict"]]
+        )
+    found = [("", head, rows)]
+    if pairs:
+        names = {"accuracy": "accuracy %", "macro_f1": "macro-F1 %", "weighted_f1": "weighted F1 %"}
+        head = ["dataset", "labels", "dimension", "model", "leaky protocol", "honest protocol"]
+        head += [names[m] + " leaky / honest (inflation)" for m in INFLATION_METRICS]
+        rows = []
+        for pair in pairs:
+            leaky_row, honest_row = pair["leaky"], pair["honest"]
+            cells = [leaky_row[k] for k in ("dataset", "labels", "dimension", "model")]
+            cells += [_named(leaky_row), _named(honest_row)]
+            for metric in INFLATION_METRICS:
+                found_metric = pair.get(metric)
+                cells.append(
+                    "-"
+                    if found_metric is None
+                    else f"{100 * found_metric['leaky']:.1f} / {100 * found_metric['honest']:.1f} "
+                    f"({found_metric['points']:+.1f})"
+                )
+            rows.append(cells)
+        found.append(
+            ("Inflation: the leaky protocol's score minus the honest one's, in points", head, rows)
+        )
+    return found
+
+
+def _named(identity: dict) -> str:
+    return f"{identity['protocol']} ({identity['features']})"
+
+
+def format_audit(audits: dict, pairs: list[dict]) -> str:
+    """Markdown of the run's audit (`audit_tables`), with what the counts mean."""
+    if not audits:
+        return "No audit: the run folder holds none (written by an older physioemo)."
+    gap = next(iter(audits.values()))["gap_seconds"]
+    lines = [
+        "Counts over all folds of each protocol on its feature set and labels: trials with "
+        "windows on both sides of a fold, subjects on both sides, test windows within "
+        f"{gap:g} s of a training window of their own trial, inputs that proxy the label, and "
+        "steps fitted on windows that include test windows. Verdict: honest, or LEAKS and why."
+    ]
+    lines += [markdown(*table) for table in audit_tables(audits, pairs)]
+    disagree = [e["protocol"] for e in audits.values() if not e.get("agrees", True)]
+    if disagree:
+        lines.append(
+            "The audit disagrees with the declared leaks of: " + ", ".join(sorted(set(disagree)))
+        )
+    return "\n\n".join(lines)

@@ -109,3 +109,17 @@ def published(**match) -> list[Published]:
     if unknown:
         raise ValueError(f"Published has no field {', '.join(unknown)}; fields: {sorted(fields)}")
     return [row for row in PUBLISHED if all(getattr(row, k) == v for k, v in match.items())]
+
+
+#: metrics a run's classification scores can be compared on, in order of preference
+COMPARABLE = ("weighted_f1", "macro_f1", "accuracy")
+
+
+def headline(dataset: str, protocol: str, dimension: str, labels: str) -> Published | None:
+    """The published classification figure a run's row (dataset, protocol, dimension, label
+    scheme) compares with: its `COMPARABLE` metric (None when the papers published none)."""
+    found = published(dataset=dataset, protocol=protocol, dimension=dimension, labels=labels)
+    ranked = sorted(
+        (p for p in found if p.metric in COMPARABLE), key=lambda p: COMPARABLE.index(p.metric)
+    )
+    return ranked[0] if ranked else None

@@ -15,6 +15,8 @@ import numpy as np
 from . import metrics
 
 ROW_KEYS = ("dataset", "features", "model", "protocol", "labels", "dimension")
+#: scores kept per subject in each summary entry ("per_subject"), for the report's charts
+PER_SUBJECT = ("accuracy", "balanced_accuracy", "chance")
 
 
 def subject_scores(arrays: dict[str, np.ndarray], n_classes: int, ordinal: bool) -> dict:
@@ -34,12 +36,15 @@ def subject_scores(arrays: dict[str, np.ndarray], n_classes: int, ordinal: bool)
 
 
 def pooled(jobs: list[dict]) -> dict[str, np.ndarray]:
-    """The jobs' test predictions concatenated, with each window's training majority class."""
+    """The jobs' per-window test predictions concatenated, with each window's training
+    majority class (arrays about a whole job, `jobs.JOB_ARRAYS`, are left out)."""
+    from ..experiment.jobs import JOB_ARRAYS
+
     parts = [job["predictions"] for job in jobs]
     arrays = {
         name: np.concatenate([p[name] for p in parts])
         for name in parts[0]
-        if all(name in p for p in parts)
+        if name not in JOB_ARRAYS and all(name in p for p in parts)
     }
     arrays["chance_pred"] = np.concatenate(
         [
@@ -54,7 +59,8 @@ def summarise(
     rows: list[dict], planned: list[dict] | None = None, permutations: int = 0, seed: int = 0
 ) -> list[dict]:
     """One entry per result row: identity, leaks, n_subjects, n_jobs (and planned), per score
-    its mean and std over subjects ("<score>" and "<score>_std"), and with `permutations` the
+    its mean and std over subjects ("<score>" and "<score>_std"), "per_subject" (subject names
+    and their `PER_SUBJECT` scores, lists in the same order), and with `permutations` the
     p-value of the row's pooled accuracy (`metrics.permutation_p_value`: trial labels permuted
     within each subject, predictions kept).
 
@@ -91,6 +97,10 @@ def summarise(
             values = [s[score] for s in per_subject]
             entry[score] = float(np.mean(values))
             entry[f"{score}_std"] = float(np.std(values, ddof=1)) if len(values) > 1 else None
+        entry["per_subject"] = {
+            "subject": subjects.astype(str).tolist(),
+            **{score: [s[score] for s in per_subject] for score in PER_SUBJECT},
+        }
         if permutations:
             parts = zip(arrays["subject"], arrays["session"], arrays["trial"], strict=True)
             trials = np.array([f"{subject}/{session}/{trial}" for subject, session, trial in parts])
@@ -145,25 +155,39 @@ def _cell(entry: dict, score: str, percent: bool = True) -> str:
     return text
 
 
-def format_table(summary: list[dict]) -> str:
-    """Markdown tables of the summary: scores in % as mean ± std over subjects; then HiSTN's
-    ordinal metrics and the PINN's EDA scores for the rows that have them."""
+def tables(summary: list[dict]) -> list[tuple[str, list[str], list[list[str]]]]:
+    """The summary as tables of text cells, (title, header, rows): the scores in % as mean ±
+    std over subjects (title ""), then HiSTN's ordinal metrics and the PINN's EDA scores for the
+    rows that have them. Markdown (`format_table`) and the HTML report render these."""
     varying = [k for k in ("dataset", "features", "labels") if len({e[k] for e in summary}) > 1]
     p_values = any("p_value" in e for e in summary)
     columns = [("accuracy %", "accuracy"), ("balanced acc. %", "balanced_accuracy")]
     columns += [("macro-F1 %", "macro_f1"), ("chance %", "chance")]
-    tables = [_table(summary, varying, columns, p_values)]
+    found = [("", *_cells(summary, varying, columns, p_values))]
     for title, marker, extra in EXTRA_TABLES:
         rows = [e for e in summary if e.get(marker) is not None]
         if rows:
-            tables.append(f"{title}:\n\n" + _table(rows, varying, extra, False))
-    return "\n\n".join(tables)
+            found.append((title, *_cells(rows, varying, extra, False)))
+    return found
 
 
-def _table(summary, varying, columns, p_values) -> str:
+def format_table(summary: list[dict]) -> str:
+    """Markdown tables of the summary (`tables`)."""
+    return "\n\n".join(markdown(*table) for table in tables(summary))
+
+
+def markdown(title: str, head: list[str], rows: list[list[str]]) -> str:
+    """One table of text cells as Markdown, after its title (none when empty); a "|" in a
+    cell is escaped."""
+    lines = [head, ["---"] * len(head), *rows]
+    lines = ["| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |" for cells in lines]
+    return (f"{title}:\n\n" if title else "") + "\n".join(lines)
+
+
+def _cells(summary, varying, columns, p_values) -> tuple[list[str], list[list[str]]]:
     head = [*varying, "dimension", "protocol", "model", *(name for name, _ in columns)]
     head += ["p"] * p_values + ["subjects", "folds"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    rows = []
     for e in summary:
         protocol = e["protocol"] + (" (LEAKS)" if e["leaks"] else "")
         folds = f"{e['n_jobs']}" + (
@@ -174,5 +198,5 @@ def _table(summary, varying, columns, p_values) -> str:
         if p_values:
             cells.append(f"{e['p_value']:.3g}" if "p_value" in e else "-")
         cells += [str(e["n_subjects"]), folds]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        rows.append(cells)
+    return head, rows

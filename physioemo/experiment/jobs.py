@@ -25,6 +25,9 @@ from ..models import spec
 
 #: per-window arrays a job stores about its test windows
 PREDICTION_FIELDS = ("index", "subject", "session", "trial", "start", "y_true", "y_pred")
+#: arrays stored beside the predictions that describe the whole job, not one window each:
+#: "attention" (n_classes, n_chans, n_chans), see `class_attention`
+JOB_ARRAYS = ("attention",)
 
 
 @dataclass
@@ -84,10 +87,11 @@ def make_estimator(
     """A fresh, unfitted estimator: a scikit-learn baseline, a torch model in `TorchClassifier`
     with its training preset, or the PINN. info: the feature set's (sfreq, ch_names)."""
     entry = spec(model)
+    seed = 0 if seed is None else seed  # the experiment's seed, when it sets one
     if entry.framework == "sklearn":
         from ..models import make_baseline
 
-        return make_baseline(model, 0 if seed is None else seed)
+        return make_baseline(model, seed)
     from .. import training
 
     if entry.inputs == "peripheral":
@@ -190,6 +194,9 @@ def _fit_and_predict(job: Job, windows, y: np.ndarray) -> dict:
         if hasattr(estimator, "predict_eda"):
             predictions["eda_true"] = test_data["eda"]
             predictions["eda_pred"] = estimator.predict_eda(X[test], test_data["t"])
+        attention = class_attention(estimator, X[test], y[test], job.n_classes)
+        if attention is not None:
+            predictions["attention"] = attention
     return {
         "key": job.key,
         **job.identity,
@@ -209,6 +216,39 @@ def _fit_and_predict(job: Job, windows, y: np.ndarray) -> dict:
         "host": socket.gethostname(),
         "pid": os.getpid(),
     }
+
+
+def class_attention(estimator, X: np.ndarray, y: np.ndarray, n_classes: int, batch=512):
+    """Electrode x electrode attention of a fitted network, per true class of the windows:
+    (n_classes, n_chans, n_chans) float32, averaged over heads, blocks and the class's windows
+    (a class without windows is all zeros); None unless the estimator's `network_` takes
+    ``forward(x, return_attention=True)`` (RBTransformer: maps (B, blocks, heads, N, N))."""
+    import inspect
+
+    network = getattr(estimator, "network_", None)
+    inner = getattr(network, "model", network)  # inside the `Standardized` wrapper
+    forward = getattr(inner, "forward", None)
+    if (
+        forward is None
+        or not len(X)
+        or "return_attention" not in inspect.signature(forward).parameters
+    ):
+        return None
+    import torch
+
+    device = next(network.parameters()).device
+    network.eval()
+    X = torch.as_tensor(np.asarray(X, dtype=np.float32))
+    sums = None
+    with torch.no_grad():
+        for first in range(0, len(X), batch):
+            maps = network(X[first : first + batch].to(device), return_attention=True)[1]
+            maps = maps.mean(dim=(1, 2)).cpu().numpy().astype(np.float64)  # (B, N, N)
+            one_hot = np.eye(n_classes)[y[first : first + batch]]
+            part = np.einsum("bc,bij->cij", one_hot, maps)
+            sums = part if sums is None else sums + part
+    counts = np.bincount(y, minlength=n_classes)[:, None, None]
+    return (sums / np.maximum(counts, 1)).astype(np.float32)
 
 
 def _full_proba(estimator, proba: np.ndarray, n_classes: int) -> np.ndarray:

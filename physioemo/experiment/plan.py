@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__, labels
+from ..evaluation.audit import AUDIT_KEYS, audit_folds, audit_key
 from ..features import recipes
 from ..models import spec
 from ..protocols import get as get_protocol
@@ -35,14 +36,21 @@ class Plan:
 
     windows: feature set id -> WindowSet; targets: label id -> (n_windows,) classes, -1 where
     the label scheme drops a window. sources: per dataset, where its files are and what they
-    hold. notes: what the plan decided that a reader should know; skipped: model/protocol
-    pairs that cannot run together, and why.
+    hold. audits: `evaluation.audit.audit_key` -> the leakage audit of a protocol's folds (all
+    of them, whatever the selection) on one feature set and target. classes: target key
+    ("dataset/labels/dimension") -> class names. class_means: "dataset/features/labels/
+    dimension" -> per-class mean band features of a band recipe (`class_means`), for the
+    report's topomaps. notes: what the plan decided that a reader should know; skipped:
+    model/protocol pairs that cannot run together, and why.
     """
 
     jobs: list[Job]
     windows: dict = field(default_factory=dict)
     targets: dict = field(default_factory=dict)
     sources: dict = field(default_factory=dict)
+    audits: dict = field(default_factory=dict)
+    classes: dict = field(default_factory=dict)
+    class_means: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     seconds_features: float = 0.0
@@ -112,6 +120,16 @@ def build(
     return plan
 
 
+def audit_only(experiment: Experiment, echo=print) -> dict:
+    """The leakage audits of the experiment's protocols on its data, nothing trained: the
+    plan of the experiment with one model that reads any recipe of a dataset's modality
+    (logistic regression), so each protocol is audited on its own recipe, else on the
+    experiment's recipes, else on "de" ("peripheral" on WESAD)."""
+    from dataclasses import replace
+
+    return build(replace(experiment, models=["logreg"]), echo=echo).audits
+
+
 def _plan_dataset(plan, experiment, name, running_dir, progress, echo) -> None:
     from ..datasets import load
 
@@ -147,6 +165,10 @@ def _plan_dataset(plan, experiment, name, running_dir, progress, echo) -> None:
                 scheme = labels.make(name, scheme_name, dimension, experiment.threshold)
                 target_id = f"{data_id}/{scheme_name}/{dimension}"
                 plan.targets[target_id] = y = window_labels(scheme, windows)
+                plan.classes[f"{name}/{scheme_name}/{dimension}"] = list(scheme.class_names)
+                if recipes.get(recipe).provides == "de":
+                    key = f"{name}/{recipe}/{scheme_name}/{dimension}"
+                    plan.class_means[key] = class_means(windows, y, scheme.class_names)
                 context = {
                     "dataset": name,
                     "fingerprint": fingerprint,
@@ -167,9 +189,10 @@ def _plan_dataset(plan, experiment, name, running_dir, progress, echo) -> None:
                         for m, p in pairs[recipe]
                         if p == protocol_name
                     }
-                    made = list(folds(protocol, windows, y, experiment.seed, experiment.select))
-                    plan.notes.extend(_capped(protocol, made))
-                    for fold in made:
+                    every = list(folds(protocol, windows, y, experiment.seed))
+                    _audit(plan, protocol, windows, every, context)
+                    plan.notes.extend(_capped(protocol, every))
+                    for fold in selected(every, experiment.select):
                         plan.jobs.extend(
                             fold_jobs(
                                 fold,
@@ -181,6 +204,14 @@ def _plan_dataset(plan, experiment, name, running_dir, progress, echo) -> None:
                                 running_dir,
                             )
                         )
+
+
+def _audit(plan, protocol, windows, every: list, context: dict) -> None:
+    """Keep the leakage audit of all of a protocol's folds on one feature set and target."""
+    identity = {**context, "protocol": protocol.name}
+    folds = [(fold.train, fold.test) for fold in every]
+    found = audit_folds(protocol, windows.groups, folds, windows.info["sfreq"], info=windows.info)
+    plan.audits[audit_key(identity)] = {**{k: identity[k] for k in AUDIT_KEYS}, **found}
 
 
 def _protocol(experiment: Experiment, name: str):
@@ -292,18 +323,14 @@ def folds(protocol, windows, y: np.ndarray, seed: int | None = None, select: dic
     """The protocol's folds over the windows the labels keep (y >= 0), each with its inner
     validation and calibration positions; `select` keeps only some folds or held-out subjects."""
     rows = np.flatnonzero(y >= 0)
-    select = select or {}
-    wanted_subjects, wanted_folds = set(select.get("subjects", [])), set(select.get("folds", []))
     seed = 0 if seed is None else seed
     splits = protocol.split(windows.X[rows], y[rows], windows.groups[rows])
     for index, (train_kept, test_kept) in enumerate(splits):
         train, test = rows[train_kept], rows[test_kept]
         subjects = tuple(np.unique(windows.groups["subject"][test]).astype(str))
-        if wanted_folds and index not in wanted_folds:
-            continue
-        if wanted_subjects and not wanted_subjects.intersection(subjects):
-            continue
         fold = Fold(index, train, test, subjects)
+        if not list(selected([fold], select)):
+            continue
         if hasattr(protocol, "validation"):
             fold.validation = protocol.validation(windows.groups[train], y[train], seed)[1]
         if hasattr(protocol, "calibration"):
@@ -328,6 +355,45 @@ def _capped(protocol, made: list[Fold]) -> list[str]:
         f"{protocol.name}: {len(fewer)} subject(s) have fewer trials than n_splits={asked} "
         f"(e.g. {fewer[0]}: {counts[fewer[0]]}); they get one fold per trial"
     ]
+
+
+def selected(found, select: dict | None):
+    """The folds of `found` that `select` keeps (fold indices, held-out subjects; all when
+    it names none)."""
+    select = select or {}
+    wanted_subjects, wanted_folds = set(select.get("subjects", [])), set(select.get("folds", []))
+    for fold in found:
+        if wanted_folds and fold.index not in wanted_folds:
+            continue
+        if wanted_subjects and not wanted_subjects.intersection(fold.subjects):
+            continue
+        yield fold
+
+
+def class_means(windows, y: np.ndarray, class_names) -> dict:
+    """Per-class mean of band features (n_windows, n_chans, n_bands) over the windows of each
+    class (y; -1 dropped): "means" (n_classes, n_chans, n_bands) as nested lists, "counts"
+    (windows per class), "ch_names", "bands" (names), "class_names", "recipe"."""
+    from ..features import papers, spectral
+
+    info = windows.info
+    bands = info.get("bands") or (
+        papers.RBT_BANDS if info.get("recipe") == "rbtransformer-bde" else spectral.BANDS
+    )
+    n_classes, n_bands = len(class_names), windows.X.shape[2]
+    names = list(bands) if len(bands) == n_bands else [f"band {i + 1}" for i in range(n_bands)]
+    counts = np.bincount(y[y >= 0], minlength=n_classes)
+    sums = np.zeros((n_classes, *windows.X.shape[1:]))
+    np.add.at(sums, y[y >= 0], windows.X[y >= 0].astype(np.float64))
+    means = sums / np.maximum(counts, 1)[:, None, None]
+    return {
+        "recipe": info.get("recipe"),
+        "ch_names": list(info["ch_names"]),
+        "bands": names,
+        "class_names": list(class_names),
+        "counts": counts.tolist(),
+        "means": np.round(means, 6).tolist(),
+    }
 
 
 def fold_jobs(fold: Fold, protocol, presets: dict, context: dict, seed, threads, running_dir=None):

@@ -8,7 +8,8 @@ A run folder holds:
 * ``environment.json``: versions of physioemo, Python and the libraries, the git revision and
   the host; ``commands.txt``: every command that wrote into the folder;
 * ``results.csv``, ``summary.json``, ``summary.md``: exported from the store after every run
-  (also after an interruption);
+  (also after an interruption), with the leakage audit of every protocol that ran;
+* ``report.html`` and ``figures/``: the report (`evaluation.report`), written after every run;
 * ``running/``: a marker per job while it runs (host and process).
 """
 
@@ -112,11 +113,13 @@ def run(
     progress: bool | None = None,
     echo=print,
     command: str | None = None,
+    report: bool = True,
 ) -> dict:
     """Run (or resume) `experiment` into the run folder `out` and return its summary.
 
     progress: a bar over jobs (None: when stderr is a terminal); without it one plain line per
-    finished job goes to `echo`. Raises KeyboardInterrupt after saving on Ctrl-C.
+    finished job goes to `echo`. report: write report.html at the end. Raises
+    KeyboardInterrupt after saving on Ctrl-C.
     """
     from ..evaluation.summary import format_table
 
@@ -133,6 +136,7 @@ def run(
         plan = build(experiment, str(running), progress=progress is not False, echo=echo)
         for line in dict.fromkeys(plan.notes + [f"skipped: {s}" for s in plan.skipped]):
             echo(line)
+        remember(store, plan)
         store.plan(plan.jobs)
         done = store.done()
         todo = [job for job in plan.jobs if job.key not in done]
@@ -155,9 +159,15 @@ def run(
         store.close()
         raise
     summary = _export(out, store)
+    if report:
+        from ..evaluation.report import write_report
+
+        write_report(out, store, summary)
     store.close()
     echo(format_table(summary["summary"]))
-    echo(f"{out}: results.csv, summary.json, summary.md")
+    for line in _verdicts(summary["audit"]):
+        echo(line)
+    echo(f"{out}: results.csv, summary.json, summary.md" + (", report.html" if report else ""))
     if failures:
         echo(f"{len(failures)} job(s) failed, e.g. {failures[0]}")
     return {**summary, "out": str(out), "failures": failures}
@@ -188,6 +198,14 @@ def _execute(executor, todo, plan, store, progress, echo) -> list[str]:
     return failures
 
 
+def _verdicts(audits: dict) -> list[str]:
+    """One line per protocol and feature set: its audit verdict (the first dimension's)."""
+    lines = {}
+    for audit in audits.values():
+        lines.setdefault((audit["dataset"], audit["protocol"], audit["features"]), audit["verdict"])
+    return [f"audit: {d} {p} ({f}): {v}" for (d, p, f), v in lines.items()]
+
+
 def _brief(result: dict) -> str:
     predictions = result["predictions"]
     accuracy = float((predictions["y_true"] == predictions["y_pred"]).mean())
@@ -195,7 +213,16 @@ def _brief(result: dict) -> str:
 
 
 # ----------------------------------------------------------------------------- files
-EXPORTS = ("results.csv", "summary.json", "summary.md")
+EXPORTS = ("results.csv", "summary.json", "summary.md", "report.html")
+#: store meta keys the plan fills, each a dict that later runs into the folder extend
+PLANNED_META = ("sources", "audits", "classes", "class_means")
+
+
+def remember(store: Store, plan) -> None:
+    """Keep what the plan found about the data in the store's meta (`PLANNED_META`), so the
+    summary's audit and the report need no dataset; entries of earlier runs stay."""
+    for key in PLANNED_META:
+        store.set(key, {**store.get(key, {}), **getattr(plan, key)})
 
 
 def _write_context(out: Path, store: Store, command: str) -> None:
@@ -208,14 +235,44 @@ def _write_context(out: Path, store: Store, command: str) -> None:
     store.set("environment", environment)
 
 
+def open_existing(out) -> Store:
+    """The store of an existing run folder (RunFolderError when `out` is none)."""
+    path = Path(out) / STORE
+    if not path.is_file():
+        raise RunFolderError(f"{out} is not a run folder (no {STORE})")
+    return Store(path)
+
+
 def export(out) -> dict:
     """(Re)write results.csv, summary.json and summary.md of a run folder from its store."""
-    with Store(Path(out) / STORE) as store:
+    with open_existing(out) as store:
         return _export(Path(out), store)
 
 
+def report(out) -> Path:
+    """(Re)write the exports and report.html of a run folder from its store; returns the
+    page's path."""
+    from ..evaluation.report import write_report
+
+    with open_existing(out) as store:
+        return write_report(Path(out), store, _export(Path(out), store))
+
+
+def audit(out) -> tuple[dict, list[dict]]:
+    """The audits kept in a run folder's store and the inflation of its leaky rows over honest
+    ones (`evaluation.audit.inflations`)."""
+    from ..evaluation.audit import inflations
+    from ..evaluation.summary import summarise
+
+    with open_existing(out) as store:
+        rows = store.rows(predictions=True)
+        audits = store.get("audits", {})
+        return audits, inflations(summarise(rows, store.planned()) if rows else [], audits)
+
+
 def _export(out: Path, store: Store) -> dict:
-    from ..evaluation.summary import format_table, summarise
+    from ..evaluation.audit import inflations
+    from ..evaluation.summary import summarise
 
     rows = store.rows(predictions=True)
     experiment = store.get("experiment")
@@ -239,27 +296,47 @@ def _export(out: Path, store: Store) -> dict:
                     },
                 }
             )
+    audits = store.get("audits", {})
+    pairs = inflations(summary, audits)
     context = {
         "experiment": experiment,
         "environment": store.get("environment"),
+        "sources": store.get("sources", {}),
         "runs": store.runs(),
         "summary": summary,
+        "audit": audits,
+        "inflation": pairs,
     }
     (out / "summary.json").write_text(json.dumps(context, indent=2, default=str) + "\n")
-    leaky = any(e["leaks"] for e in summary)
-    note = (
-        "\n\nRows marked LEAKS let data of the test windows reach training (see each protocol's "
-        "leak statement); their scores are inflated and not comparable to honest rows.\n"
-        if leaky
-        else "\n"
-    )
-    header = (
-        f"# physioemo bench: {', '.join(experiment['datasets'])}\n\n"
+    (out / "summary.md").write_text(summary_markdown(context))
+    return {"summary": summary, "audit": audits, "inflation": pairs}
+
+
+def summary_markdown(context: dict) -> str:
+    """summary.md: where the data came from, the result tables, the audit and the inflation."""
+    from ..evaluation.audit import format_audit
+    from ..evaluation.summary import format_table
+
+    summary = context["summary"]
+    synthetic = [name for name, source in context["sources"].items() if source.get("synthetic")]
+    lines = [f"# physioemo bench: {', '.join(context['experiment']['datasets'])}"]
+    if synthetic:
+        lines.append(
+            f"Synthetic data ({', '.join(synthetic)}): physioemo's simulator in the dataset's "
+            "file format, not the real dataset."
+        )
+    lines.append(
         "Scores on each subject's pooled test predictions, mean ± std over subjects; chance is "
-        "the accuracy of predicting each fold's training majority class.\n\n"
+        "the accuracy of predicting each fold's training majority class."
     )
-    (out / "summary.md").write_text(header + format_table(summary) + note)
-    return {"summary": summary}
+    lines.append(format_table(summary))
+    if any(e["leaks"] for e in summary):
+        lines.append(
+            "Rows marked LEAKS let data of the test windows reach training (see each protocol's "
+            "leak statement); their scores are inflated and not comparable to honest rows."
+        )
+    lines += ["## Audit", format_audit(context["audit"], context["inflation"])]
+    return "\n\n".join(lines) + "\n"
 
 
 def versions() -> dict:
@@ -292,15 +369,14 @@ def git_revision() -> str | None:
 # ----------------------------------------------------------------------------- merge
 def merge(folders: list, out) -> dict:
     """Merge run folders of one experiment (equal cores) into `out`; returns its summary."""
+    from ..evaluation.report import write_report
+
     if len(folders) < 2:
         raise ValueError("merge needs at least two run folders")
     stores = []
-    for folder in folders:
-        path = Path(folder) / STORE
-        if not path.exists():
-            raise RunFolderError(f"{folder} is not a run folder (no {STORE})")
-        stores.append(Store(path))
     try:
+        for folder in folders:
+            stores.append(open_existing(folder))
         experiments = [Experiment(**s.get("experiment")) for s in stores]
         digests = {e.core_digest() for e in experiments}
         if len(digests) > 1:
@@ -311,8 +387,11 @@ def merge(folders: list, out) -> dict:
         target = open_folder(Path(out), whole)
         copied = sum(target.copy_rows_from(store) for store in stores)
         target.set("environment", stores[0].get("environment"))
+        for key in PLANNED_META:
+            target.set(key, {k: v for store in stores for k, v in store.get(key, {}).items()})
         (Path(out) / "experiment.toml").write_text(whole.to_toml())
         summary = _export(Path(out), target)
+        write_report(Path(out), target, summary)
         target.close()
     finally:
         for store in stores:

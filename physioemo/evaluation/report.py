@@ -1,0 +1,513 @@
+"""The report of a run folder: ``report.html``, self-contained (every figure embedded as a PNG
+data URI), and the same figures as PNG files in the folder's ``figures/``.
+
+Sections (docs/report.md says what each shows): where the data came from; the result tables
+with chance and p-values; the leakage audit and the inflation of leaky protocols over honest
+ones; each paper protocol beside its honest counterpart and the published figure; per-subject
+scores with chance; confusion matrices; band-feature topomaps per class (MNE); RBTransformer
+attention per class; training curves; every job of the store.
+
+Everything comes from the run folder's store (`experiment.store.Store`): the predictions of
+its jobs and what the plan kept in its meta (audits, class names, per-class band means), so no
+dataset is read. Plots use matplotlib figures without pyplot state, MNE's `plot_topomap` and
+scikit-learn's `ConfusionMatrixDisplay`.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+
+from .audit import audit_tables
+from .published import headline
+from .summary import ROW_KEYS, pooled, tables
+
+REPORT, FIGURES = "report.html", "figures"
+#: subplots per row of a grid figure, and the size of one subplot (inches)
+COLUMNS, PANEL = 3, (4.6, 3.2)
+DPI = 100
+
+
+# ----------------------------------------------------------------------------- the page
+def write_report(out, store, exported: dict) -> Path:
+    """Write ``report.html`` and ``figures/*.png`` into the run folder `out` and return the
+    page's path. store: the folder's open `Store`; exported: what `experiment.run.export`
+    returned (summary, audit, inflation)."""
+    out = Path(out)
+    figures = Figures(out / FIGURES)
+    rows = store.rows(predictions=True)
+    summary, audits, pairs = exported["summary"], exported["audit"], exported["inflation"]
+    classes, class_means = store.get("classes", {}), store.get("class_means", {})
+    sections = [
+        ("Results", results_section(summary)),
+        ("Leakage audit", audit_section(audits, pairs)),
+        ("Paper protocol beside the honest one", paper_section(figures, summary, pairs)),
+        ("Per-subject scores", per_subject_section(figures, summary)),
+        ("Confusion matrices", confusion_section(figures, summary, rows, classes)),
+        ("Band features per class", topomap_section(figures, class_means)),
+        ("Attention per class", attention_section(figures, summary, rows, class_means)),
+        ("Training curves", curves_section(figures, summary, rows)),
+        ("Every job", jobs_section(rows)),
+    ]
+    experiment = store.get("experiment") or {}
+    title = f"physioemo report: {', '.join(experiment.get('datasets', []))}"
+    header = header_section(experiment, store.get("sources", {}), store.get("environment"))
+    path = out / REPORT
+    path.write_text(page(title, header, sections), encoding="utf-8")
+    return path
+
+
+STYLE = """
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1300px; color: #222; }
+h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; margin-top: 2em; }
+table { border-collapse: collapse; margin: 0.8em 0; font-size: 13px; }
+th, td { border: 1px solid #ccc; padding: 3px 7px; text-align: left; vertical-align: top; }
+th { background: #f2f2f2; } tr.leaks td { background: #fdecea; }
+img { max-width: 100%; display: block; margin: 0.6em 0; }
+.note { color: #555; } .warning { background: #fff4d6; padding: 0.5em 0.8em; }
+details summary { cursor: pointer; color: #245; }
+"""
+
+
+def page(title: str, header: str, sections: list[tuple[str, str]]) -> str:
+    """The whole HTML document: a title, the header, a table of contents and the sections."""
+    contents = "".join(
+        f'<li><a href="#{_slug(name)}">{_text(name)}</a></li>' for name, body in sections if body
+    )
+    body = "".join(
+        f'<h2 id="{_slug(name)}">{_text(name)}</h2>\n{content}\n'
+        for name, content in sections
+        if content
+    )
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{_text(title)}</title><style>{STYLE}</style></head><body>\n"
+        f"<h1>{_text(title)}</h1>\n{header}\n<ul>{contents}</ul>\n{body}</body></html>\n"
+    )
+
+
+def header_section(experiment: dict, sources: dict, environment: dict | None) -> str:
+    """Where the data came from (synthetic or files), what ran, and the versions."""
+    parts = []
+    for dataset, source in sources.items():
+        if source.get("synthetic"):
+            parts.append(
+                f'<p class="warning">{_text(dataset)}: synthetic data (physioemo\'s simulator '
+                f"written in the dataset's file format), not the real {_text(dataset.upper())}; "
+                "scores say how the pipeline behaves, not how the published models do.</p>"
+            )
+        else:
+            parts.append(f"<p>{_text(dataset)}: files at <code>{_text(source['root'])}</code></p>")
+    if experiment:
+        settings = ", ".join(
+            f"{key} {_text(experiment[key])}"
+            for key in ("profile", "seed", "n_splits", "permutations")
+            if key in experiment
+        )
+        parts.append(f'<p class="note">Experiment: {settings}.</p>')
+    if environment:
+        versions = ", ".join(
+            f"{name} {_text(version)}" for name, version in environment["versions"].items()
+        )
+        revision = environment.get("git_revision") or "unknown"
+        parts.append(f'<p class="note">Versions: {versions}; git revision {_text(revision)}.</p>')
+    return "\n".join(parts)
+
+
+def results_section(summary: list[dict]) -> str:
+    if not summary:
+        return "<p>No job has finished yet.</p>"
+    intro = (
+        "<p>Scores on each subject's pooled test predictions, mean ± std over subjects; chance is "
+        "the accuracy of predicting each fold's training majority class; p (when computed) is "
+        "the permutation p-value of the pooled accuracy (trial labels permuted within subjects). "
+        "Rows marked LEAKS come from protocols that let test data reach training.</p>"
+    )
+    return intro + "".join(html_table(*table) for table in tables(summary))
+
+
+def audit_section(audits: dict, pairs: list[dict]) -> str:
+    if not audits:
+        return "<p>No audit in this run folder (written by an older physioemo).</p>"
+    gap = next(iter(audits.values()))["gap_seconds"]
+    intro = (
+        "<p>Counted over all folds of each protocol on its feature set and labels: trials with "
+        "windows on both sides of a fold, subjects on both sides, test windows within "
+        f"{gap:g} s of a training window of their own trial, inputs that proxy the label, and "
+        "steps fitted on windows that include test windows.</p>"
+    )
+    declared = {e["protocol"]: e.get("declared_leak", "") for e in audits.values()}
+    statements = "".join(
+        f"<li><b>{_text(name)}</b>: {_text(leak)}</li>" for name, leak in declared.items() if leak
+    )
+    listed = f"<p>What each leaky protocol declares:</p><ul>{statements}</ul>" if statements else ""
+    return intro + "".join(html_table(*table) for table in audit_tables(audits, pairs)) + listed
+
+
+def html_table(title: str, head: list[str], rows: list[list[str]]) -> str:
+    """One table of text cells (`summary.tables`, `audit.audit_tables`); rows that mention
+    LEAKS are shaded."""
+    caption = f"<p><b>{_text(title)}</b></p>" if title else ""
+    header = "".join(f"<th>{_text(cell)}</th>" for cell in head)
+    lines = []
+    for cells in rows:
+        shade = ' class="leaks"' if any("LEAKS" in cell for cell in cells) else ""
+        lines.append(f"<tr{shade}>" + "".join(f"<td>{_text(c)}</td>" for c in cells) + "</tr>")
+    return f"{caption}<table><tr>{header}</tr>{''.join(lines)}</table>"
+
+
+# ----------------------------------------------------------------------------- figures
+class Figures:
+    """Saves matplotlib figures as PNG files in `folder` (old PNGs there are removed first)
+    and returns each as an embedded <img>."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("*.png"):
+            old.unlink()
+        self.names: set[str] = set()
+
+    def embed(self, figure, name: str, alt: str) -> str:
+        stem = candidate = _slug(name)
+        number = 2
+        while candidate in self.names:
+            candidate, number = f"{stem}-{number}", number + 1
+        stem = candidate
+        self.names.add(stem)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
+        data = buffer.getvalue()
+        (self.folder / f"{stem}.png").write_bytes(data)
+        encoded = base64.b64encode(data).decode("ascii")
+        return f'<img src="data:image/png;base64,{encoded}" alt="{_text(alt)}">'
+
+
+def grid(count: int, columns: int = COLUMNS, panel=PANEL):
+    """A matplotlib Figure (no pyplot state) with `count` panels in rows of `columns`; returns
+    (figure, axes list), the unused panels hidden."""
+    from matplotlib.figure import Figure
+
+    columns = max(1, min(columns, count))
+    rows = math.ceil(count / columns)
+    figure = Figure(figsize=(panel[0] * columns, panel[1] * rows), layout="constrained")
+    axes = figure.subplots(rows, columns, squeeze=False).ravel()
+    for unused in axes[count:]:
+        unused.set_visible(False)
+    return figure, list(axes[:count])
+
+
+def _by(entries: list[dict], keys: tuple[str, ...]) -> dict[tuple, list[dict]]:
+    groups: dict[tuple, list[dict]] = {}
+    for entry in entries:
+        groups.setdefault(tuple(entry[k] for k in keys), []).append(entry)
+    return groups
+
+
+def _name(entry: dict) -> str:
+    """A summary entry's panel title: protocol (LEAKS), model, features."""
+    leaks = " (LEAKS)" if entry.get("leaks") else ""
+    return f"{entry['protocol']}{leaks}\n{entry['model']} on {entry['features']}"
+
+
+TARGET = ("dataset", "labels", "dimension")
+
+
+def paper_section(figures: Figures, summary: list[dict], pairs: list[dict]) -> str:
+    """Bars of each leaky row and its honest counterpart on the published metric (accuracy
+    where the papers published none), the published figure and chance marked."""
+    if not pairs:
+        return ""
+    entries = {tuple(e[k] for k in ROW_KEYS): e for e in summary}
+    figure, [axis] = grid(1, panel=(max(6.0, 2.2 * len(pairs) + 1), 4.2))
+    labels, legend = [], set()
+    for position, pair in enumerate(pairs):
+        leaky = entries[tuple(pair["leaky"][k] for k in ROW_KEYS)]
+        honest = entries[tuple(pair["honest"][k] for k in ROW_KEYS)]
+        published = headline(
+            leaky["dataset"], leaky["protocol"], leaky["dimension"], leaky["labels"]
+        )
+        metric = published.metric if published else "accuracy"
+        bars = {"leaky protocol": (leaky, -0.2, "C3"), "honest protocol": (honest, 0.2, "C0")}
+        for label, (entry, offset, colour) in bars.items():
+            axis.bar(
+                position + offset,
+                100 * entry[metric],
+                0.38,
+                color=colour,
+                label=None if label in legend else label,
+            )
+            legend.add(label)
+        axis.hlines(
+            100 * leaky["chance"],
+            position - 0.4,
+            position + 0.4,
+            colors="k",
+            linestyles="dashed",
+            label=None if "chance" in legend else "chance",
+        )
+        legend.add("chance")
+        if published:
+            axis.plot(
+                position - 0.2,
+                100 * published.value,
+                "kD",
+                label=None if "published" in legend else "published",
+            )
+            legend.add("published")
+        labels.append(
+            f"{leaky['dimension']}, {leaky['model']}\n{leaky['protocol']}\nvs "
+            f"{honest['protocol']}\n({metric})"
+        )
+    axis.set_xticks(range(len(pairs)), labels, fontsize=8)
+    axis.set_ylabel("score %")
+    axis.set_ylim(0, 105)
+    axis.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=4, fontsize=8)
+    intro = (
+        "<p>Each leaky protocol (red) beside the honest protocol it is compared with (blue) on "
+        "the same data, labels and model, scored on the metric the paper published (accuracy "
+        "where it published none); a diamond marks the published figure (for the real dataset), "
+        "the dashed line chance (the accuracy of the training majority class).</p>"
+    )
+    return intro + figures.embed(figure, "paper-vs-honest", "paper protocol beside honest")
+
+
+def per_subject_section(figures: Figures, summary: list[dict]) -> str:
+    parts = []
+    for target, entries in _by(summary, TARGET).items():
+        figure, axes = grid(len(entries))
+        for axis, entry in zip(axes, entries, strict=True):
+            scores = entry["per_subject"]
+            x = np.arange(len(scores["subject"]))
+            axis.bar(x, 100 * np.asarray(scores["accuracy"]), color="C0", label="accuracy")
+            chance = 100 * np.asarray(scores["chance"])
+            axis.hlines(chance, x - 0.45, x + 0.45, colors="C3", linewidth=2, label="chance")
+            axis.set_xticks(x, scores["subject"], rotation=90, fontsize=7)
+            axis.set_ylim(0, 100)
+            axis.set_ylabel("accuracy %")
+            axis.set_title(_name(entry), fontsize=9)
+        axes[0].legend(fontsize=7, loc="lower left")
+        name = " ".join(target)
+        parts.append(f"<h3>{_text(name)}</h3>" + figures.embed(figure, f"subjects {name}", name))
+    intro = (
+        "<p>Accuracy of each subject's pooled test predictions; the red line on each bar is "
+        "that subject's chance (the accuracy of its folds' training majority class).</p>"
+    )
+    return intro + "".join(parts) if parts else ""
+
+
+def confusion_section(figures: Figures, summary: list[dict], rows: list[dict], classes) -> str:
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    jobs = _by(rows, ROW_KEYS)
+    parts = []
+    for target, entries in _by(summary, TARGET).items():
+        figure, axes = grid(len(entries), columns=4, panel=(3.6, 3.4))
+        for axis, entry in zip(axes, entries, strict=True):
+            arrays = pooled(jobs[tuple(entry[k] for k in ROW_KEYS)])
+            n_classes = int(max(arrays["y_true"].max(), arrays["y_pred"].max())) + 1
+            names = classes.get("/".join(target)) or [str(c) for c in range(n_classes)]
+            ConfusionMatrixDisplay.from_predictions(
+                arrays["y_true"],
+                arrays["y_pred"],
+                labels=list(range(len(names))),
+                display_labels=names,
+                normalize="true",
+                values_format=".2f",
+                ax=axis,
+                colorbar=False,
+                text_kw={"fontsize": 7},
+                im_kw={"vmin": 0, "vmax": 1},
+            )
+            axis.set_title(_name(entry), fontsize=8)
+            axis.tick_params(labelsize=7)
+        name = " ".join(target)
+        parts.append(f"<h3>{_text(name)}</h3>" + figures.embed(figure, f"confusion {name}", name))
+    intro = (
+        "<p>Rows: true class; columns: predicted; each row sums to 1 (all test windows of all "
+        "folds).</p>"
+    )
+    return intro + "".join(parts) if parts else ""
+
+
+def topomap_section(figures: Figures, class_means: dict) -> str:
+    parts = []
+    for key, means in sorted(class_means.items()):
+        found = topomaps(means)
+        if isinstance(found, str):
+            parts.append(f"<p>{_text(key)}: {_text(found)}</p>")
+            continue
+        absolute, deviation = found
+        parts.append(
+            f"<h3>{_text(key.replace('/', ' '))}</h3>"
+            + figures.embed(absolute, f"topomap {key}", f"{key} per class")
+            + figures.embed(deviation, f"topomap deviation {key}", f"{key} minus class mean")
+        )
+    intro = (
+        "<p>Mean band feature of each electrode over the windows of each class (recipe's unit, "
+        "e.g. DE in nats or bits; one colour scale per band), then each class minus the mean "
+        "of the classes. Positions: MNE's template 10-05 head (SEED's CB1/CB2 at PO9/PO10).</p>"
+    )
+    return intro + "".join(parts) if parts else ""
+
+
+def topomaps(means: dict):
+    """Two figures of MNE topomaps (rows: classes, columns: bands): the class means and their
+    deviation from the mean over classes; or a line saying why none can be drawn."""
+    import mne
+
+    from .. import montage
+
+    placed = [i for i, name in enumerate(means["ch_names"]) if montage.canonical(name)]
+    if len(placed) < 4:
+        return "fewer than 4 electrodes with a 10-05 position: no topomap"
+    names = [means["ch_names"][i] for i in placed]
+    info = mne.create_info(names, 100.0, "eeg")
+    info.set_montage(montage.digmontage(names))
+    values = np.asarray(means["means"], dtype=float)[:, placed, :]  # (classes, chans, bands)
+    deviation = values - values.mean(axis=0, keepdims=True)
+    figures = []
+    for data, symmetric in ((values, False), (deviation, True)):
+        figures.append(_topomap_grid(data, info, means, symmetric))
+    return tuple(figures)
+
+
+def _topomap_grid(data, info, means, symmetric: bool):
+    import mne
+
+    n_classes, _, n_bands = data.shape
+    figure, axes = grid(n_classes * n_bands, columns=n_bands, panel=(2.2, 2.0))
+    for band in range(n_bands):
+        limit = np.abs(data[:, :, band]).max()
+        low, high = (
+            (-limit, limit) if symmetric else (data[:, :, band].min(), data[:, :, band].max())
+        )
+        for label in range(n_classes):
+            axis = axes[label * n_bands + band]
+            image, _ = mne.viz.plot_topomap(
+                data[label, :, band],
+                info,
+                axes=axis,
+                show=False,
+                vlim=(low, high),
+                cmap="RdBu_r" if symmetric else "viridis",
+                contours=0,
+            )
+            heading = means["class_names"][label] + (" − mean" if symmetric else "")
+            axis.set_title(f"{heading}\n{means['bands'][band]}", fontsize=8)
+        figure.colorbar(image, ax=axes[band::n_bands], shrink=0.6)
+    return figure
+
+
+def attention_section(figures: Figures, summary: list[dict], rows, class_means: dict) -> str:
+    jobs = _by([r for r in rows if "attention" in r["predictions"]], ROW_KEYS)
+    parts = []
+    for entry in summary:
+        members = jobs.get(tuple(entry[k] for k in ROW_KEYS))
+        if not members:
+            continue
+        maps = class_attention(members)
+        means = class_means.get("/".join(entry[k] for k in ("dataset", "features", *TARGET[1:])))
+        names = (means or {}).get("ch_names") or [str(i) for i in range(maps.shape[1])]
+        classes = (means or {}).get("class_names") or [str(c) for c in range(len(maps))]
+        figure, axes = grid(len(maps), columns=min(len(maps), 3), panel=(4.4, 4.0))
+        for axis, label in zip(axes, range(len(maps)), strict=True):
+            image = axis.imshow(maps[label], vmin=maps.min(), vmax=maps.max(), cmap="magma")
+            axis.set_xticks(range(len(names)), names, rotation=90, fontsize=6)
+            axis.set_yticks(range(len(names)), names, fontsize=6)
+            axis.set_title(classes[label], fontsize=9)
+            axis.set_xlabel("attended electrode (key)", fontsize=7)
+            axis.set_ylabel("electrode (query)", fontsize=7)
+        figure.colorbar(image, ax=axes, shrink=0.7)
+        title = _name(entry).replace("\n", ", ") + f", {entry['dimension']}"
+        figure.suptitle(title, fontsize=10)
+        parts.append(figures.embed(figure, f"attention {title}", title))
+    intro = (
+        "<p>Attention between electrodes (query row, attended column) of the fitted network, "
+        "averaged over heads, blocks and the test windows of each true class, pooled over "
+        "folds.</p>"
+    )
+    return intro + "".join(parts) if parts else ""
+
+
+def class_attention(jobs: list[dict]) -> np.ndarray:
+    """(n_classes, N, N): the jobs' per-class attention averaged with the number of test
+    windows of each class in each job as weights."""
+    total = counts = 0
+    for job in jobs:
+        n = np.bincount(job["predictions"]["y_true"], minlength=job["n_classes"])[:, None, None]
+        total = total + job["predictions"]["attention"] * n
+        counts = counts + n
+    return total / np.maximum(counts, 1)
+
+
+def curves_section(figures: Figures, summary: list[dict], rows: list[dict]) -> str:
+    jobs = _by([r for r in rows if r["report"].get("history")], ROW_KEYS)
+    entries = [e for e in summary if tuple(e[k] for k in ROW_KEYS) in jobs]
+    if not entries:
+        trained = any(r["preset"] for r in rows)
+        return "<p>The fit reports of these jobs hold no per-epoch history.</p>" if trained else ""
+    figure, axes = grid(len(entries))
+    for axis, entry in zip(axes, entries, strict=True):
+        for number, job in enumerate(jobs[tuple(entry[k] for k in ROW_KEYS)]):
+            _curves(axis, job["report"], f"C{number % 10}")
+        axis.set_title(_name(entry) + f", {entry['dimension']}", fontsize=8)
+        axis.set_xlabel("epoch")
+        axis.set_ylabel("loss")
+    intro = (
+        "<p>Loss per epoch of every fold (one colour per fold): training solid, validation "
+        "dashed; a dot marks the epoch kept.</p>"
+    )
+    return intro + figures.embed(figure, "training curves", "training curves")
+
+
+def _curves(axis, report: dict, colour: str) -> None:
+    """One job's training and validation loss per epoch, and the epoch it kept."""
+    history = report["history"]
+    epochs = [record.get("epoch", i) for i, record in enumerate(history)]
+    for name, style in (("train_loss", "-"), ("val_loss", "--")):
+        values = [record.get(name) for record in history]
+        if any(v is not None for v in values):
+            values = [np.nan if v is None else v for v in values]
+            axis.plot(epochs, values, style, color=colour, linewidth=1, alpha=0.7)
+    kept = report.get("epoch_kept")
+    if kept in epochs:
+        record = history[epochs.index(kept)]
+        value = record.get("val_loss", record.get("train_loss"))
+        if value is not None:
+            axis.plot(kept, value, "o", color=colour, markersize=4)
+
+
+def jobs_section(rows: list[dict]) -> str:
+    if not rows:
+        return ""
+    head = ["key", *ROW_KEYS, "fold", "held out", "train", "test", "accuracy %"]
+    head += ["epochs run", "epoch kept", "fit s"]
+    cells = []
+    for row in rows:
+        p = row["predictions"]
+        accuracy = 100 * float(np.mean(p["y_true"] == p["y_pred"]))
+        report = row["report"]
+        cells.append(
+            [row["key"], *(str(row[k]) for k in ROW_KEYS), str(row["fold"]), row["subjects"]]
+            + [str(row["n_train"]), str(row["n_test"]), f"{accuracy:.1f}"]
+            + [str(report.get(k, "-")) for k in ("epochs_run", "epoch_kept")]
+            + [f"{row['seconds_fit']:.2f}"]
+        )
+    table = html_table("", head, cells)
+    return f"<details><summary>{len(rows)} jobs (click to show)</summary>{table}</details>"
+
+
+def _text(value) -> str:
+    """Any value as HTML-escaped text (names read from files included)."""
+    return html.escape(str(value), quote=True)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")[:120] or "figure"
