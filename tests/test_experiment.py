@@ -290,7 +290,7 @@ def test_serial_processes_and_ray_give_identical_results(small_dreamer, tmp_path
         runs[backend] = tmp_path / backend
         run(experiment, out=runs[backend], backend=backend, jobs=2, **QUIET)
     reference = predictions(runs["serial"])
-    assert len(reference) == 2 * (3 + 1)  # 2 models x (3 folds + 1 held out) for 2 subjects
+    assert len(reference) == 2 * (2 * 3 + 2)  # 2 models x 2 subjects x (3 folds + held out)
     for backend in ("processes", "ray"):
         found = predictions(runs[backend])
         assert found.keys() == reference.keys()

@@ -94,7 +94,7 @@ class Processes:
 
     def run(self, jobs: list[Job], windows: dict, targets: dict):
         import multiprocessing
-        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        from concurrent.futures import ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
 
         context = multiprocessing.get_context("spawn")
@@ -105,31 +105,41 @@ class Processes:
                 self.jobs, context, initializer=_start_worker, initargs=(windows, targets)
             )
             try:
-                pending = {pool.submit(_run_in_worker, job): job for job in remaining}
-                broken = False
-                while pending:
-                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in finished:
-                        job = pending.pop(future)
-                        try:
-                            result = future.result()
-                        except BrokenProcessPool:
-                            broken = True
-                            continue
-                        remaining.remove(job)
-                        yield job, result
-                    if broken:
-                        break
-                if broken:
-                    for job in _suspects(remaining):
-                        attempts[job.key] += 1
-                    for job in [j for j in remaining if attempts[j.key] >= RETRIES]:
-                        remaining.remove(job)
-                        yield job, Failure(f"its worker process died {RETRIES} times")
+                for job, result in self._results(pool, remaining):
+                    remaining.remove(job)
+                    yield job, result
+            except BrokenProcessPool:  # a worker died: restart, run the unfinished jobs again
+                pool.shutdown(wait=False, cancel_futures=True)
+                for job in _suspects(remaining):
+                    attempts[job.key] += 1
+                for job in [j for j in remaining if attempts[j.key] >= RETRIES]:
+                    remaining.remove(job)
+                    yield job, Failure(f"its worker process died {RETRIES} times")
+                continue
             except BaseException:
                 _stop(pool)
                 raise
             pool.shutdown(wait=True)
+
+    @staticmethod
+    def _results(pool, jobs: list[Job]):
+        """(job, result) as they finish; BrokenProcessPool when a worker dies (while jobs
+        are submitted or run), after yielding the results that arrived before."""
+        from concurrent.futures import FIRST_COMPLETED, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        pending = {pool.submit(_run_in_worker, job): job for job in jobs}
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            broken = False
+            for future in finished:
+                job = pending.pop(future)
+                if isinstance(future.exception(), BrokenProcessPool):
+                    broken = True
+                else:
+                    yield job, future.result()
+            if broken:
+                raise BrokenProcessPool("a worker process died")
 
 
 def _suspects(jobs: list[Job]) -> list[Job]:
