@@ -96,8 +96,8 @@ def create(
 ):
     """A new, untrained model.
 
-    Torch models get the shared signature plus their own `options`; they remember how they
-    were made in ``model.physioemo_spec`` ({"model": name, "args": {...}}) for checkpoints.
+    Torch models take the shared signature (`models.base`; window_seconds among the
+    options) plus their own options, and record them (`get_config()`) for checkpoints.
     Baselines ignore the shape arguments and take `seed`.
     """
     entry = spec(name)
@@ -105,19 +105,17 @@ def create(
     factory = getattr(import_module(module), attribute)
     if entry.framework == "sklearn":
         return factory(name, **options)
-    if n_chans is None or n_outputs is None:
-        raise ValueError(f"model {name!r} needs n_chans and n_outputs")
-    args = {
-        "n_chans": n_chans,
-        "n_outputs": n_outputs,
-        "n_times": n_times,
-        "sfreq": sfreq,
-        "ch_names": list(ch_names) if ch_names is not None else None,
-        **options,
-    }
-    model = factory(**args)
-    model.physioemo_spec = {"model": name, "args": args}
-    return model
+    signature = {"n_times": n_times, "sfreq": sfreq, "ch_names": ch_names}
+    return factory(n_chans=n_chans, n_outputs=n_outputs, **signature, **options)
+
+
+def name_of(model) -> str:
+    """The registry name of a torch model's class (e.g. "histn" for a `HiSTN`)."""
+    target = f"{type(model).__module__}:{type(model).__qualname__}"
+    for name, entry in MODELS.items():
+        if entry.target == target:
+            return name
+    raise ValueError(f"{type(model).__name__} is not a registry model ({', '.join(MODELS)})")
 
 
 def describe(name: str) -> dict:
