@@ -118,6 +118,41 @@ def name_of(model) -> str:
     raise ValueError(f"{type(model).__name__} is not a registry model ({', '.join(MODELS)})")
 
 
+def estimator(
+    name: str,
+    profile: str = "quick",
+    n_classes: int | None = None,
+    info: dict | None = None,
+    seed: int | None = None,
+    preset: str | None = None,
+):
+    """An unfitted scikit-learn-style estimator of model `name`.
+
+    profile: "quick" (the "<model>-quick" training preset) or "full" (the paper's recipe);
+    preset: a named preset instead (e.g. "histn-si", which a paper protocol brings).
+    info: the `WindowSet.info` of the inputs; raw-window models take its sfreq and ch_names.
+    seed: None = the preset's own seed (RBTransformer 23), baselines 0.
+    Torch models give `training.TorchClassifier`, the PINN `training.PINNClassifier` (fit
+    metadata t and eda), baselines a scikit-learn pipeline.
+    """
+    if profile not in ("quick", "full"):
+        raise ValueError(f"profile must be 'quick' or 'full', got {profile!r}")
+    entry = spec(name)
+    if entry.framework == "sklearn":
+        return create(name, seed=0 if seed is None else seed)
+    from ..training import PINNClassifier, TorchClassifier
+
+    preset = preset or (f"{name}-quick" if profile == "quick" else name)
+    if name == "pinn":
+        return PINNClassifier(preset=preset, n_classes=n_classes, seed=seed)
+    options = {}
+    if entry.inputs == "raw" and info:
+        options = {"sfreq": float(info["sfreq"]), "ch_names": list(info["ch_names"])}
+    return TorchClassifier(
+        name, preset=preset, model_options=options, n_classes=n_classes, seed=seed
+    )
+
+
 def describe(name: str) -> dict:
     """Name, inputs, summary and (torch models) parameter counts with the example settings."""
     entry = spec(name)
