@@ -21,8 +21,8 @@ from physioemo.training import (
     ordinal_targets,
     save_checkpoint,
 )
-from physioemo.training.losses import soft_cross_entropy
 from physioemo.training.estimator import _corrected
+from physioemo.training.losses import soft_cross_entropy
 from physioemo.training.trainer import _Sampler, class_weights, smote, window_positions
 
 
@@ -193,35 +193,8 @@ def test_models_beat_chance_subject_dependent(dreamer_subject, name):
 
 
 # ----------------------------------------------------------------------------- PINN
-ALPHA0, GAMMA, BETA = 0.8, 0.25, np.array([0.5, 1.5, 0.9])
-
-
-def wesad_like_segments(n_segments=36, per_segment=30, seed=0):
-    """Arrays shaped like WESAD windows, EDA from the known ODE
-    gamma dEDA/dt = -alpha0 EDA + beta_c (piecewise-constant class c per condition segment):
-    EDA(t) = E* + (E0 - E*) exp(-alpha0 t / gamma), E* = beta_c / alpha0, t in [0, 1].
-    Features: a noisy class signature (3 values) and the segment's starting EDA."""
-    rng = np.random.default_rng(seed)
-    t = np.linspace(0, 1, per_segment)
-    x, times, eda, y, segment = [], [], [], [], []
-    for s in range(n_segments):
-        c = s % 3
-        start = rng.uniform(0.2, 2.0)
-        target = BETA[c] / ALPHA0
-        eda.append(target + (start - target) * np.exp(-ALPHA0 * t / GAMMA))
-        signature = np.eye(3)[c] + rng.normal(0, 0.3, 3)
-        x.append(np.tile(np.r_[signature, start], (per_segment, 1)))
-        times.append(t), y.append(np.full(per_segment, c)), segment.append(np.full(per_segment, s))
-    return {
-        "x": np.concatenate(x).astype(np.float32),
-        "t": np.concatenate(times).astype(np.float32),
-        "eda": np.concatenate(eda).astype(np.float32),
-        "y": np.concatenate(y),
-    }, np.concatenate(segment)
-
-
-def test_pinn_recovers_the_ode_and_keeps_parameters_positive():
-    data, segments = wesad_like_segments()
+def test_pinn_recovers_the_ode_and_keeps_parameters_positive(pinn_task):
+    data, segments = pinn_task.make()
     torch.manual_seed(0)
     net = models.create("pinn", n_chans=4, n_outputs=3)
     config = TrainConfig(epochs=250, batch_size=64, lr=3e-3, keep="last")
@@ -229,33 +202,14 @@ def test_pinn_recovers_the_ode_and_keeps_parameters_positive():
     trainer.fit(net, PINNObjective(lambda_p=0.1, n_collocation=64), data)
     physics = net.physics()
     assert physics["alpha0"] > 0 and physics["gamma"] > 0
-    assert physics["alpha0_over_gamma"] == pytest.approx(ALPHA0 / GAMMA, rel=0.2)
+    assert physics["alpha0_over_gamma"] == pytest.approx(
+        pinn_task.alpha0 / pinn_task.gamma, rel=0.2
+    )
     gains = np.array(physics["beta"]) / physics["alpha0"]  # steady states E* = beta_c / alpha0
-    np.testing.assert_allclose(gains, BETA / ALPHA0, rtol=0.2)
+    np.testing.assert_allclose(gains, pinn_task.beta / pinn_task.alpha0, rtol=0.2)
     residuals = [h["train_residual"] for h in trainer.history]
     assert np.mean(residuals[-10:]) < 0.2 * np.mean(residuals[:10])
     assert trainer.history[-1]["train_eda_mse"] < 1e-3
-
-
-def test_pinn_classifies_held_out_segments_and_predicts_eda():
-    from sklearn.linear_model import Ridge
-
-    data, segments = wesad_like_segments(seed=1)
-    held_out = segments % 4 == 0
-    train = {k: v[~held_out] for k, v in data.items()}
-    test = {k: v[held_out] for k, v in data.items()}
-    validation = np.flatnonzero(segments[~held_out] % 4 == 1)  # whole segments
-    pinn = PINNClassifier()  # pinn-quick
-    pinn.fit(train["x"], train["y"], t=train["t"], eda=train["eda"], validation=validation)
-    accuracy = (pinn.predict(test["x"], t=test["t"]) == test["y"]).mean()
-    assert accuracy > 0.8  # chance is 1/3
-    assert pinn.predict_proba(test["x"], t=test["t"]).shape == (held_out.sum(), 3)
-    scores = pinn.eda_scores(test["x"], test["t"], test["eda"])
-    inputs = np.c_[train["x"], train["t"]], np.c_[test["x"], test["t"]]
-    linear = Ridge().fit(inputs[0], train["eda"]).predict(inputs[1])
-    assert scores["eda_pearson_r"] > 0.9 > np.corrcoef(linear, test["eda"])[0, 1] + 0.05
-    assert pinn.fit_report_["seed"] == 42 and pinn.fit_report_["n_validation"] == validation.size
-    assert pinn.physics_["alpha0"] > 0 and len(pinn.physics_["beta_over_gamma"]) == 3
 
 
 def test_runner_passes_groups_and_runs_only_the_chosen_folds():

@@ -70,12 +70,12 @@ PRESETS = {
     "histn-quick": {
         "train": {
             "epochs": 6,
-            "batch_size": 32,
-            "steps_per_epoch": 12,
+            "batch_size": 64,
+            "steps_per_epoch": 10,
             "sampling": "balanced",
             "lr": 1e-2,
             "keep": "best",
-            "refresh_rows": 512,
+            "refresh_rows": 256,
         },
         "smoothing": "ordinal",
         "model": {"dropout": 0.2},
@@ -102,11 +102,11 @@ PRESETS = {
     },
     "rbtransformer-quick": {
         "train": {
-            "epochs": 6,
-            "batch_size": 64,
+            "epochs": 4,
+            "batch_size": 32,
             "steps_per_epoch": 4,
             "optimizer": "adamw",
-            "lr": 1e-3,
+            "lr": 3e-3,
             "weight_decay": 1e-3,
             "keep": "best",
         },
@@ -134,13 +134,13 @@ PRESETS = {
     "eegnet-quick": {
         "train": {
             "epochs": 6,
-            "batch_size": 32,
+            "batch_size": 64,
             "steps_per_epoch": 10,
-            "lr": 3e-3,
-            "refresh_rows": 512,
+            "lr": 1e-2,
+            "refresh_rows": 256,
         },
         "smoothing": None,
-        "model": {},
+        "model": {"dropout": 0.25, "kernel_length": 32},
     },
     # Multi-task PINN (papers.md 2.4, all proposals): Adam 1e-3, weight decay 1e-5, batch 256,
     # 200 epochs, early stopping with patience 20, seed 42, lambda_c 1, lambda_p 0.1, 256
