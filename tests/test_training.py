@@ -423,3 +423,20 @@ def test_histn_si_pretrains_then_fine_tunes_with_the_filter_bank_frozen():
     torch.testing.assert_close(bank[0], bank[1])  # frozen while fine-tuning
     assert not torch.equal(head[0], head[1])
     assert "fine-tuning" not in pretrained.fit_report_["kept_because"]
+
+
+def test_fits_do_not_depend_on_the_callers_thread_count():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(96, 14, 128)).astype(np.float32), np.repeat([0, 1], 48)
+    options = {"train_options": {"epochs": 2, "steps_per_epoch": 3}, "seed": 1}
+    fits = []
+    for threads in (1, 2):
+        torch.set_num_threads(threads)
+        try:
+            fits.append(TorchClassifier("rbtransformer", **options).fit(x[:, :, :4], y))
+        finally:
+            torch.set_num_threads(1)
+    assert fits[0].fit_report_["threads"] == fits[1].fit_report_["threads"] == 1
+    np.testing.assert_array_equal(
+        fits[0].predict_proba(x[:, :, :4]), fits[1].predict_proba(x[:, :, :4])
+    )

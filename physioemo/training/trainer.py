@@ -23,8 +23,10 @@ A fit (`Trainer.fit`) trains on every row except the `validation` positions it i
   pass with a cumulative average over equal-sized random batches of the training rows.
 * **Class weights** ("balanced": n / (K n_k); "max": max_k n_k / n_k, the HiSTN fine-tuning's)
   and SMOTE only when the config asks; both are off by default.
-* **Seeds**: `seed` seeds Python, NumPy, torch, the batches and the sampler; two fits with the
-  same seed, data and thread count give identical weights (see `TrainConfig.threads`).
+* **Seeds and threads**: `seed` seeds Python, NumPy, torch, the batches and the sampler; two
+  fits with the same seed and data give identical weights. Fits run on one torch thread by
+  default: with two, some weight gradients (batch reductions in backward) are summed in another
+  order and results drift apart by float32 rounding (`TrainConfig.threads`).
 
 After `fit`, `report` holds what the estimators publish as `fit_report_` (see `Trainer.fit`).
 """
@@ -61,8 +63,10 @@ class TrainConfig:
     loss (None: never). class_weight: None, "balanced" or "max". smote: SMOTE-oversample the
     training rows (imbalanced-learn). freeze: names of submodules not trained (e.g.
     "filter_bank"). refresh_batchnorm / refresh_rows: BatchNorm re-estimation.
-    seed. threads: torch CPU threads during the fit (None: leave as is; results can differ
-    between thread counts, see docs/training.md). device: None = CUDA when available.
+    seed. threads: torch CPU threads during the fit; 1 by default (ours) because the summation
+    order of some backward reductions depends on the thread count, so results would too
+    (docs/training.md); parallelise across folds instead. None leaves torch's setting.
+    device: None = CUDA when available.
     progress: tqdm bar over epochs.
     """
 
@@ -85,7 +89,7 @@ class TrainConfig:
     refresh_batchnorm: bool = True
     refresh_rows: int = 2048
     seed: int = 0
-    threads: int | None = None
+    threads: int | None = 1
     device: str | None = None
     progress: bool = False
 
