@@ -69,10 +69,9 @@ PRESETS = {
     },
     "histn-quick": {
         "train": {
-            "epochs": 6,
+            "epochs": 8,
             "batch_size": 64,
             "steps_per_epoch": 10,
-            "sampling": "balanced",
             "lr": 1e-2,
             "keep": "best",
             "refresh_rows": 256,

@@ -142,7 +142,7 @@ def homologous_pairs(ch_names: list[str]) -> list[tuple[int, int]]:
     return pairs
 
 
-def sawtooth_burst(sfreq: float, frequency=8.0, seconds=0.375, harmonics=3) -> np.ndarray:
+def sawtooth_burst(sfreq: float, frequency=6.0, seconds=0.5, harmonics=3) -> np.ndarray:
     """A Hann-windowed band-limited sawtooth (slow rise, fast fall), peak amplitude 1."""
     t = np.arange(int(round(seconds * sfreq))) / sfreq
     wave = -sum(np.sin(2 * np.pi * k * frequency * t) / k for k in range(1, harmonics + 1))
