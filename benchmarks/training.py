@@ -66,9 +66,9 @@ def reference_seconds() -> float:
 def windows(folder: Path, histn_stride: float | None):
     """1-s DE and raw windows (and densely strided raw windows when asked)."""
     dataset = load("dreamer", folder)
-    sets = extract_window_sets(dataset, {"de": "subtract", "raw": "zscore"}, 1.0, None, False)
+    sets = extract_window_sets(dataset, {"de": "subtract", "raw": "zscore"}, progress=False)
     if histn_stride:
-        dense = extract_window_sets(dataset, {"raw": "zscore"}, 1.0, histn_stride, False)
+        dense = extract_window_sets(dataset, {"raw": "zscore"}, stride=histn_stride, progress=False)
         sets["dense"] = dense["raw"]
     return sets
 

@@ -63,6 +63,8 @@ class TrainConfig:
     loss (None: never). class_weight: None, "balanced" or "max". smote: SMOTE-oversample the
     training rows (imbalanced-learn). freeze: names of submodules not trained (e.g.
     "filter_bank"). refresh_batchnorm / refresh_rows: BatchNorm re-estimation.
+    validation_rows: score at most this many validation rows per epoch, a random subset drawn
+    once per fit (None: all; quick presets, ours).
     seed. threads: torch CPU threads during the fit; 1 by default (ours) because the summation
     order of some backward reductions depends on the thread count, so results would too
     (docs/training.md); parallelise across folds instead. None leaves torch's setting.
@@ -88,6 +90,7 @@ class TrainConfig:
     freeze: tuple[str, ...] = ()
     refresh_batchnorm: bool = True
     refresh_rows: int = 2048
+    validation_rows: int | None = None
     seed: int = 0
     threads: int | None = 1
     device: str | None = None
@@ -286,6 +289,9 @@ class Trainer:
             if train_groups is not None and len(train["y"]) > before:
                 train_groups = None  # synthetic rows belong to no trial
         rows = {"arrays": train, "groups": train_groups}
+        if config.validation_rows and val.size > config.validation_rows:
+            rng = np.random.default_rng(config.seed)
+            val = np.sort(rng.choice(val, config.validation_rows, replace=False))
         val_rows = {k: np.asarray(v)[val] for k, v in data.items()} if val.size else None
         if val_rows is None and problem is None:
             problem = "no validation set"
