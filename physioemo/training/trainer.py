@@ -266,18 +266,19 @@ class Trainer:
 
     # ------------------------------------------------------------------------- rows
     def _split(self, data: dict, validation, groups):
-        """Training and validation rows; `problem` says why given validation rows are unusable."""
+        """(training rows and groups, validation rows or None, why there is no usable
+        validation: "no validation set", the reason the given rows cannot choose, or None)."""
         config = self.config
         n = len(data["x"])
         val = np.asarray([] if validation is None else validation, dtype=int)
         if val.size and (val.min() < 0 or val.max() >= n or np.unique(val).size != val.size):
             raise ValueError(f"validation must be distinct positions in [0, {n}), got {val}")
-        problem = None
+        problem = "no validation set"
         if val.size:
-            fit_rows = np.setdiff1d(np.arange(n), val)
-            problem = _validation_problem(data.get("y"), fit_rows, val, groups)
+            rest = np.setdiff1d(np.arange(n), val)
+            problem = _validation_problem(data.get("y"), rest, val, groups)
             if problem:
-                val = np.array([], dtype=int)
+                val = val[:0]  # back to training
         fit_rows = np.setdiff1d(np.arange(n), val)
         train = {k: np.asarray(v)[fit_rows] for k, v in data.items()}
         train_groups = None if groups is None else groups[fit_rows]
@@ -288,14 +289,11 @@ class Trainer:
             train["x"], train["y"] = smote(train["x"], train["y"], config.seed)
             if train_groups is not None and len(train["y"]) > before:
                 train_groups = None  # synthetic rows belong to no trial
-        rows = {"arrays": train, "groups": train_groups}
         if config.validation_rows and val.size > config.validation_rows:
             rng = np.random.default_rng(config.seed)
             val = np.sort(rng.choice(val, config.validation_rows, replace=False))
         val_rows = {k: np.asarray(v)[val] for k, v in data.items()} if val.size else None
-        if val_rows is None and problem is None:
-            problem = "no validation set"
-        return rows, val_rows, problem
+        return {"arrays": train, "groups": train_groups}, val_rows, problem
 
     # ------------------------------------------------------------------------- loop
     def _loop(self, model, objective, train: dict, val: dict | None, problem: str | None):
@@ -328,24 +326,13 @@ class Trainer:
                 for group in optimizer.param_groups:
                     group["lr"] = config.lr_schedule[epoch]
             batch_size = _scheduled(config.batch_schedule, epoch, config.batch_size)
-            n_steps = steps(batch_size)
-            model.train()
-            logs = []
-            for index in sampler.batches(n_steps, batch_size):
-                batch = {k: v[index].to(device) for k, v in tensors.items()}
-                loss, log = objective(model, batch, train=True)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                if hasattr(model, "apply_constraints"):
-                    model.apply_constraints()
-                logs.append((len(index), log))
+            batches = sampler.batches(steps(batch_size), batch_size)
             record = {
                 "epoch": epoch,
                 "lr": optimizer.param_groups[0]["lr"],
                 "batch_size": batch_size,
-                "steps": n_steps,
-                **{f"train_{k}": v for k, v in _mean(logs).items()},
+                "steps": len(batches),
+                **self._train_epoch(model, objective, optimizer, tensors, batches),
             }
             if scheduler is not None:
                 scheduler.step()
@@ -387,6 +374,21 @@ class Trainer:
             "threads": torch.get_num_threads(),
         }
         return model.eval()
+
+    def _train_epoch(self, model, objective, optimizer, tensors: dict, batches) -> dict:
+        """One optimiser step per batch of row indices; the mean training logs."""
+        device, logs = self.device(), []
+        model.train()
+        for index in batches:
+            batch = {k: v[index].to(device) for k, v in tensors.items()}
+            loss, log = objective(model, batch, train=True)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            if hasattr(model, "apply_constraints"):
+                model.apply_constraints()
+            logs.append((len(index), log))
+        return {f"train_{k}": v for k, v in _mean(logs).items()}
 
     def _steps_per_epoch(self, n_rows: int, groups):
         """(batch size -> steps, a note for the report)."""
