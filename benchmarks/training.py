@@ -14,6 +14,10 @@ training set's trials, about 20 % of them, held out whole and stratified by labe
 trains on densely strided windows (1/8 s, `--histn-stride`) of the training trials, as its
 random crops need; every model is tested on the same 1-s windows.
 
+`planted` also scores an oracle: logistic regression on features that know the planted effects
+(per homologous pair the log ratio of (L + R) to (L - R) alpha power; per channel the skewness
+of the first difference), to show how much signal the effects carry.
+
 Each fold reports accuracy, the accuracy of always predicting the training majority on the
 same test windows, seconds, and the epoch kept and why. Per model: the mean over subjects of
 each subject's pooled test accuracy, its standard error across subjects, and how often the
@@ -44,6 +48,8 @@ from physioemo.training import carve_validation
 from physioemo.windows import extract_window_sets
 
 TORCH_MODELS = ("histn", "eegnet", "rbtransformer", "dgcnn")
+#: logistic regression on DE, and on features that know the planted effects (`planted` only)
+BASELINES = ("logreg", "oracle")
 
 
 def reference_seconds() -> float:
@@ -63,10 +69,28 @@ def reference_seconds() -> float:
     return time.perf_counter() - started
 
 
+def oracle_features(raw) -> np.ndarray:
+    """(n, n_pairs + n_channels) features that know the planted effects: per homologous pair
+    the log ratio of (L + R) to (L - R) alpha (8-13 Hz) power, per channel the skewness of the
+    first difference."""
+    from scipy import signal, stats
+
+    from physioemo.datasets.synthetic.eeg import homologous_pairs
+
+    b, a = signal.butter(4, [8, 13], btype="band", fs=raw.info["sfreq"])
+    alpha = signal.filtfilt(b, a, raw.X, axis=-1)
+    pairs = [
+        np.log(np.var(alpha[:, i] + alpha[:, j], -1) / np.var(alpha[:, i] - alpha[:, j], -1))
+        for i, j in homologous_pairs(list(raw.info["ch_names"]))
+    ]
+    return np.c_[np.stack(pairs, axis=1), stats.skew(np.diff(raw.X, axis=-1), axis=-1)]
+
+
 def windows(folder: Path, histn_stride: float | None):
     """1-s DE and raw windows (and densely strided raw windows when asked)."""
     dataset = load("dreamer", folder)
     sets = extract_window_sets(dataset, {"de": "subtract", "raw": "zscore"}, progress=False)
+    sets["oracle"] = oracle_features(sets["raw"])
     if histn_stride:
         dense = extract_window_sets(dataset, {"raw": "zscore"}, stride=histn_stride, progress=False)
         sets["dense"] = dense["raw"]
@@ -76,22 +100,24 @@ def windows(folder: Path, histn_stride: float | None):
 def run_fold(name, profile, sets, y, train, test, fold, dense_y=None):
     """Fit one model on `train` rows (1-s windows; the dense set's rows of the same trials when
     it exists for HiSTN) and score it on `test`."""
-    one_second = sets["de"] if name == "logreg" else sets[models.spec(name).inputs]
+    one_second = sets["de"] if name in BASELINES else sets[models.spec(name).inputs]
     data, labels, rows = one_second, y, train
     if name == "histn" and "dense" in sets:
         data, labels = sets["dense"], dense_y
         keys = trial_keys(data.groups)
         rows = np.flatnonzero(np.isin(keys, trial_keys(one_second.groups[train])))
     started = time.perf_counter()
-    if name == "logreg":
-        estimator = models.estimator("logreg").fit(data.X[rows], labels[rows])
+    if name in BASELINES:
+        X = sets["oracle"] if name == "oracle" else data.X
+        estimator = models.estimator("logreg").fit(X[rows], labels[rows])
+        predicted = estimator.predict(X[test])
         report = {}
     else:
         _, validation = carve_validation(data.groups[rows], labels[rows], 0.2, seed=fold)
         estimator = models.estimator(name, profile, 2, data.info)
         estimator.fit(data.X[rows], labels[rows], groups=data.groups[rows], validation=validation)
         report = estimator.fit_report_
-    predicted = estimator.predict(one_second.X[test])
+        predicted = estimator.predict(one_second.X[test])
     seconds = time.perf_counter() - started
     majority = np.bincount(y[train], minlength=2).argmax()
     return {
@@ -221,7 +247,7 @@ def main(argv=None) -> dict:
         "torch": torch.__version__,
     }
     print(json.dumps(context))
-    names = ["logreg", *args.models.split(",")]
+    names = ["logreg", *(["oracle"] if args.mode == "planted" else []), *args.models.split(",")]
     profile = args.profile or ("quick" if args.mode == "quick" else "full")
     with tempfile.TemporaryDirectory() as folder:
         signal = PLANTED if args.mode == "planted" else {}
