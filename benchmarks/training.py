@@ -1,6 +1,7 @@
 """What the training recipes achieve on synthetic DREAMER, and what they cost.
 
-    python benchmarks/training.py quick     # every quick preset: seconds and accuracy per fold
+    python benchmarks/training.py [demo]    # every quick preset: seconds and accuracy per fold
+    python benchmarks/training.py --quick   # the same on 2 subjects
     python benchmarks/training.py full --subjects s01,s02 --models histn   # full recipes
     python benchmarks/training.py planted   # raw-input models vs DE + logistic regression
     python benchmarks/training.py threads   # same seed twice, 1 vs 2 threads
@@ -8,7 +9,7 @@
 Data: `write_dreamer(folder, subjects, seconds=20, seed=0)` (the planned demo set; `planted`
 adds `PLANTED`), 1-s windows: DE tokens (baseline subtracted) and raw windows (z-scored by the
 baseline); labels: binary arousal or valence (rating >= 3). Protocol: `SubjectDependent(5)`
-(every fold of the subjects chosen) and, for `quick`, leave-one-subject-out. Validation: the
+(every fold of the subjects chosen) and, for `demo`, leave-one-subject-out. Validation: the
 training set's trials, about 20 % of them, held out whole and stratified by label
 (`training.carve_validation`; the experiment engine will use the protocol's own). Full HiSTN
 trains on densely strided windows (1/8 s, `--histn-stride`) of the training trials, as its
@@ -50,6 +51,7 @@ from physioemo.windows import extract_window_sets
 TORCH_MODELS = ("histn", "eegnet", "rbtransformer", "dgcnn")
 #: logistic regression on DE, and on features that know the planted effects (`planted` only)
 BASELINES = ("logreg", "oracle")
+MODES = ("demo", "full", "planted", "threads")
 
 
 def reference_seconds() -> float:
@@ -133,8 +135,9 @@ def run_fold(name, profile, sets, y, train, test, fold, dense_y=None):
     }
 
 
-def summary(rows: list[dict]) -> dict:
-    """Per subject pooled accuracy -> mean and standard error over subjects; timing."""
+def summary(rows: list[dict], reference: float) -> dict:
+    """Per subject pooled accuracy -> mean and standard error over subjects; seconds per fold,
+    also as a ratio to the reference workload."""
     subjects = sorted({r["subject"] for r in rows})
     pooled = {
         s: [
@@ -159,11 +162,12 @@ def summary(rows: list[dict]) -> dict:
         "per_subject": dict(zip(subjects, accuracy.round(4).tolist(), strict=True)),
         "seconds_mean": float(seconds.mean()),
         "seconds_max": float(seconds.max()),
+        "reference_ratio_mean": float(seconds.mean() / reference),
         "epoch0_kept": sum(k == 0 for k in kept),
     }
 
 
-def evaluate(names, profile, sets, dimension, protocol, subjects=None, log=print):
+def evaluate(names, profile, sets, dimension, protocol, reference, subjects=None, log=print):
     y = scheme("dreamer", dimension)(sets["de"].ratings)
     dense_y = scheme("dreamer", dimension)(sets["dense"].ratings) if "dense" in sets else None
     groups = sets["de"].groups
@@ -180,7 +184,7 @@ def evaluate(names, profile, sets, dimension, protocol, subjects=None, log=print
             row = run_fold(name, profile, sets, y, train, test, fold, dense_y)
             rows.append(row)
             log(json.dumps({"model": name, "dimension": dimension, "protocol": protocol, **row}))
-        results[name] = {"summary": summary(rows), "rows": rows}
+        results[name] = {"summary": summary(rows, reference), "rows": rows}
         log(f"# {name} {profile} {dimension} {protocol}: {json.dumps(results[name]['summary'])}")
     return results
 
@@ -228,8 +232,9 @@ def thread_check(sets, dimension="arousal") -> dict:
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=("quick", "full", "planted", "threads"))
+    parser.add_argument("mode", nargs="?", default="demo", choices=MODES)
     parser.add_argument("--subjects", type=int, default=10, help="synthetic subjects written")
+    parser.add_argument("--quick", action="store_true", help="2 subjects")
     parser.add_argument("--only", help="comma-separated subjects to run folds of (e.g. s01,s02)")
     parser.add_argument("--models", default=",".join(TORCH_MODELS))
     parser.add_argument("--dimensions", default="arousal")
@@ -248,10 +253,11 @@ def main(argv=None) -> dict:
     }
     print(json.dumps(context))
     names = ["logreg", *(["oracle"] if args.mode == "planted" else []), *args.models.split(",")]
-    profile = args.profile or ("quick" if args.mode == "quick" else "full")
+    profile = args.profile or ("quick" if args.mode == "demo" else "full")
+    subjects = 2 if args.quick else args.subjects
     with tempfile.TemporaryDirectory() as folder:
         signal = PLANTED if args.mode == "planted" else {}
-        write_dreamer(folder, subjects=args.subjects, seconds=20.0, seed=0, **signal)
+        write_dreamer(folder, subjects=subjects, seconds=20.0, seed=0, **signal)
         stride = args.histn_stride if "histn" in names and profile == "full" else None
         sets = windows(Path(folder), stride)
     only = set(args.only.split(",")) if args.only else None
@@ -260,10 +266,10 @@ def main(argv=None) -> dict:
         results["threads"] = thread_check(sets)
         print(json.dumps(results["threads"], indent=1))
     else:
-        protocols = ("sd", "loso") if args.mode == "quick" else ("sd",)
+        protocols = ("sd", "loso") if args.mode == "demo" else ("sd",)
         for dimension in args.dimensions.split(","):
             for protocol in protocols:
-                found = evaluate(names, profile, sets, dimension, protocol, only)
+                found = evaluate(names, profile, sets, dimension, protocol, reference, only)
                 results[f"{dimension}/{protocol}"] = found
                 if args.mode == "planted":
                     margins = paired_margins(found)
