@@ -196,3 +196,85 @@ def test_random_forest_baseline_fits():
     X[y == 1] += 1.0
     model = models.create("rf", seed=0).fit(X[::2], y[::2])
     assert (model.predict(X[1::2]) == y[1::2]).mean() > 0.9
+
+
+# ----------------------------------------------------------------------------- signature
+def test_signature_is_inferred_and_checked():
+    from physioemo.models.eegnet import EEGNet
+
+    net = EEGNet(ch_names=DREAMER_CHANNELS, n_outputs=2, sfreq=128.0, window_seconds=1.0)
+    assert (net.n_chans, net.n_times, net.window_seconds) == (14, 128, 1.0)
+    assert EEGNet(n_chans=3, n_outputs=2, n_times=256, window_seconds=2.0).sfreq == 128.0
+    for arguments, message in [
+        ({"n_chans": 13, "ch_names": DREAMER_CHANNELS}, "n_chans=13 but ch_names has 14"),
+        ({"n_chans": 14, "n_times": 100, "sfreq": 128.0, "window_seconds": 1.0}, "gives 128"),
+        ({"n_chans": 14, "n_times": 128, "sfreq": -1.0}, "sfreq must be a positive number"),
+        ({"n_times": 128}, "needs n_chans"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            EEGNet(n_outputs=2, **arguments)
+    with pytest.raises(ValueError, match="EEGNet needs n_outputs"):
+        EEGNet(n_chans=14, n_times=128)
+
+
+def _direct(name):
+    """Each model built by its class, not through the registry, with a non-default option."""
+    from physioemo.models.dgcnn import DGCNN
+    from physioemo.models.eegnet import EEGNet
+    from physioemo.models.histn import HiSTN
+    from physioemo.models.pinn import MultiTaskPINN
+    from physioemo.models.rbtransformer import RBTransformer
+
+    return {
+        "histn": lambda: HiSTN(ch_names=CYTON_16, n_outputs=3, sfreq=250.0, dropout=0.2),
+        "eegnet": lambda: EEGNet(n_chans=14, n_outputs=2, sfreq=128.0, window_seconds=1.0, f1=4),
+        "rbtransformer": lambda: RBTransformer(n_chans=14, n_outputs=2, depth=2),
+        "dgcnn": lambda: DGCNN(n_chans=14, n_outputs=2, hidden=16),
+        "pinn": lambda: MultiTaskPINN(n_chans=12, n_outputs=3, width=32),
+    }[name]()
+
+
+INPUTS_OF = {
+    "histn": (16, 250),
+    "eegnet": (14, 128),
+    "rbtransformer": (14, 4),
+    "dgcnn": (14, 4),
+    "pinn": (12,),
+}
+
+
+@pytest.mark.parametrize("name", list(INPUTS_OF))
+def test_any_model_however_built_round_trips_through_a_checkpoint(name, tmp_path):
+    from physioemo.training import load_checkpoint, save_checkpoint
+
+    torch.manual_seed(0)
+    net = _direct(name).eval()
+    config = net.get_config()
+    rebuilt = type(net).from_config(config)
+    assert rebuilt.get_config() == config
+    assert count_parameters(rebuilt) == count_parameters(net)
+    meta = {"ch_names": [], "features": {"kind": "raw"}, "labels": {"classes": []}}
+    path = save_checkpoint(tmp_path / f"{name}.pt", net, meta)
+    loaded, saved = load_checkpoint(path)
+    assert saved["model"] == name and saved["args"] == config
+    x = torch.randn(3, *INPUTS_OF[name])
+    args = (x, torch.rand(3)) if name == "pinn" else (x,)
+    with torch.no_grad():
+        expected, found = net(*args), loaded(*args)
+    torch.testing.assert_close(found, expected)  # the PINN's (eda, logits) tuple too
+
+
+def test_estimator_factory_picks_the_preset_and_the_inputs():
+    from physioemo.training import PINNClassifier, TorchClassifier
+
+    info = {"sfreq": 128.0, "ch_names": DREAMER_CHANNELS}
+    histn = models.estimator("histn", "full", n_classes=5, info=info)
+    assert isinstance(histn, TorchClassifier) and histn.preset == "histn"
+    assert histn.model_options == {"sfreq": 128.0, "ch_names": DREAMER_CHANNELS}
+    assert models.estimator("dgcnn", "quick", info=info).model_options == {}
+    assert models.estimator("histn", preset="histn-si").preset == "histn-si"
+    pinn = models.estimator("pinn", "full", n_classes=3)
+    assert isinstance(pinn, PINNClassifier) and pinn.preset == "pinn" and pinn.seed is None
+    assert models.estimator("logreg", seed=3).fit([[0.0], [1.0]], [0, 1]).predict([[1.0]]) == 1
+    with pytest.raises(ValueError, match="profile"):
+        models.estimator("histn", "slow")

@@ -42,3 +42,47 @@ def test_arousal_raises_beta_and_lowers_alpha_on_average():
         )
     assert np.mean(ratios) > 0.3  # population effect on the beta/alpha ratio
     assert np.min(ratios) < np.mean(ratios) / 2  # ... with subjects who barely respond
+
+
+def test_homologous_pairs_and_a_burst_with_its_time_reverse():
+    from physioemo.datasets.synthetic.eeg import homologous_pairs, sawtooth_burst
+
+    pairs = {(NAMES[a], NAMES[b]) for a, b in homologous_pairs(NAMES)}
+    assert pairs == {
+        ("AF3", "AF4"),
+        ("F7", "F8"),
+        ("F3", "F4"),
+        ("FC5", "FC6"),
+        ("T7", "T8"),
+        ("P7", "P8"),
+        ("O1", "O2"),
+    }
+    burst = sawtooth_burst(128.0)
+    np.testing.assert_allclose(np.abs(np.fft.rfft(burst)), np.abs(np.fft.rfft(burst[::-1])))
+    slope = np.diff(burst)
+    assert slope.max() < -slope.min()  # slow rise, fast fall
+
+
+def test_planted_effects_are_invisible_to_per_channel_spectra():
+    """Valence coupling and arousal bursts alone (no DE effect): every channel's band powers
+    stay put between z = -1 and +1, while the sum of homologous channels and the skewness of
+    the derivative carry the ratings."""
+    from scipy import stats
+
+    model = EmotionEEG(NAMES, 128.0, effect=0.0, trial_nuisance=0.0, coupling=0.9, bursts=20.0)
+    rng = np.random.default_rng(4)
+    person = model.subject(rng)
+    left, right, front = NAMES.index("O1"), NAMES.index("O2"), NAMES.index("F3")
+    found = {}
+    for z in (-1.0, 1.0):
+        x = np.stack([model.eeg(rng, person, 128 * 20, arousal=z, valence=z) for _ in range(30)])
+        x = x - x.mean(axis=-1, keepdims=True)
+        found[z] = {
+            "bands": np.stack([band(x, lo, hi).mean(0) for lo, hi in [(4, 8), (8, 13), (13, 30)]]),
+            "pair": band(x[:, left] + x[:, right], 8, 13).mean(),
+            "skew": stats.skew(np.diff(x[:, front]), axis=-1).mean(),
+        }
+    ratio = found[1.0]["bands"] / found[-1.0]["bands"]
+    assert np.abs(np.log(ratio)).max() < 0.12  # every channel and band within ~12 %
+    assert found[1.0]["pair"] > 3 * found[-1.0]["pair"]  # in phase vs anti-phase alpha
+    assert found[1.0]["skew"] < -0.2 < 0.2 < found[-1.0]["skew"]  # slow rise vs fast rise

@@ -6,7 +6,7 @@ scikit-learn baselines, behind one registry. torch is imported only when a torch
 """
 
 from .baselines import BASELINES, make_baseline
-from .registry import INPUTS, MODELS, available, create, describe, spec
+from .registry import INPUTS, MODELS, available, create, describe, estimator, name_of, spec
 
 __all__ = [
     "BASELINES",
@@ -15,6 +15,8 @@ __all__ = [
     "available",
     "create",
     "describe",
+    "estimator",
     "make_baseline",
+    "name_of",
     "spec",
 ]

@@ -15,32 +15,31 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .base import SignatureMixin
 
-class DGCNN(nn.Module):
+
+class DGCNN(SignatureMixin, nn.Module):
     """DGCNN with a learnable adjacency (module docstring).
 
-    Args:
-        n_chans: electrodes. n_outputs: classes. n_bands: features per electrode (4).
-        n_times, sfreq, ch_names: unused; kept for the shared model signature.
+    Signature (`models.base`): needs n_chans (electrodes) and n_outputs.
+    Options: n_bands (features per electrode, 4), hops (2), hidden (32), dropout (0.5).
     Input (batch, n_chans, n_bands) -> logits (batch, n_outputs).
     """
 
     def __init__(
         self,
-        n_chans: int,
-        n_outputs: int,
-        n_times: int | None = None,
-        sfreq: float | None = None,
-        ch_names: list[str] | None = None,
+        *,
         n_bands: int = 4,
         hops: int = 2,
         hidden: int = 32,
         dropout: float = 0.5,
+        **signature,
     ):
         from torch_geometric.nn import ChebConv
 
-        super().__init__()
-        self.n_chans, self.n_bands = n_chans, n_bands
+        super().__init__(**signature)
+        n_chans, n_outputs = self.n_chans, self.n_outputs
+        self.n_bands = n_bands
         self.adjacency = nn.Parameter(1 + 0.01 * torch.randn(n_chans, n_chans))
         pairs = torch.ones(n_chans, n_chans).triu(1).nonzero().T
         self.register_buffer(

@@ -17,28 +17,31 @@ import torch
 from torch import nn
 
 from ._layers import KERAS_BN, MaxNormMixin
+from .base import SignatureMixin
 
 
-class EEGNet(MaxNormMixin, nn.Module):
-    """EEGNet-F1,D (module docstring). n_times is required (it sizes the classifier)."""
+class EEGNet(MaxNormMixin, SignatureMixin, nn.Module):
+    """EEGNet-F1,D (module docstring).
+
+    Signature (`models.base`): needs n_chans, n_outputs and n_times (it sizes the classifier;
+    give it or window_seconds with sfreq); sfreq sets the default kernel length.
+    Options: f1 (8), depth (D, 2), f2 (16), kernel_length (sfreq / 2), dropout (0.5).
+    """
 
     def __init__(
         self,
-        n_chans: int,
-        n_outputs: int,
-        n_times: int | None = None,
-        sfreq: float | None = None,
-        ch_names: list[str] | None = None,
+        *,
         f1: int = 8,
         depth: int = 2,
         f2: int = 16,
         kernel_length: int | None = None,
         dropout: float = 0.5,
+        **signature,
     ):
-        super().__init__()
+        super().__init__(**signature)
+        n_chans, n_outputs, n_times, sfreq = self.n_chans, self.n_outputs, self.n_times, self.sfreq
         if n_times is None or n_times < 32:
             raise ValueError(f"EEGNet needs n_times >= 32 samples, got {n_times}")
-        self.n_chans = n_chans
         length = kernel_length or (int(round(sfreq / 2)) if sfreq else 64)
         self.block1 = nn.Sequential(
             nn.ZeroPad2d(((length - 1) // 2, length // 2, 0, 0)),

@@ -38,6 +38,7 @@ import torch
 from torch import nn
 
 from ._layers import KERAS_BN, MaxNormMixin
+from .base import SignatureMixin
 from .hierarchy import Hierarchy, dreamer_hierarchy, hierarchy_from_montage
 
 
@@ -131,18 +132,17 @@ class NodeLevel(nn.Module):
         return pointwise @ x
 
 
-class HiSTN(MaxNormMixin, nn.Module):
+class HiSTN(MaxNormMixin, SignatureMixin, nn.Module):
     """HiSTN (module docstring has the layers).
 
-    Args:
-        n_chans: electrodes. n_outputs: classes (5 in the paper).
-        n_times: samples per window (not needed by the layers; kept for the shared signature).
-        sfreq: Hz; sets the temporal kernel to sfreq / 2 samples (64 at DREAMER's 128 Hz).
-        ch_names: electrode names (10-20); default DREAMER's 14 when n_chans is 14.
-        regions: region map in ring order (name -> channel names); default the paper's for
-            DREAMER, our five-region split for other montages (`hierarchy.hierarchy_from_montage`).
-        n_filters: temporal filters (8). hops: Chebyshev order K (2). dropout: 0.5 (the paper's
-            subject-dependent scripts; 0.2 in its subject-independent ones).
+    Signature (`models.base`): needs n_chans and n_outputs (5 classes in the paper); sfreq
+    sets the temporal kernel to sfreq / 2 samples (64 at DREAMER's 128 Hz); ch_names (10-20)
+    place the electrodes, DREAMER's 14 by default when n_chans is 14. n_times is not needed
+    by the layers.
+    Options: regions (region map in ring order, name -> channel names; default the paper's
+    for DREAMER, our five-region split for other montages, `hierarchy.hierarchy_from_montage`),
+    n_filters (temporal filters, 8), filter_length (sfreq / 2), hops (Chebyshev order K, 2),
+    dropout (0.5, the paper's subject-dependent scripts; 0.2 in its subject-independent ones).
     Input (batch, n_chans, n_times) -> logits (batch, n_outputs).
 
     Internally tensors stay channel-first, (batch, channels, time), the transpose of the
@@ -151,19 +151,17 @@ class HiSTN(MaxNormMixin, nn.Module):
 
     def __init__(
         self,
-        n_chans: int,
-        n_outputs: int,
-        n_times: int | None = None,
-        sfreq: float | None = None,
-        ch_names: list[str] | None = None,
+        *,
         regions: dict[str, list[str]] | None = None,
         n_filters: int = 8,
         filter_length: int | None = None,
         hops: int = 2,
         dropout: float = 0.5,
+        **signature,
     ):
-        super().__init__()
-        self.hierarchy = _hierarchy(n_chans, ch_names, regions)
+        super().__init__(**signature)
+        n_chans, n_outputs, sfreq = self.n_chans, self.n_outputs, self.sfreq
+        self.hierarchy = _hierarchy(n_chans, self.ch_names, regions)
         self.register_buffer(
             "order", torch.as_tensor(self.hierarchy.order, dtype=torch.long), persistent=False
         )
@@ -234,6 +232,4 @@ def _hierarchy(n_chans, ch_names, regions) -> Hierarchy:
         if n_chans != 14 or regions is not None:
             raise ValueError("HiSTN needs ch_names for any montage other than DREAMER's 14")
         return dreamer_hierarchy()
-    if len(ch_names) != n_chans:
-        raise ValueError(f"ch_names has {len(ch_names)} names for n_chans={n_chans}")
     return hierarchy_from_montage(ch_names, regions)

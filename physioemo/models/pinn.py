@@ -27,32 +27,32 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .base import SignatureMixin
 
-class MultiTaskPINN(nn.Module):
+
+class MultiTaskPINN(SignatureMixin, nn.Module):
     """Shared trunk with an EDA head and an emotion head, plus the ODE's parameters.
 
-    Args:
-        n_chans: number of per-window input features. n_outputs: emotion classes K.
-        n_self_report: width of the optional self-report vector (0 = not used, the default).
-        width, depth: trunk size (64, 3). detach_p: use p(t) without gradient in the residual.
-        n_times, sfreq, ch_names: unused; kept for the shared model signature.
+    Signature (`models.base`): needs n_chans (the number of per-window input features) and
+    n_outputs (emotion classes K).
+    Options: n_self_report (width of the optional self-report vector; 0 = not used, the
+    default), width and depth of the trunk (64, 3), detach_p (use p(t) without gradient in
+    the residual).
     forward(x, t, s=None) -> (eda (batch,), logits (batch, K)).
     """
 
     def __init__(
         self,
-        n_chans: int,
-        n_outputs: int,
-        n_times: int | None = None,
-        sfreq: float | None = None,
-        ch_names: list[str] | None = None,
+        *,
         n_self_report: int = 0,
         width: int = 64,
         depth: int = 3,
         detach_p: bool = False,
+        **signature,
     ):
-        super().__init__()
-        self.n_features, self.n_self_report, self.detach_p = n_chans, n_self_report, detach_p
+        super().__init__(**signature)
+        n_chans, n_outputs = self.n_chans, self.n_outputs
+        self.n_self_report, self.detach_p = n_self_report, detach_p
         layers, size = [], n_chans + n_self_report + 1
         for _ in range(depth):
             layers += [nn.Linear(size, width), nn.SiLU()]
@@ -83,9 +83,9 @@ class MultiTaskPINN(nn.Module):
         }
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, s: torch.Tensor | None = None):
-        if x.ndim != 2 or x.shape[1] != self.n_features:
+        if x.ndim != 2 or x.shape[1] != self.n_chans:
             raise ValueError(
-                f"PINN expects x of shape (batch, {self.n_features}), got {tuple(x.shape)}"
+                f"PINN expects x of shape (batch, {self.n_chans}), got {tuple(x.shape)}"
             )
         if (s is None) != (self.n_self_report == 0):
             raise ValueError(

@@ -23,6 +23,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .base import SignatureMixin
+
 
 class InterCorticalAttention(nn.Module):
     """Multi-head self-attention across electrode tokens; keeps the last attention maps."""
@@ -67,23 +69,18 @@ class Block(nn.Module):
         return x + self.ffn(self.norm_ffn(x)), attention
 
 
-class RBTransformer(nn.Module):
+class RBTransformer(SignatureMixin, nn.Module):
     """RBTransformer on BDE tokens (module docstring has the layers and the paper's sizes).
 
-    Args:
-        n_chans: electrodes (tokens). n_outputs: classes. n_bands: DE bands per token (4).
-        n_times, sfreq, ch_names: unused; kept for the shared model signature.
-        dim, depth, heads, head_dim, hidden, dropout: 128, 4, 6, 32, 128, 0.1 (the paper's run).
+    Signature (`models.base`): needs n_chans (electrodes = tokens) and n_outputs.
+    Options: n_bands (DE bands per token, 4); dim, depth, heads, head_dim, hidden, dropout:
+    128, 4, 6, 32, 128, 0.1 (the paper's run).
     Input (batch, n_chans, n_bands) -> logits (batch, n_outputs).
     """
 
     def __init__(
         self,
-        n_chans: int,
-        n_outputs: int,
-        n_times: int | None = None,
-        sfreq: float | None = None,
-        ch_names: list[str] | None = None,
+        *,
         n_bands: int = 4,
         dim: int = 128,
         depth: int = 4,
@@ -91,9 +88,11 @@ class RBTransformer(nn.Module):
         head_dim: int = 32,
         hidden: int = 128,
         dropout: float = 0.1,
+        **signature,
     ):
-        super().__init__()
-        self.n_chans, self.n_bands = n_chans, n_bands
+        super().__init__(**signature)
+        n_chans, n_outputs = self.n_chans, self.n_outputs
+        self.n_bands = n_bands
         self.projection = nn.Linear(n_bands, dim)
         self.electrode_identity = nn.Parameter(torch.randn(1, n_chans, dim))
         self.dropout = nn.Dropout(dropout)

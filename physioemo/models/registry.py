@@ -96,8 +96,8 @@ def create(
 ):
     """A new, untrained model.
 
-    Torch models get the shared signature plus their own `options`; they remember how they
-    were made in ``model.physioemo_spec`` ({"model": name, "args": {...}}) for checkpoints.
+    Torch models take the shared signature (`models.base`; window_seconds among the
+    options) plus their own options, and record them (`get_config()`) for checkpoints.
     Baselines ignore the shape arguments and take `seed`.
     """
     entry = spec(name)
@@ -105,19 +105,52 @@ def create(
     factory = getattr(import_module(module), attribute)
     if entry.framework == "sklearn":
         return factory(name, **options)
-    if n_chans is None or n_outputs is None:
-        raise ValueError(f"model {name!r} needs n_chans and n_outputs")
-    args = {
-        "n_chans": n_chans,
-        "n_outputs": n_outputs,
-        "n_times": n_times,
-        "sfreq": sfreq,
-        "ch_names": list(ch_names) if ch_names is not None else None,
-        **options,
-    }
-    model = factory(**args)
-    model.physioemo_spec = {"model": name, "args": args}
-    return model
+    signature = {"n_times": n_times, "sfreq": sfreq, "ch_names": ch_names}
+    return factory(n_chans=n_chans, n_outputs=n_outputs, **signature, **options)
+
+
+def name_of(model) -> str:
+    """The registry name of a torch model's class (e.g. "histn" for a `HiSTN`)."""
+    target = f"{type(model).__module__}:{type(model).__qualname__}"
+    for name, entry in MODELS.items():
+        if entry.target == target:
+            return name
+    raise ValueError(f"{type(model).__name__} is not a registry model ({', '.join(MODELS)})")
+
+
+def estimator(
+    name: str,
+    profile: str = "quick",
+    n_classes: int | None = None,
+    info: dict | None = None,
+    seed: int | None = None,
+    preset: str | None = None,
+):
+    """An unfitted scikit-learn-style estimator of model `name`.
+
+    profile: "quick" (the "<model>-quick" training preset) or "full" (the paper's recipe);
+    preset: a named preset instead (e.g. "histn-si", which a paper protocol brings).
+    info: the `WindowSet.info` of the inputs; raw-window models take its sfreq and ch_names.
+    seed: None = the preset's own seed (RBTransformer 23), baselines 0.
+    Torch models give `training.TorchClassifier`, the PINN `training.PINNClassifier` (fit
+    metadata t and eda), baselines a scikit-learn pipeline.
+    """
+    if profile not in ("quick", "full"):
+        raise ValueError(f"profile must be 'quick' or 'full', got {profile!r}")
+    entry = spec(name)
+    if entry.framework == "sklearn":
+        return create(name, seed=0 if seed is None else seed)
+    from ..training import PINNClassifier, TorchClassifier
+
+    preset = preset or (f"{name}-quick" if profile == "quick" else name)
+    if name == "pinn":
+        return PINNClassifier(preset=preset, n_classes=n_classes, seed=seed)
+    options = {}
+    if entry.inputs == "raw" and info:
+        options = {"sfreq": float(info["sfreq"]), "ch_names": list(info["ch_names"])}
+    return TorchClassifier(
+        name, preset=preset, model_options=options, n_classes=n_classes, seed=seed
+    )
 
 
 def describe(name: str) -> dict:

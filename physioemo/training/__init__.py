@@ -2,7 +2,7 @@
 scikit-learn wrapper. Importing this package imports torch."""
 
 from .checkpoint import load_checkpoint, save_checkpoint
-from .estimator import TorchClassifier
+from .estimator import PINNClassifier, TorchClassifier
 from .losses import ClassificationObjective, PINNObjective, ordinal_targets, pinn_loss
 from .presets import PRESETS, preset
 from .trainer import TrainConfig, Trainer, carve_validation
@@ -10,6 +10,7 @@ from .trainer import TrainConfig, Trainer, carve_validation
 __all__ = [
     "PRESETS",
     "ClassificationObjective",
+    "PINNClassifier",
     "PINNObjective",
     "TorchClassifier",
     "TrainConfig",

@@ -3,7 +3,7 @@
 A checkpoint is a ``torch.save`` of plain data: the model's state dict and a `meta` dict
 (JSON-compatible) with at least
 
-* ``model``: registry name; ``args``: the constructor arguments of `models.create`;
+* ``model``: registry name; ``args``: the constructor arguments (the model's `get_config()`);
 * ``ch_names``: input channel order;
 * ``features``: {"kind": "de" | "raw", "window", "stride", "bands", "sfreq", "baseline"};
 * ``labels``: the label scheme (e.g. {"dimension", "kind", "threshold", "classes"});
@@ -24,6 +24,7 @@ import torch
 
 from ..errors import clean
 from ..models._layers import Standardized
+from ..models.registry import name_of
 
 REQUIRED = ("model", "args", "ch_names", "features", "labels")
 #: shared constructor arguments -> (lowest, highest); None is allowed where models infer them
@@ -40,12 +41,14 @@ OPTION_LIMIT, TEXT_LIMIT, ITEMS_LIMIT = 4096, 256, 10_000
 def save_checkpoint(path, model: torch.nn.Module, meta: dict) -> Path:
     """Write `model` (a registry model, or one wrapped in `Standardized`) and `meta` to path.
 
-    "model" and "args" default to what `models.create` recorded on the model, "standardize"
-    to the wrapper's statistics. Raises ValueError naming a missing key or a value that is not
-    plain data.
+    "model" and "args" default to the model's registry name and recorded constructor
+    arguments (`models.base.SignatureMixin`), however it was built; "standardize" to the
+    wrapper's statistics. Raises ValueError naming a missing key or a value that is not plain
+    data.
     """
     core = model.model if isinstance(model, Standardized) else model
-    meta = {**getattr(core, "physioemo_spec", {}), **meta}
+    if hasattr(core, "get_config"):
+        meta = {"model": name_of(core), "args": core.get_config(), **meta}
     if isinstance(model, Standardized):
         meta["standardize"] = {"mean": model.mean.tolist(), "std": model.std.tolist()}
     missing = [key for key in REQUIRED if key not in meta]

@@ -35,7 +35,7 @@ class ClassificationObjective:
     smoothing: None (one-hot), "ordinal" (HiSTN's Gaussian targets, sigma `sigma`) or a float
         (uniform label smoothing, e.g. RBTransformer's 0.12). Training batches only: validation
         always uses one-hot targets, as in both papers.
-    class_weight: (K,) tensor or None; the Trainer sets it for balance="weights".
+    class_weight: (K,) tensor or None; the Trainer sets it when its config asks for one.
     """
 
     needs_grad_in_eval = False

@@ -7,7 +7,7 @@ writers for ``physioemo synth``.
 
 from .deap import simulate_deap, write_deap
 from .dreamer import DREAMER_ELECTRODES, simulate_dreamer, write_dreamer
-from .eeg import EmotionEEG, Subject, ecg, standardise
+from .eeg import PLANTED, EmotionEEG, Subject, ecg, standardise
 from .seed import write_seed, write_seed_iv
 from .wesad import simulate_wesad_subject, write_wesad
 
@@ -24,6 +24,7 @@ __all__ = [
     "DREAMER_ELECTRODES",
     "WRITERS",
     "EmotionEEG",
+    "PLANTED",
     "Subject",
     "ecg",
     "simulate_deap",

@@ -29,15 +29,16 @@ DREAMER_RATE, DREAMER_ECG_RATE = 128.0, 256.0
 
 # ----------------------------------------------------------------------------- DREAMER
 def simulate_dreamer(
-    subjects=23, seconds=30.0, seed=0, trials=18, baseline_seconds=None, effect=0.4
+    subjects=23, seconds=30.0, seed=0, trials=18, baseline_seconds=None, effect=0.4, **signal
 ):
     """Simulated DREAMER content: per subject a dict of EEG/ECG arrays and scores.
 
     Clip lengths vary around `seconds` (+-25 %); the baseline clip lasts `baseline_seconds`
-    (default: a third of `seconds`, at least 4 s; the real one is 61 s).
+    (default: a third of `seconds`, at least 4 s; the real one is 61 s). `signal`: further
+    `EmotionEEG` settings, e.g. ``**eeg.PLANTED`` for strongly planted non-DE effects.
     """
     rng = np.random.default_rng(seed)
-    model = EmotionEEG(DREAMER_ELECTRODES, DREAMER_RATE, effect=effect)
+    model = EmotionEEG(DREAMER_ELECTRODES, DREAMER_RATE, effect=effect, **signal)
     scale = (1, 5)
     targets = rng.uniform(1.2, 4.2, (trials, 3))  # clip targets: valence, arousal, dominance
     baseline_seconds = baseline_seconds or max(4.0, seconds / 3)

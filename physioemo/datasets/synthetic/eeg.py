@@ -14,6 +14,30 @@ The signal model (all choices ours, seeded, documented here so results can be re
   asymmetry direction. k = `effect` (0.4). The sensitivities a, v are per channel: a population
   mean (`mean_effect` 0.6, spread 0.6 across subjects, so some subjects respond the other way)
   plus a personal spatial pattern (sd `pattern_spread` 1.0) that only that subject shares.
+* **Planted effects that per-channel DE cannot see** (ours; so raw-input models can be told
+  from DE models). Both leave every channel's power spectrum, hence its band powers and DE,
+  exactly as they were:
+
+  - *Valence in the phase relation of homologous channels* (`coupling`, c). For every
+    left/right pair of the same site (F3/F4, O1/O2, ...), the right channel's Fourier
+    coefficients become rho(f) L(f) + sqrt(1 - rho(f)^2) R(f), with rho(f) = c z_v at the
+    subject's alpha peak, tapering with the alpha bump: positive valence pulls the pair's
+    alpha in phase, negative valence in anti-phase. Each channel's coefficients stay standard
+    complex Gaussian, so each channel's distribution is unchanged; only the pair's alpha
+    coherence (c z_v at the peak) carries valence. A spatial filter (left + right vs left -
+    right) followed by power sees it; HiSTN, whose cross-region mixing is linear after its
+    per-channel nonlinearity, cannot.
+  - *Arousal in the temporal shape of transient bursts* (`bursts`, amplitude in uV). Bursts
+    (about 1.5 per second at random times, 0.5 s, Hann envelope) of a band-limited 6-Hz
+    sawtooth (3 harmonics) appear at fronto-central sites (a per-subject spatial pattern).
+    Each burst rises slowly and falls fast with probability (1 + z_a) / 2, else it is the
+    time-reversed waveform; a waveform and its time reverse have the same power spectrum, so
+    rate, amplitude and spectrum are independent of arousal and only the asymmetry of each
+    burst (the sign of the skewness of its derivative) carries it.
+
+  Defaults are present but modest (c = 0.3, bursts 6 uV against 10-30 uV of EEG); `PLANTED`
+  holds the settings of a strongly planted data set (`write_dreamer(..., **PLANTED)`), whose
+  measured effect on model families is in docs/planted-synthetic.md.
 * **Subjects differ** in spectral exponent, alpha peak frequency, overall and per-channel gain
   and in their effect patterns: a classifier trained on other subjects transfers poorly, so
   subject-independent accuracy is clearly below subject-dependent accuracy. (Measured with DE,
@@ -34,6 +58,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+#: Settings of a strongly planted data set (ours): DE-visible effects at a quarter of the
+#: default, the two effects per-channel DE cannot see strong. docs/planted-synthetic.md.
+PLANTED = {"effect": 0.1, "coupling": 0.9, "bursts": 25.0}
 
 
 # ----------------------------------------------------------------------------- sites
@@ -88,13 +116,38 @@ def _site_weights(ch_names: list[str]) -> dict[str, np.ndarray]:
         ]
     )
     frontal_side = np.array([s if a == "frontal" else 0 for a, s in areas], dtype=float)
+    bursts = np.array(
+        [{"frontal": 1.0, "central": 1.0, "temporal": 0.5}.get(a, 0.3) for a, _ in areas]
+    )
     return {
         "alpha": alpha,
         "theta": theta,
         "blink": blink,
         "muscle": muscle,
         "frontal_side": frontal_side,
+        "bursts": bursts,
     }
+
+
+def homologous_pairs(ch_names: list[str]) -> list[tuple[int, int]]:
+    """(left, right) index pairs of the same site: a name with odd number n and the same name
+    with n + 1 (F3/F4, FP1/FP2, O1/O2, CB1/CB2)."""
+    index = {name.upper(): i for i, name in enumerate(ch_names)}
+    pairs = []
+    for name, i in index.items():
+        letters = name.rstrip("0123456789")
+        digits = name[len(letters) :]
+        if digits and int(digits) % 2 and f"{letters}{int(digits) + 1}" in index:
+            pairs.append((i, index[f"{letters}{int(digits) + 1}"]))
+    return pairs
+
+
+def sawtooth_burst(sfreq: float, frequency=6.0, seconds=0.5, harmonics=3) -> np.ndarray:
+    """A Hann-windowed band-limited sawtooth (slow rise, fast fall), peak amplitude 1."""
+    t = np.arange(int(round(seconds * sfreq))) / sfreq
+    wave = -sum(np.sin(2 * np.pi * k * frequency * t) / k for k in range(1, harmonics + 1))
+    burst = wave * np.hanning(t.size)
+    return burst / np.abs(burst).max()
 
 
 # ----------------------------------------------------------------------------- model
@@ -110,6 +163,7 @@ class Subject:
     rating_bias: np.ndarray  # (n_dimensions,) in rating units
     heart_rate: float  # bpm at neutral arousal
     dc_offset: np.ndarray  # (n_channels,) uV
+    burst_pattern: np.ndarray  # (n_channels,) gain of the burst source per site
 
 
 class EmotionEEG:
@@ -120,7 +174,10 @@ class EmotionEEG:
         sfreq: sampling rate in Hz.
         effect: k, the log-amplitude change per unit of standardised rating.
         trial_nuisance: sd of the per-trial log-gains.
-        subject_spread: sd of the subject sensitivities around 1.
+        mean_effect, subject_spread, pattern_spread: population mean, between-subject sd and
+            personal spatial sd of the effect sensitivities.
+        coupling: c, valence's alpha coherence between homologous channels (module docstring).
+        bursts: amplitude (uV) of the arousal-shaped sawtooth bursts; 0 switches them off.
     """
 
     def __init__(
@@ -132,6 +189,8 @@ class EmotionEEG:
         mean_effect=0.6,
         subject_spread=0.6,
         pattern_spread=1.0,
+        coupling=0.3,
+        bursts=6.0,
     ):
         self.ch_names = list(ch_names)
         self.sfreq = float(sfreq)
@@ -140,7 +199,11 @@ class EmotionEEG:
         self.mean_effect = mean_effect
         self.subject_spread = subject_spread
         self.pattern_spread = pattern_spread
+        self.coupling = coupling
+        self.bursts = bursts
         self.weights = _site_weights(self.ch_names)
+        self.pairs = homologous_pairs(self.ch_names)
+        self.burst = sawtooth_burst(self.sfreq)
 
     def subject(self, rng: np.random.Generator, n_dimensions: int = 3) -> Subject:
         n = len(self.ch_names)
@@ -156,6 +219,7 @@ class EmotionEEG:
             rating_bias=rng.normal(0, 0.4, n_dimensions),
             heart_rate=rng.normal(70, 8),
             dc_offset=rng.normal(4200, 60, n),
+            burst_pattern=self.weights["bursts"] * np.exp(rng.normal(0, 0.3, n)),
         )
 
     def eeg(
@@ -194,10 +258,31 @@ class EmotionEEG:
             (n_ch, freqs.size)
         )
         phases[:, 0] = 0
+        self._couple(phases, bump(subject.alpha_freq, 1.1), valence)
         # unit-variance white noise for amplitude 1; the variance is the mean squared amplitude
         signal = np.fft.irfft(amplitude * phases, n=n_times) * np.sqrt(n_times / 2)
         signal += self._artefacts(rng, n_times)
+        if self.bursts:
+            signal += np.outer(subject.burst_pattern, self._burst_train(rng, n_times, arousal))
         return signal + subject.dc_offset[:, None]
+
+    def _couple(self, phases: np.ndarray, alpha_bump: np.ndarray, valence: float) -> None:
+        """Give each homologous pair alpha coherence rho = c z_v x bump (in place)."""
+        rho = np.clip(self.coupling * valence, -1.0, 1.0) * alpha_bump
+        for left, right in self.pairs:
+            phases[right] = rho * phases[left] + np.sqrt(1 - rho**2) * phases[right]
+
+    def _burst_train(self, rng, n_times: int, arousal: float) -> np.ndarray:
+        """(n_times,) bursts at random times: rising slowly with probability
+        clip(0.5 + z_a, 0, 1), else time-reversed; amplitude `bursts` uV."""
+        width = self.burst.size
+        count = rng.poisson(3.0 * n_times / self.sfreq)
+        onsets = rng.integers(-width + 1, n_times, count)
+        rising = rng.random(count) < np.clip(0.5 + arousal, 0.0, 1.0)
+        train = np.zeros(n_times + 2 * width)
+        for onset, slow_rise in zip(onsets + width, rising, strict=True):
+            train[onset : onset + width] += self.burst if slow_rise else self.burst[::-1]
+        return self.bursts * train[width : width + n_times]
 
     def nuisance(self, rng) -> np.ndarray:
         """Per-trial log-gains (4, n_channels): background, theta, alpha, beta."""
