@@ -20,6 +20,7 @@ from physioemo.evaluation.summary import summarise
 from physioemo.experiment import Experiment, cross_validate, merge, run
 from physioemo.features import recipes
 from physioemo.models import MODELS
+from physioemo.recording import trial_keys
 
 ROOT = Path(__file__).resolve().parents[1]
 QUIET = {"progress": False, "echo": lambda *a: None, "report": False}
@@ -398,3 +399,31 @@ def test_a_capped_fold_count_is_said(small_dreamer, tmp_path):
     run(experiment, out=tmp_path, progress=False, echo=lines.append)
     assert any("fewer trials than n_splits=30" in line for line in lines)
     assert len(results(tmp_path)) == 4 * 18  # one fold per trial of each of the 4 subjects
+
+
+def test_estimators_get_the_metadata_they_request_through_routing(small_dreamer):
+    from sklearn.base import BaseEstimator, ClassifierMixin
+
+    class Recorder(ClassifierMixin, BaseEstimator):
+        __metadata_request__fit = {"groups": True, "validation": True}
+        seen = []
+
+        def fit(self, X, y, groups=None, validation=None):
+            Recorder.seen.append((len(X), groups, validation))
+            self.classes_ = np.unique(y)
+            return self
+
+        def predict(self, X):
+            return np.zeros(len(X), dtype=int)
+
+    de = recipes.get("de")
+    [windows] = recipes.compute(datasets.load("dreamer", small_dreamer), [(de, de.parameters())])
+    y = labels.make("dreamer", "binary", "arousal")(windows.ratings)
+    results = cross_validate(windows, y, Recorder(), protocols.get("subject-dependent"))
+    assert len(results) == len(Recorder.seen) == 4 * 5
+    for (n, groups, validation), result in zip(Recorder.seen, results, strict=True):
+        assert groups.dtype.names and len(groups) == n == result["n_train"]
+        trials = trial_keys(groups)
+        held = set(trials[validation])  # whole training trials of the subject validate
+        assert held and not held & set(np.delete(trials, validation))
+        assert set(groups["subject"]) == {result["subjects"]}

@@ -6,7 +6,8 @@ import torch
 
 from physioemo import extract_windows, models
 from physioemo.datasets.synthetic import DREAMER_ELECTRODES, simulate_dreamer
-from physioemo.evaluation.runner import cross_validate
+from physioemo.evaluation.summary import summarise
+from physioemo.experiment import cross_validate
 from physioemo.labels import scheme
 from physioemo.protocols import SubjectDependent
 from physioemo.recording import Recording, trial_keys
@@ -179,17 +180,9 @@ def dreamer_subject():
 def test_models_beat_chance_subject_dependent(dreamer_subject, name):
     windows = dreamer_subject[models.spec(name).inputs]
     y = dreamer_subject["y"]
-    rows = cross_validate(
-        windows.X,
-        y,
-        windows.groups,
-        lambda: TorchClassifier(name, model_options={"sfreq": 128.0}, seed=0),
-        SubjectDependent(n_splits=3),
-        progress=False,
-    )
-    accuracy = np.mean([r["accuracy"] for r in rows])
-    chance = np.mean([r["chance"] for r in rows])
-    assert accuracy > chance + 0.1, (accuracy, chance)
+    results = cross_validate(windows, y, name, SubjectDependent(n_splits=3), seed=0)
+    [entry] = summarise(results)
+    assert entry["accuracy"] > entry["chance"] + 0.1, entry
 
 
 # ----------------------------------------------------------------------------- PINN
@@ -210,27 +203,6 @@ def test_pinn_recovers_the_ode_and_keeps_parameters_positive(pinn_task):
     residuals = [h["train_residual"] for h in trainer.history]
     assert np.mean(residuals[-10:]) < 0.2 * np.mean(residuals[:10])
     assert trainer.history[-1]["train_eda_mse"] < 1e-3
-
-
-def test_runner_passes_groups_and_runs_only_the_chosen_folds():
-    class Recorder:
-        accepts_groups = True
-        seen = []
-
-        def fit(self, X, y, groups=None):
-            Recorder.seen.append(groups)
-            self.majority = np.bincount(y).argmax()
-            return self
-
-        def predict(self, X):
-            return np.full(len(X), self.majority)
-
-    x, y, groups = _separable()
-    rows = cross_validate(
-        x, y, groups, Recorder, SubjectDependent(n_splits=4), progress=False, folds=[1, 3]
-    )
-    assert [r["fold"] for r in rows] == [1, 3]
-    assert all(g is not None and g.dtype.names for g in Recorder.seen)
 
 
 # ----------------------------------------------------------------------------- trainer rows

@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..models import spec
 
 #: per-window arrays a job stores about its test windows
 PREDICTION_FIELDS = ("index", "subject", "session", "trial", "start", "y_true", "y_pred")
@@ -76,46 +75,22 @@ def job_key(parts: dict) -> str:
 
 
 # ----------------------------------------------------------------------------- estimators
-def make_estimator(
-    model: str,
-    preset: str | None,
-    n_classes: int,
-    info: dict,
-    seed: int | None = None,
-    threads: int = 1,
-):
-    """A fresh, unfitted estimator: a scikit-learn baseline, a torch model in `TorchClassifier`
-    with its training preset, or the PINN. info: the feature set's (sfreq, ch_names)."""
-    entry = spec(model)
-    seed = 0 if seed is None else seed  # the experiment's seed, when it sets one
-    if entry.framework == "sklearn":
-        from ..models import make_baseline
-
-        return make_baseline(model, seed)
-    from .. import training
-
-    if entry.inputs == "peripheral":
-        return training.PINNClassifier(
-            preset=preset, n_classes=n_classes, seed=seed, threads=threads
-        )
-    raw = entry.inputs == "raw"
-    return training.TorchClassifier(
-        model,
-        preset=preset,
-        model_options={"sfreq": info["sfreq"], "ch_names": info["ch_names"]} if raw else {},
-        train_options={"threads": threads},
-        n_classes=n_classes,
-        seed=seed,
-    )
-
-
 def _estimator(job: Job, info: dict):
     """The job's estimator: a clone of its own, or the registry model's."""
     if job.estimator is not None:
         from sklearn.base import clone
 
         return clone(job.estimator)
-    return make_estimator(job.model, job.preset, job.n_classes, info, job.seed, job.threads)
+    from ..models import estimator
+
+    return estimator(
+        job.model,
+        n_classes=job.n_classes,
+        info=info,
+        seed=job.seed,
+        preset=job.preset,
+        threads=job.threads,
+    )
 
 
 def requested(estimator, method: str) -> set[str]:

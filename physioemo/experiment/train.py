@@ -4,7 +4,7 @@
 Built from the benchmark's own pieces, so a trained model is made exactly like a benchmark
 fold's, on every window instead of one fold's: the feature cache (`plan.feature_sets`), the
 label schemes (`labels.make`, `plan.window_labels`), the model's training preset and estimator
-(`plan.preset_for`, `jobs.make_estimator`) and the checkpoint format (`training.checkpoint`).
+(`plan.preset_for`, `models.estimator`) and the checkpoint format (`training.checkpoint`).
 A torch model trains for its preset's epochs on every window (no inner validation split, so no
 early stopping: the last epoch is kept). `TrainSpec.validation` first holds out that share of
 the trials (whole trials, stratified by class: `training.carve_validation`); the model is
@@ -32,8 +32,8 @@ import numpy as np
 
 from .. import __version__, labels, montage
 from ..features import BANDS, recipes
+from ..models import estimator as make_estimator
 from ..models import spec as model_spec
-from .jobs import make_estimator
 from .plan import feature_sets, preset_for, recipe_for, synthetic_root, window_labels
 from .spec import Experiment
 
@@ -104,7 +104,12 @@ def train(spec: TrainSpec, out, overwrite=False, progress=False, echo=print) -> 
     preset = preset_for(experiment, spec.model, None)
     seed = _seed(spec.seed, preset)
     estimator = make_estimator(
-        spec.model, preset, scheme.n_classes, windows.info, seed, spec.threads
+        spec.model,
+        n_classes=scheme.n_classes,
+        info=windows.info,
+        seed=seed,
+        preset=preset,
+        threads=spec.threads,
     )
     fit_rows, held = _split(windows, y, spec.validation, seed)
     echo(
@@ -202,7 +207,7 @@ def _seed(seed: int | None, preset: str | None) -> int:
         return 0
     from ..training.presets import preset as get_preset
 
-    return int(get_preset(preset)["train"].get("seed", 0))
+    return int(get_preset(preset).get("seed", 0))
 
 
 def _split(windows, y: np.ndarray, fraction: float | None, seed: int):

@@ -125,6 +125,7 @@ def estimator(
     info: dict | None = None,
     seed: int | None = None,
     preset: str | None = None,
+    threads: int | None = None,
 ):
     """An unfitted scikit-learn-style estimator of model `name`.
 
@@ -132,6 +133,7 @@ def estimator(
     preset: a named preset instead (e.g. "histn-si", which a paper protocol brings).
     info: the `WindowSet.info` of the inputs; raw-window models take its sfreq and ch_names.
     seed: None = the preset's own seed (RBTransformer 23), baselines 0.
+    threads: torch CPU threads while fitting (None: the preset's, 1).
     Torch models give `training.TorchClassifier`, the PINN `training.PINNClassifier` (fit
     metadata t and eda), baselines a scikit-learn pipeline.
     """
@@ -143,13 +145,21 @@ def estimator(
     from ..training import PINNClassifier, TorchClassifier
 
     preset = preset or (f"{name}-quick" if profile == "quick" else name)
+    train_options = {} if threads is None else {"threads": threads}
     if name == "pinn":
-        return PINNClassifier(preset=preset, n_classes=n_classes, seed=seed)
+        return PINNClassifier(
+            preset=preset, n_classes=n_classes, seed=seed, train_options=train_options
+        )
     options = {}
     if entry.inputs == "raw" and info:
         options = {"sfreq": float(info["sfreq"]), "ch_names": list(info["ch_names"])}
     return TorchClassifier(
-        name, preset=preset, model_options=options, n_classes=n_classes, seed=seed
+        name,
+        preset=preset,
+        model_options=options,
+        train_options=train_options,
+        n_classes=n_classes,
+        seed=seed,
     )
 
 
