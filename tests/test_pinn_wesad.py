@@ -6,8 +6,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from physioemo import datasets
-from physioemo.datasets.synthetic import write_wesad
 from physioemo.features.peripheral_windows import (
     FEATURE_NAMES,
     minmax_per_subject,
@@ -119,23 +117,17 @@ def load_example():
     return module
 
 
-def test_example_arrays_from_synthetic_wesad(tmp_path):
-    root = write_wesad(tmp_path, subjects=2, seconds=40.0, seed=1)
-    example = load_example()
-    data = example.windows_of(datasets.load("wesad", root), 20.0, 5.0, use_self_reports=True)
-    assert data["x"].shape[1] == len(FEATURE_NAMES) + 4  # + PANAS PA/NA, SAM valence/arousal
-    assert set(np.unique(data["y"])) == {0, 1, 2}  # meditation dropped
-    for subject in np.unique(data["subject"]):
-        eda = data["eda"][data["subject"] == subject]
-        assert eda.min() == 0 and eda.max() == 1
-
-
-def test_example_runs_end_to_end(capsys):
-    args = ["--subjects", "3", "--seconds", "40", "--window", "20", "--folds", "3", "--epochs", "3"]
-    folds = load_example().main(args)
-    assert len(folds) == 3
-    for fold in folds:
-        assert 0 <= fold["eda_rmse"] < 1 and -1 <= fold["pearson_r"] <= 1
-        assert 0 <= fold["macro_f1"] <= 1
-        assert fold["alpha0"] > 0 and fold["gamma"] > 0
-    assert "subject-grouped 3-fold" in capsys.readouterr().out
+def test_example_runs_the_pinn_and_baselines_through_the_engine(tmp_path, capsys):
+    out = tmp_path / "run"
+    result = load_example().main(["--subjects", "4", "--folds", "2", "--out", str(out)])
+    rows = {entry["model"]: entry for entry in result["summary"]}
+    assert set(rows) == {"pinn", "logreg", "rf"}
+    assert {entry["protocol"] for entry in rows.values()} == {"subject-independent"}
+    pinn = rows["pinn"]
+    assert pinn["n_jobs"] == 2 and 0 <= pinn["eda_rmse"] < 1 and -1 <= pinn["eda_pearson_r"] <= 1
+    assert 0 <= pinn["macro_f1"] <= 1
+    assert all(len(values) == 2 for values in result["physics"].values())
+    assert all(value > 0 for value in result["physics"]["alpha0/gamma"])
+    printed = capsys.readouterr().out
+    assert "| pinn |" in printed and "alpha0/gamma" in printed
+    assert (out / "store.sqlite").exists()

@@ -210,6 +210,7 @@ class PINNClassifier(ClassifierMixin, BaseEstimator):
         self.physics_ = physics
         report = {"stage": "training", **trainer.report}
         self.fit_report_ = _merged([report], name, seed, time.perf_counter() - started)
+        self.fit_report_["physics"] = physics
         return self
 
     def _scaled(self, X) -> np.ndarray:
