@@ -4,6 +4,8 @@ VENV ?= .venv
 # The CPU build of torch, installed before the project so its range (torch>=2.2) needs nothing more.
 TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
+# The demo's worker processes: every core by default.
+JOBS ?= $(shell $(PYTHON) -c "import os; print(os.cpu_count() or 1)")
 
 .PHONY: demo test lint bench clean
 
@@ -15,7 +17,7 @@ $(BIN)/physioemo: pyproject.toml
 	touch $@
 
 demo: $(BIN)/physioemo
-	$(BIN)/physioemo bench
+	$(BIN)/physioemo bench --jobs $(JOBS)
 
 test: $(BIN)/physioemo
 	$(BIN)/python -m pytest -q
