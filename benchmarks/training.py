@@ -46,7 +46,7 @@ from physioemo.labels import scheme
 from physioemo.protocols import SubjectDependent, SubjectIndependent
 from physioemo.recording import trial_keys
 from physioemo.training import carve_validation
-from physioemo.windows import extract_window_sets
+from physioemo.windows import extract_windows
 
 TORCH_MODELS = ("histn", "eegnet", "rbtransformer", "dgcnn")
 #: logistic regression on DE, and on features that know the planted effects (`planted` only)
@@ -91,11 +91,13 @@ def oracle_features(raw) -> np.ndarray:
 def windows(folder: Path, histn_stride: float | None):
     """1-s DE and raw windows (and densely strided raw windows when asked)."""
     dataset = load("dreamer", folder)
-    sets = extract_window_sets(dataset, {"de": "subtract", "raw": "zscore"}, progress=False)
+    sets = {
+        "de": extract_windows(dataset, "de", baseline="subtract"),
+        "raw": extract_windows(dataset, "raw", baseline="zscore"),
+    }
     sets["oracle"] = oracle_features(sets["raw"])
     if histn_stride:
-        dense = extract_window_sets(dataset, {"raw": "zscore"}, stride=histn_stride, progress=False)
-        sets["dense"] = dense["raw"]
+        sets["dense"] = extract_windows(dataset, "raw", stride=histn_stride, baseline="zscore")
     return sets
 
 

@@ -52,16 +52,23 @@ class CacheWarning(UserWarning):
 _BLOCK = 1 << 16
 
 
-def fingerprint(root) -> list:
-    """[relative path, size, mtime_ns, ctime_ns, inode] of every file under `root` (or of `root`
-    itself when it is a file), sorted by path. Reads no file contents."""
+def _files(root) -> list[tuple[str, Path]]:
+    """(name relative to `root`, path) of every file under `root` (or `root` itself when it is
+    a file), sorted by path."""
     root = Path(root)
     if not root.exists():
         raise FileNotFoundError(f"{root} does not exist")
-    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+    if root.is_file():
+        return [(root.name, root)]
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    return [(path.relative_to(root).as_posix(), path) for path in files]
+
+
+def fingerprint(root) -> list:
+    """[relative path, size, mtime_ns, ctime_ns, inode] of every file under `root` (or of `root`
+    itself when it is a file), sorted by path. Reads no file contents."""
     entries = []
-    for path in files:
-        name = path.name if path == root else path.relative_to(root).as_posix()
+    for name, path in _files(root):
         try:
             stat = path.stat()
         except OSError:  # gone since it was listed: the loader will say so if it matters
@@ -76,13 +83,8 @@ def content_fingerprint(root, blocks: int = 16) -> list:
     file under `root`, sorted by path: equal for a copy of the same files on another machine
     (no times or inodes), so run folders of one dataset merge. Experiment job keys use it;
     unreadable files give [path, None, None]."""
-    root = Path(root)
-    if not root.exists():
-        raise FileNotFoundError(f"{root} does not exist")
-    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
     entries = []
-    for path in files:
-        name = path.name if path == root else path.relative_to(root).as_posix()
+    for name, path in _files(root):
         try:
             entries.append([name, *_sampled_hash(path, blocks)])
         except OSError:

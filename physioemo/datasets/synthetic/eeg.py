@@ -130,16 +130,12 @@ def _site_weights(ch_names: list[str]) -> dict[str, np.ndarray]:
 
 
 def homologous_pairs(ch_names: list[str]) -> list[tuple[int, int]]:
-    """(left, right) index pairs of the same site: a name with odd number n and the same name
-    with n + 1 (F3/F4, FP1/FP2, O1/O2, CB1/CB2)."""
-    index = {name.upper(): i for i, name in enumerate(ch_names)}
-    pairs = []
-    for name, i in index.items():
-        letters = name.rstrip("0123456789")
-        digits = name[len(letters) :]
-        if digits and int(digits) % 2 and f"{letters}{int(digits) + 1}" in index:
-            pairs.append((i, index[f"{letters}{int(digits) + 1}"]))
-    return pairs
+    """(left, right) index pairs of the same site (F3/F4, FP1/FP2, O1/O2, CB1/CB2): the
+    indices of `features.asymmetry.mirror_pairs`."""
+    from ...features.asymmetry import mirror_pairs
+
+    index = {name: i for i, name in enumerate(ch_names)}
+    return [(index[left], index[right]) for left, right in mirror_pairs(ch_names)]
 
 
 def sawtooth_burst(sfreq: float, frequency=6.0, seconds=0.5, harmonics=3) -> np.ndarray:
