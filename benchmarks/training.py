@@ -2,7 +2,7 @@
 
     python benchmarks/training.py [demo]    # every quick preset: seconds and accuracy per fold
     python benchmarks/training.py --quick   # the same on 2 subjects
-    python benchmarks/training.py full --subjects s01,s02 --models histn   # full recipes
+    python benchmarks/training.py full --only s01,s02 --models histn   # full recipes
     python benchmarks/training.py planted   # raw-input models vs DE + logistic regression
     python benchmarks/training.py threads   # same seed twice, 1 vs 2 threads
 

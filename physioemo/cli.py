@@ -558,7 +558,7 @@ def _add_train(commands) -> None:
     how.add_argument(
         "--validation", type=fraction, help="hold out this share of the trials and score them"
     )
-    how.add_argument("--threads", type=positive_int, help="torch threads (default: torch's)")
+    how.add_argument("--threads", type=positive_int, help="torch threads (default 1)")
     how.add_argument("--quiet", action="store_true", help="no progress, only the written path")
     train.set_defaults(run=_train)
 

@@ -59,7 +59,7 @@ class TrainSpec:
     labels, dimension, threshold: the label scheme (default: the dataset's first scheme and
         first default dimension).
     profile: "quick" or "full" training presets. seed: the model's seed (None: the preset's
-        own, else 0). threads: torch threads (None: torch's default).
+        own, else 0). threads: torch threads (None: the preset's, 1).
     validation: share of the trials held out and scored (None: train on every window).
     causal: features a live stream computes the same way (see the module docstring).
     """
