@@ -9,7 +9,8 @@ backend. The driver writes each result to the store as it arrives.
 * `Processes`: `concurrent.futures.ProcessPoolExecutor` with spawned workers (`--jobs N`); each
   worker receives the shared data once; a worker that dies (killed, out of memory) breaks the
   pool, which is restarted and the unfinished jobs re-run (a job that keeps killing its worker
-  fails after `RETRIES` attempts).
+  fails after `RETRIES` attempts). Results come back as files in the run's ``running/`` folder
+  (`ResultFile`), so a worker killed mid-way never leaves a partial message in the pool's pipe.
 * `Ray`: tasks on a Ray cluster (`--backend ray [--address HOST:PORT|auto]`, the `ray` extra);
   the shared data goes to Ray's object store once; each task asks for `threads` CPUs (and GPUs
   when given) and is retried by Ray when its worker dies.
@@ -19,8 +20,9 @@ from __future__ import annotations
 
 import signal
 from dataclasses import dataclass
+from pathlib import Path
 
-from .jobs import Job, marker_path, run_job
+from .jobs import Job, marker_path, read_result, run_job, write_result
 
 #: attempts of a job whose worker process dies before it fails for good
 RETRIES = 3
@@ -75,11 +77,36 @@ def _start_worker(windows: dict, targets: dict) -> None:
     _SHARED.update(windows=windows, targets=targets)
 
 
-def _run_in_worker(job: Job) -> dict | Failure:
+@dataclass(frozen=True)
+class ResultFile:
+    """Where a worker process left its job's result. A worker killed while it sends a large
+    result through the pool's pipe leaves a partial message that blocks the pool's reader for
+    ever; this short message is sent in one atomic write."""
+
+    path: str
+
+    def take(self) -> dict:
+        """The result, its file removed."""
+        path = Path(self.path)
+        result = read_result(path)
+        path.unlink()
+        return result
+
+
+def _run_in_worker(job: Job) -> dict | Failure | ResultFile:
     try:
-        return run_job(job, _SHARED["windows"][job.data], _SHARED["targets"][job.target])
+        result = run_job(job, _SHARED["windows"][job.data], _SHARED["targets"][job.target])
     except Exception as error:
         return Failure(_describe(error))
+    marker = marker_path(job)
+    if marker is None:
+        return result
+    path = marker.with_suffix(".npz")
+    try:
+        write_result(path, result)
+    except OSError:  # the run folder is not writable from here: send it through the pipe
+        return result
+    return ResultFile(str(path))
 
 
 class Processes:
@@ -109,8 +136,9 @@ class Processes:
                     remaining.remove(job)
                     yield job, result
             except BrokenProcessPool:  # a worker died: restart, run the unfinished jobs again
-                pool.shutdown(wait=False, cancel_futures=True)
-                for job in _suspects(remaining):
+                suspects = _suspects(remaining)
+                _stop(pool)  # the survivors too: one may wait for ever on a lock the dead held
+                for job in suspects:
                     attempts[job.key] += 1
                 for job in [j for j in remaining if attempts[j.key] >= RETRIES]:
                     remaining.remove(job)
@@ -137,7 +165,8 @@ class Processes:
                 if isinstance(future.exception(), BrokenProcessPool):
                     broken = True
                 else:
-                    yield job, future.result()
+                    result = future.result()
+                    yield job, result.take() if isinstance(result, ResultFile) else result
             if broken:
                 raise BrokenProcessPool("a worker process died")
 
@@ -155,7 +184,7 @@ def _suspects(jobs: list[Job]) -> list[Job]:
 
 
 def _stop(pool) -> None:
-    """Cancel what has not started and end the workers now (Ctrl-C, or an error)."""
+    """Cancel what has not started and end the workers now (Ctrl-C, an error, a dead worker)."""
     import multiprocessing
 
     pool.shutdown(wait=False, cancel_futures=True)

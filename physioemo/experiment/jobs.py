@@ -271,3 +271,22 @@ def unpack(blob: bytes) -> dict[str, np.ndarray]:
     """The arrays of `pack`; object arrays are refused (no pickle is ever loaded)."""
     with np.load(io.BytesIO(blob), allow_pickle=False) as stored:
         return {name: stored[name] for name in stored.files}
+
+
+_FIELDS = "__result__"  # the entry of a result file holding every field but the predictions
+
+
+def write_result(path: Path, result: dict) -> None:
+    """A job's result as one file, written atomically: its predictions as `pack` arrays, the
+    other fields (plain values) as JSON."""
+    fields = {k: v for k, v in result.items() if k != "predictions"}
+    blob = pack({**result["predictions"], _FIELDS: np.array(json.dumps(fields))})
+    partial = path.with_name(f"{path.name}.partial")
+    partial.write_bytes(blob)
+    os.replace(partial, path)
+
+
+def read_result(path: Path) -> dict:
+    """The result `write_result` wrote at `path`."""
+    arrays = unpack(path.read_bytes())
+    return {**json.loads(str(arrays.pop(_FIELDS))), "predictions": arrays}
