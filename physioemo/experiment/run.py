@@ -10,7 +10,8 @@ A run folder holds:
 * ``results.csv``, ``summary.json``, ``summary.md``: exported from the store after every run
   (also after an interruption), with the leakage audit of every protocol that ran;
 * ``report.html`` and ``figures/``: the report (`evaluation.report`), written after every run;
-* ``running/``: a marker per job while it runs (host and process).
+* ``running/``: a marker per job while it runs (host and process), and the results local
+  workers hand back (`backends.ResultFile`).
 """
 
 from __future__ import annotations
