@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
+from abc import abstractmethod
 from typing import ClassVar
 
 import numpy as np
@@ -206,8 +207,10 @@ class Protocol(BaseCrossValidator):
             self._check(groups, train, test)
             yield train, test
 
+    @abstractmethod
     def _splits(self, groups, y):
-        raise NotImplementedError
+        """Raw (train, test) position pairs over windows with metadata `groups` and labels `y`
+        (None when the protocol needs none); `split` checks each before yielding it."""
 
     def _check(self, groups, train, test) -> None:
         """The promise of an honest protocol: no `unit` on both sides."""
