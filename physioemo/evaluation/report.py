@@ -278,62 +278,73 @@ def paper_section(figures: Figures, summary: list[dict], pairs: list[dict]) -> s
     return intro + figures.embed(figure, "paper-vs-honest", "paper protocol beside honest")
 
 
-def per_subject_section(figures: Figures, summary: list[dict]) -> str:
+def per_target(figures: Figures, summary: list[dict], kind: str, draw, **layout) -> str:
+    """One figure per label target (dataset, labels, dimension) under its heading, one panel
+    per result row drawn by ``draw(axis, entry)``; the first panel carries the legend when
+    `draw` labelled anything. layout: `grid` options."""
     parts = []
     for target, entries in _by(summary, TARGET).items():
-        figure, axes = grid(len(entries))
+        figure, axes = grid(len(entries), **layout)
         for axis, entry in zip(axes, entries, strict=True):
-            scores = entry["per_subject"]
-            x = np.arange(len(scores["subject"]))
-            axis.bar(x, 100 * np.asarray(scores["accuracy"]), color="C0", label="accuracy")
-            chance = 100 * np.asarray(scores["chance"])
-            axis.hlines(chance, x - 0.45, x + 0.45, colors="C3", linewidth=2, label="chance")
-            axis.set_xticks(x, scores["subject"], rotation=90, fontsize=7)
-            axis.set_ylim(0, 100)
-            axis.set_ylabel("accuracy %")
-            axis.set_title(_name(entry), fontsize=9)
-        axes[0].legend(fontsize=7, loc="lower left")
+            draw(axis, entry)
+        if axes[0].get_legend_handles_labels()[1]:
+            axes[0].legend(fontsize=7, loc="lower left")
         name = " ".join(target)
-        parts.append(f"<h3>{_text(name)}</h3>" + figures.embed(figure, f"subjects {name}", name))
+        parts.append(f"<h3>{_text(name)}</h3>" + figures.embed(figure, f"{kind} {name}", name))
+    return "".join(parts)
+
+
+def per_subject_section(figures: Figures, summary: list[dict]) -> str:
+    def draw(axis, entry):
+        scores = entry["per_subject"]
+        x = np.arange(len(scores["subject"]))
+        axis.bar(x, 100 * np.asarray(scores["accuracy"]), color="C0", label="accuracy")
+        chance = 100 * np.asarray(scores["chance"])
+        axis.hlines(chance, x - 0.45, x + 0.45, colors="C3", linewidth=2, label="chance")
+        axis.set_xticks(x, scores["subject"], rotation=90, fontsize=7)
+        axis.set_ylim(0, 100)
+        axis.set_ylabel("accuracy %")
+        axis.set_title(_name(entry), fontsize=9)
+
+    figures_html = per_target(figures, summary, "subjects", draw)
     intro = (
         "<p>Accuracy of each subject's pooled test predictions; the red line on each bar is "
         "that subject's chance (the accuracy of its folds' training majority class).</p>"
     )
-    return intro + "".join(parts) if parts else ""
+    return intro + figures_html if figures_html else ""
 
 
 def confusion_section(figures: Figures, summary: list[dict], rows: list[dict], classes) -> str:
     from sklearn.metrics import ConfusionMatrixDisplay
 
     jobs = _by(rows, ROW_KEYS)
-    parts = []
-    for target, entries in _by(summary, TARGET).items():
-        figure, axes = grid(len(entries), columns=4, panel=(3.6, 3.4))
-        for axis, entry in zip(axes, entries, strict=True):
-            arrays = pooled(jobs[tuple(entry[k] for k in ROW_KEYS)])
-            n_classes = int(max(arrays["y_true"].max(), arrays["y_pred"].max())) + 1
-            names = classes.get("/".join(target)) or [str(c) for c in range(n_classes)]
-            ConfusionMatrixDisplay.from_predictions(
-                arrays["y_true"],
-                arrays["y_pred"],
-                labels=list(range(len(names))),
-                display_labels=names,
-                normalize="true",
-                values_format=".2f",
-                ax=axis,
-                colorbar=False,
-                text_kw={"fontsize": 7},
-                im_kw={"vmin": 0, "vmax": 1},
-            )
-            axis.set_title(_name(entry), fontsize=8)
-            axis.tick_params(labelsize=7)
-        name = " ".join(target)
-        parts.append(f"<h3>{_text(name)}</h3>" + figures.embed(figure, f"confusion {name}", name))
+
+    def draw(axis, entry):
+        arrays = pooled(jobs[tuple(entry[k] for k in ROW_KEYS)])
+        n_classes = int(max(arrays["y_true"].max(), arrays["y_pred"].max())) + 1
+        target = "/".join(str(entry[k]) for k in TARGET)
+        names = classes.get(target) or [str(c) for c in range(n_classes)]
+        ConfusionMatrixDisplay.from_predictions(
+            arrays["y_true"],
+            arrays["y_pred"],
+            labels=list(range(len(names))),
+            display_labels=names,
+            normalize="true",
+            values_format=".2f",
+            ax=axis,
+            colorbar=False,
+            text_kw={"fontsize": 7},
+            im_kw={"vmin": 0, "vmax": 1},
+        )
+        axis.set_title(_name(entry), fontsize=8)
+        axis.tick_params(labelsize=7)
+
+    figures_html = per_target(figures, summary, "confusion", draw, columns=4, panel=(3.6, 3.4))
     intro = (
         "<p>Rows: true class; columns: predicted; each row sums to 1 (all test windows of all "
         "folds).</p>"
     )
-    return intro + "".join(parts) if parts else ""
+    return intro + figures_html if figures_html else ""
 
 
 def topomap_section(figures: Figures, class_means: dict) -> str:
