@@ -48,7 +48,8 @@ from physioemo.recording import trial_keys
 from physioemo.training import carve_validation
 from physioemo.windows import extract_windows
 
-TORCH_MODELS = ("histn", "eegnet", "rbtransformer", "dgcnn")
+#: the registry's torch models that read EEG (raw windows or DE tokens)
+TORCH_MODELS = tuple(n for n in models.available() if models.spec(n).inputs in ("raw", "de"))
 #: logistic regression on DE, and on features that know the planted effects (`planted` only)
 BASELINES = ("logreg", "oracle")
 MODES = ("demo", "full", "planted", "threads")
