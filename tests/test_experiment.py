@@ -18,6 +18,7 @@ from physioemo import datasets, labels, protocols
 from physioemo.cli import build_parser, main
 from physioemo.evaluation.summary import summarise
 from physioemo.experiment import Experiment, cross_validate, merge, run
+from physioemo.experiment.plan import preset_for
 from physioemo.features import recipes
 from physioemo.models import MODELS
 from physioemo.recording import trial_keys
@@ -427,3 +428,21 @@ def test_estimators_get_the_metadata_they_request_through_routing(small_dreamer)
         held = set(trials[validation])  # whole training trials of the subject validate
         assert held and not held & set(np.delete(trials, validation))
         assert set(groups["subject"]) == {result["subjects"]}
+
+
+@pytest.mark.parametrize(
+    "profile, model, protocol, preset",
+    [
+        ("full", "histn", "subject-independent", "histn-si"),
+        ("full", "histn", "subject-dependent", "histn"),
+        ("full", "histn", "histn-sd", "histn"),
+        ("full", "rbtransformer", "subject-independent", "rbtransformer"),
+        ("full", "eegnet", "histn-si", "eegnet"),
+        ("quick", "histn", "subject-independent", "histn-quick"),
+        ("quick", "histn", "histn-si", "histn-si"),
+        ("full", "logreg", "subject-independent", None),
+    ],
+)
+def test_a_model_trains_on_its_recipe_for_the_protocols_unit(profile, model, protocol, preset):
+    chosen = preset_for(Experiment(profile=profile), model, protocols.get(protocol))
+    assert chosen == preset

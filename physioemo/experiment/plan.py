@@ -97,13 +97,18 @@ def recipe_for(experiment: Experiment, dataset: str, model: str, protocol) -> li
 
 def preset_for(experiment: Experiment, model: str, protocol) -> str | None:
     """Training preset of a torch model: the protocol's recipe when it is this model's (e.g.
-    histn-si), else the model's; "-quick" variants under the quick profile."""
+    histn-si); under the full profile, the model's subject-independent recipe
+    ("<model>-si") when the protocol holds out whole subjects; else the model's; "-quick"
+    variants under the quick profile."""
     if spec(model).framework == "sklearn":
         return None
     from ..training.presets import PRESETS
 
     brought = getattr(protocol, "preset", None)
-    own = brought if brought and brought.startswith(model) else model
+    held_out = getattr(protocol, "unit", None)
+    if brought is None and held_out == "subject" and experiment.profile == "full":
+        brought = f"{model}-si"
+    own = brought if brought and brought.startswith(model) and brought in PRESETS else model
     quick = f"{own}-quick"
     if experiment.profile == "quick" and quick in PRESETS:
         return quick
