@@ -105,10 +105,10 @@ def preset_for(experiment: Experiment, model: str, protocol) -> str | None:
     from ..training.presets import PRESETS
 
     brought = getattr(protocol, "preset", None)
-    held_out = getattr(protocol, "unit", None)
-    if brought is None and held_out == "subject" and experiment.profile == "full":
-        brought = f"{model}-si"
-    own = brought if brought and brought.startswith(model) and brought in PRESETS else model
+    whole_subjects = getattr(protocol, "unit", None) == "subject"
+    if brought is None and whole_subjects and experiment.profile == "full":
+        brought = f"{model}-si"  # the model's subject-independent recipe, when it has one
+    own = brought if brought in PRESETS and brought.startswith(model) else model
     quick = f"{own}-quick"
     if experiment.profile == "quick" and quick in PRESETS:
         return quick
