@@ -255,6 +255,9 @@ def test_ctrl_c_keeps_finished_jobs_and_the_rerun_completes_them(small_dreamer, 
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # Ctrl-C as from a terminal, even when the suite itself runs with SIGINT ignored
+        # (started in the background by a non-interactive shell)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.time() + 120
     while stored_jobs(out) < 5 and process.poll() is None and time.time() < deadline:
