@@ -97,18 +97,19 @@ def recipe_for(experiment: Experiment, dataset: str, model: str, protocol) -> li
 
 def preset_for(experiment: Experiment, model: str, protocol) -> str | None:
     """Training preset of a torch model: the protocol's recipe when it is this model's (e.g.
-    histn-si); under the full profile, the model's subject-independent recipe
+    histn-si); else, under the full profile, the model's subject-independent recipe
     ("<model>-si") when the protocol holds out whole subjects; else the model's; "-quick"
     variants under the quick profile."""
     if spec(model).framework == "sklearn":
         return None
     from ..training.presets import PRESETS
 
-    brought = getattr(protocol, "preset", None)
-    whole_subjects = getattr(protocol, "unit", None) == "subject"
-    if brought is None and whole_subjects and experiment.profile == "full":
-        brought = f"{model}-si"  # the model's subject-independent recipe, when it has one
-    own = brought if brought in PRESETS and brought.startswith(model) else model
+    own = getattr(protocol, "preset", None)
+    if own not in PRESETS or not own.startswith(model):
+        across = f"{model}-si"
+        whole_subjects = getattr(protocol, "unit", None) == "subject"
+        full = experiment.profile == "full"
+        own = across if whole_subjects and full and across in PRESETS else model
     quick = f"{own}-quick"
     if experiment.profile == "quick" and quick in PRESETS:
         return quick
