@@ -27,7 +27,7 @@ PRESETS = {
     # Ours: predictions follow the training labels' class prior. The paper also tests on
     # class-balanced crops; our protocols test every window of the held-out trials, as
     # unbalanced as the subject's ratings, where the balanced prior predicted the minority
-    # class two to four times as often as it occurs (docs/training.md).
+    # class up to 3.4 times as often as it occurs (docs/training.md).
     "histn": {
         "train": {
             "epochs": 50,
