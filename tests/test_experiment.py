@@ -284,6 +284,38 @@ def test_ctrl_c_keeps_finished_jobs_and_the_rerun_completes_them(small_dreamer, 
     assert results(out) == results(whole)
 
 
+def worker_processes(pid: int) -> list[str]:
+    """Process ids of the spawned worker processes of `pid` (Linux)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return [c for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+    except OSError:  # a child that ended meanwhile
+        return []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
+def test_ctrl_c_while_workers_start_gives_no_traceback(small_dreamer, tmp_path):
+    """A terminal sends Ctrl-C to the whole process group, workers still importing included."""
+    process = subprocess.Popen(
+        bench_command(small_dreamer, tmp_path / "run", "--jobs", "2"),
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as under a terminal
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.time() + 120
+    while len(worker_processes(process.pid)) < 2 and time.time() < deadline:
+        assert process.poll() is None, process.communicate()[1]
+        time.sleep(0.005)
+    time.sleep(0.2)  # the workers are importing (seconds)
+    os.killpg(process.pid, signal.SIGINT)
+    _, error = process.communicate(timeout=60)
+    assert process.returncode == 130, error
+    assert "Traceback" not in error and "KeyboardInterrupt" not in error
+
+
 # ----------------------------------------------------------------------------- backends
 def test_serial_processes_and_ray_give_identical_results(small_dreamer, tmp_path):
     pytest.importorskip("ray")

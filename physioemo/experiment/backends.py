@@ -7,7 +7,8 @@ backend. The driver writes each result to the store as it arrives.
 
 * `Serial`: in-process, one job at a time (the default).
 * `Processes`: `concurrent.futures.ProcessPoolExecutor` with spawned workers (`--jobs N`); each
-  worker receives the shared data once; a worker that dies (killed, out of memory) breaks the
+  worker reads the shared data once, from files in a temporary folder, and ignores Ctrl-C from
+  its start (the driver stops the workers); a worker that dies (killed, out of memory) breaks the
   pool, which is restarted and the unfinished jobs re-run (a job that keeps killing its worker
   fails after `RETRIES` attempts). Results come back as files in the run's ``running/`` folder
   (`ResultFile`), so a worker killed mid-way never leaves a partial message in the pool's pipe.
@@ -19,9 +20,14 @@ backend. The driver writes each result to the store as it arrives.
 from __future__ import annotations
 
 import signal
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
+from ..features import cache
 from .jobs import Job, marker_path, read_result, run_job, write_result
 
 #: attempts of a job whose worker process dies before it fails for good
@@ -71,10 +77,47 @@ class Serial:
 _SHARED: dict = {}
 
 
-def _start_worker(windows: dict, targets: dict) -> None:
-    """Worker initialiser: keep the shared data; leave Ctrl-C to the driver."""
+def _write_shared(folder: Path, windows: dict, targets: dict) -> dict:
+    """The shared data as files in `folder`, for `_start_worker`; returns where they are.
+
+    Workers read their data from files rather than from their start-up arguments: a parent
+    sending a large argument waits until the worker has read it, and it starts its workers
+    with Ctrl-C ignored (`_ctrl_c_ignored`), which must last milliseconds, not seconds."""
+    files = {key: str(folder / f"windows-{i}.npz") for i, key in enumerate(windows)}
+    for key, path in files.items():
+        cache.save(windows[key], Path(path), key)
+    labels = folder / "targets.npz"
+    np.savez(labels, **{f"y{i}": y for i, y in enumerate(targets.values())})
+    return {"windows": files, "targets": str(labels), "target_keys": list(targets)}
+
+
+def _start_worker(shared: dict) -> None:
+    """Worker initialiser: read the shared data `_write_shared` wrote; leave Ctrl-C to the
+    driver (already ignored when the driver started this worker from its main thread)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    windows = {key: cache.load(Path(path), key) for key, path in shared["windows"].items()}
+    if any(w is None for w in windows.values()):
+        raise RuntimeError(f"shared windows in {Path(shared['targets']).parent} are unreadable")
+    with np.load(shared["targets"], allow_pickle=False) as stored:
+        targets = {key: stored[f"y{i}"] for i, key in enumerate(shared["target_keys"])}
     _SHARED.update(windows=windows, targets=targets)
+
+
+@contextmanager
+def _ctrl_c_ignored():
+    """Ignore Ctrl-C (SIGINT) while worker processes start; they inherit it ignored.
+
+    A terminal sends Ctrl-C to its whole process group, and a worker still importing would die
+    with a traceback. Starting a worker takes milliseconds; a Ctrl-C pressed within them is
+    lost. Only the main thread may set signal handlers: elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, handler)
 
 
 @dataclass(frozen=True)
@@ -120,6 +163,13 @@ class Processes:
         self.jobs = jobs
 
     def run(self, jobs: list[Job], windows: dict, targets: dict):
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="physioemo-shared-") as folder:
+            shared = _write_shared(Path(folder), windows, targets)
+            yield from self._run(jobs, shared)
+
+    def _run(self, jobs: list[Job], shared: dict):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
@@ -129,7 +179,7 @@ class Processes:
         remaining = list(jobs)
         while remaining:
             pool = ProcessPoolExecutor(
-                self.jobs, context, initializer=_start_worker, initargs=(windows, targets)
+                self.jobs, context, initializer=_start_worker, initargs=(shared,)
             )
             try:
                 for job, result in self._results(pool, remaining):
@@ -156,7 +206,8 @@ class Processes:
         from concurrent.futures import FIRST_COMPLETED, wait
         from concurrent.futures.process import BrokenProcessPool
 
-        pending = {pool.submit(_run_in_worker, job): job for job in jobs}
+        with _ctrl_c_ignored():  # submitting starts the workers
+            pending = {pool.submit(_run_in_worker, job): job for job in jobs}
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             broken = False
