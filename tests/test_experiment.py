@@ -17,11 +17,12 @@ import pytest
 from physioemo import datasets, labels, protocols
 from physioemo.cli import build_parser, main
 from physioemo.evaluation.summary import summarise
-from physioemo.experiment import Experiment, cross_validate, merge, run
+from physioemo.experiment import Experiment, backends, cross_validate, merge, run
+from physioemo.experiment.jobs import Job
 from physioemo.experiment.plan import preset_for
 from physioemo.features import recipes
 from physioemo.models import MODELS
-from physioemo.recording import trial_keys
+from physioemo.recording import WindowSet, trial_keys
 
 ROOT = Path(__file__).resolve().parents[1]
 QUIET = {"progress": False, "echo": lambda *a: None, "report": False}
@@ -363,6 +364,32 @@ def test_a_killed_worker_has_its_job_run_again(backend, small_dreamer, tmp_path)
     assert killed in predictions(out)  # the killed job ran again and was stored
     assert stored_jobs(out) == 4 * 3 + 4
     assert "FAILED" not in output
+
+
+def test_a_worker_that_cannot_start_fails_its_jobs_instead_of_restarting_for_ever(tmp_path):
+    groups = np.zeros(4, dtype=[("subject", "U8"), ("session", "i8"), ("trial", "i8")])
+    unreadable = WindowSet(np.array([None] * 4, dtype=object), groups, {})  # pickled on save
+    (tmp_path / "running").mkdir()
+    job = Job(
+        key="k",
+        dataset="synthetic",
+        features="de",
+        model="logreg",
+        preset=None,
+        protocol="subject-dependent",
+        labels="binary",
+        dimension="arousal",
+        fold=0,
+        subjects=(),
+        leaks=False,
+        data="w",
+        target="y",
+        train=np.arange(2),
+        test=np.arange(2, 4),
+        running_dir=str(tmp_path / "running"),
+    )
+    outcome = list(backends.Processes(1).run([job], {"w": unreadable}, {"y": np.zeros(4)}))
+    assert outcome == [(job, backends.Failure(f"its worker process died {backends.RETRIES} times"))]
 
 
 # ----------------------------------------------------------------------------- the CLI

@@ -224,14 +224,15 @@ class Processes:
 
 def _suspects(jobs: list[Job]) -> list[Job]:
     """Jobs that were running when a worker died: those whose running marker was left
-    behind (see `jobs.run_job`); all of them when the run keeps no markers."""
+    behind (see `jobs.run_job`); all of them when the run keeps no markers or none was left
+    (a worker that dies while it starts, e.g. on unreadable shared data, fails them all)."""
     markers = {job.key: marker_path(job) for job in jobs}
     if not any(markers.values()):
         return jobs
     left = [job for job in jobs if markers[job.key] and markers[job.key].exists()]
     for job in left:
         markers[job.key].unlink(missing_ok=True)
-    return left
+    return left or jobs
 
 
 def _stop(pool) -> None:
