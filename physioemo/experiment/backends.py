@@ -80,9 +80,9 @@ _SHARED: dict = {}
 def _write_shared(folder: Path, windows: dict, targets: dict) -> dict:
     """The shared data as files in `folder`, for `_start_worker`; returns where they are.
 
-    Workers read their data from files rather than from their start-up arguments: a parent
-    sending a large argument waits until the worker has read it, and it starts its workers
-    with Ctrl-C ignored (`_ctrl_c_ignored`), which must last milliseconds, not seconds."""
+    Workers read their data from files rather than from their start-up arguments: the driver
+    starts its workers with Ctrl-C ignored (`_ctrl_c_ignored`), which must last milliseconds,
+    and a large start-up argument keeps it waiting until the worker has imported and read it."""
     files = {key: str(folder / f"windows-{i}.npz") for i, key in enumerate(windows)}
     for key, path in files.items():
         cache.save(windows[key], Path(path), key)
