@@ -42,11 +42,11 @@ import torch
 from physioemo import models
 from physioemo.datasets import load
 from physioemo.datasets.synthetic import PLANTED, write_dreamer
+from physioemo.features.recipes import extract_windows
 from physioemo.labels import scheme
 from physioemo.protocols import SubjectDependent, SubjectIndependent
 from physioemo.recording import trial_keys
 from physioemo.training import carve_validation
-from physioemo.windows import extract_windows
 
 #: the registry's torch models that read EEG (raw windows or DE tokens)
 TORCH_MODELS = tuple(n for n in models.available() if models.spec(n).inputs in ("raw", "de"))

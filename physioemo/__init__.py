@@ -8,11 +8,10 @@ never lets one trial reach both sides of a split::
     windows = extract_windows(ds, kind="de", window=1.0, baseline="subtract")
 """
 
-__version__ = "0.1.0"
-
-from .errors import DatasetFormatError  # noqa: E402
-from .recording import Recording, Signal, WindowSet  # noqa: E402
-from .windows import extract_windows  # noqa: E402
+from ._version import __version__
+from .errors import DatasetFormatError
+from .features.recipes import extract_windows
+from .recording import Recording, Signal, WindowSet
 
 __all__ = [
     "DatasetFormatError",

@@ -14,7 +14,7 @@ import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import __version__
+from ._version import __version__
 from .errors import clean
 
 #: `synth` sizes when neither --full nor --subjects/--seconds say otherwise (the writers'

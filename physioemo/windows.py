@@ -1,81 +1,43 @@
-"""From recordings to windows: segmentation in seconds and baseline handling.
+"""The window rule: every window of physioemo, offline and live, is cut by these functions.
 
-Baseline modes (the trial's own `baseline` recording is the reference):
-
-* ``"none"``: features of the trial as they are.
-* ``"subtract"``: features of the trial minus the mean features of its baseline windows
-  (in the feature domain; for DE this removes the subject's and session's spectral level).
-* ``"zscore"``: the trial signal is z-scored per channel with the baseline's mean and standard
-  deviation before features are computed.
+Windows are given in seconds and rounded to samples once (`window_samples`); a signal holds the
+windows that fit entirely inside it (`window_bounds`). A feature recipe returns one `Part` per
+recording: its windows and where each one starts and stops.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .features import FEATURES
-from .features.spectral import window_bounds, window_samples
-from .recording import Recording, WindowSet
 
-BASELINE_MODES = ("none", "subtract", "zscore")
+class SignalTooShort(ValueError):
+    """A signal holds fewer samples than one window."""
 
 
-def zscore_by_baseline(data: np.ndarray, baseline: np.ndarray) -> np.ndarray:
-    """(n_channels, n_times) data z-scored per channel by the baseline's mean and std."""
-    mean = baseline.mean(axis=-1, keepdims=True)
-    std = baseline.std(axis=-1, keepdims=True)
-    return (data - mean) / np.where(std > 0, std, 1.0)
+def window_samples(seconds: float, sfreq: float, name: str = "window") -> int:
+    """Seconds to samples, rounded: the rule every window of physioemo follows."""
+    n = int(round(seconds * sfreq))
+    if n < 1:
+        raise ValueError(f"{name} of {seconds} s is shorter than one sample at {sfreq} Hz")
+    return n
 
 
-def recording_features(
-    recording: Recording,
-    kind="de",
-    window=1.0,
-    stride=None,
-    bands=None,
-    baseline="none",
-    zero_phase=True,
-) -> np.ndarray:
-    """Features of one recording, (n_windows, n_channels, n_bands), with baseline handling.
+def window_bounds(n_times: int, sfreq: float, window: float, stride: float | None = None):
+    """Start and stop samples of the windows that fit entirely in `n_times` samples.
 
-    zero_phase=False filters causally, as the live stream does (DE only)."""
-    if baseline not in BASELINE_MODES:
-        raise ValueError(f"baseline must be one of {BASELINE_MODES}, got {baseline!r}")
-    if kind not in FEATURES:
-        raise ValueError(f"unknown feature kind {kind!r}; available: {sorted(FEATURES)}")
-    feature = FEATURES[kind]
-    options = {"bands": bands, "window": window, "stride": stride}
-    if kind == "de":
-        options["zero_phase"] = zero_phase
-    elif not zero_phase:
-        raise ValueError(f"causal (zero_phase=False) features exist for DE only, not {kind!r}")
-    if baseline != "none" and recording.baseline is None:
-        raise ValueError(
-            f"baseline={baseline!r} needs a baseline recording, and subject {recording.subject} "
-            f"trial {recording.trial} has none"
+    window, stride: seconds (stride defaults to `window`, i.e. no overlap).
+    Returns (starts, stops), two int arrays of length n_windows.
+    """
+    size = window_samples(window, sfreq, "window")
+    step = window_samples(stride or window, sfreq, "stride")
+    if size > n_times:
+        raise SignalTooShort(
+            f"window of {window} s ({size} samples) is longer than the signal ({n_times} samples)"
         )
-    if baseline == "zscore":
-        return feature(
-            zscore_by_baseline(recording.data, recording.baseline), recording.sfreq, **options
-        )
-    values = feature(recording.data, recording.sfreq, **options)
-    if baseline == "subtract":
-        rest = feature(recording.baseline, recording.sfreq, **baseline_options(recording, options))
-        values = values - rest.mean(axis=0)
-    return values
-
-
-def baseline_options(recording: Recording, options: dict) -> dict:
-    """Feature options for the baseline: the trial's, except that a baseline shorter than one
-    window (DEAP's 3 s against 4-s windows) gives one window spanning all of it (ours: the
-    longest window it holds; DE and log band power are per-sample quantities, so a shorter
-    window estimates the same level with more variance)."""
-    n = recording.baseline.shape[-1]
-    if n >= window_samples(options["window"], recording.sfreq):
-        return options
-    return {**options, "window": n / recording.sfreq, "stride": None}
+    starts = np.arange(0, n_times - size + 1, step)
+    return starts, starts + size
 
 
 def raw_windows(data: np.ndarray, sfreq: float, window=1.0, stride=None) -> np.ndarray:
@@ -85,25 +47,12 @@ def raw_windows(data: np.ndarray, sfreq: float, window=1.0, stride=None) -> np.n
     return np.moveaxis(views[:, starts], 1, 0).copy()
 
 
-def extract_windows(
-    recordings: Iterable[Recording],
-    kind="de",
-    window=1.0,
-    stride=None,
-    bands=None,
-    baseline="none",
-    progress=False,
-) -> WindowSet:
-    """Windowed features of many recordings as one `WindowSet` (the feature recipe `kind`).
+@dataclass
+class Part:
+    """One recording's windows: X (n_windows, ...), starts/stops (n_windows,) in samples of the
+    recording's `data`, extra per-window arrays."""
 
-    kind: "de", "bp", "psd_de" (X is (n_windows, n_channels, n_bands)) or "raw" (X is
-    (n_windows, n_channels, n_window_samples); baseline must be "none" or "zscore"), or any
-    other name of `features.recipes`. Several recipes in one pass: `features.recipes.compute`.
-    progress: a bar over trials (on a terminal only).
-    """
-    from .features import recipes
-
-    recipe = recipes.get(kind)
-    options = {"window": window, "stride": stride, "bands": bands, "baseline": baseline}
-    parameters = recipe.parameters(**{k: v for k, v in options.items() if k in recipe.defaults})
-    return recipes.compute(recordings, [(recipe, parameters)], progress=progress)[0]
+    X: np.ndarray
+    starts: np.ndarray
+    stops: np.ndarray
+    extra: dict[str, np.ndarray] = field(default_factory=dict)

@@ -22,8 +22,8 @@ from physioemo.features import (
     moving_average,
     psd_de,
     rasm,
-    window_bounds,
 )
+from physioemo.windows import window_bounds
 
 SFREQ = 128.0
 

@@ -15,7 +15,7 @@ from scipy import signal
 
 from physioemo import montage
 from physioemo.cli import main
-from physioemo.features import BANDS, differential_entropy, window_bounds
+from physioemo.features import BANDS, differential_entropy
 from physioemo.features.streaming import StreamResampler
 from physioemo.live import BoardError, LiveError, MontageError
 from physioemo.live.board import Board, brainflow, file_rate, resolve_board_id
@@ -26,6 +26,7 @@ from physioemo.live.quality import channel_quality
 from physioemo.live.record import Recorder, free_path, write_bdf
 from physioemo.live.source import Chunk
 from physioemo.live.stream import LiveStream
+from physioemo.windows import window_bounds
 
 SYNTHETIC_NAMES = "Fz C3 Cz C4 Pz PO7 Oz PO8 F5 F7 F3 F1 F2 F4 F6 F8".split()
 

@@ -7,11 +7,11 @@ from scipy import signal
 
 from physioemo import datasets
 from physioemo.datasets.synthetic import write_wesad
-from physioemo.features import FEATURES, recipes
+from physioemo.features import BAND_FEATURES, recipes
+from physioemo.features.extraction import recording_features
 from physioemo.features.papers import PANAS_NEGATIVE, PANAS_POSITIVE, SELF_REPORTS
 from physioemo.features.peripheral_windows import FEATURE_NAMES
 from physioemo.recording import Recording
-from physioemo.windows import recording_features
 
 BANDS = [(4, 8), (8, 14), (14, 31), (31, 49)]
 
@@ -98,8 +98,8 @@ def test_deap_baseline_shorter_than_the_window(rng):
     recording = eeg(rng, 20, 3)  # 3-s baseline, 4-s windows: used to raise
     for kind in ("de", "bp"):
         got = recording_features(recording, kind, window=4.0, baseline="subtract")
-        plain = FEATURES[kind](recording.data, 128.0, window=4.0)
-        rest = FEATURES[kind](recording.baseline, 128.0, window=3.0)  # one window of all of it
+        plain = BAND_FEATURES[kind](recording.data, 128.0, window=4.0)
+        rest = BAND_FEATURES[kind](recording.baseline, 128.0, window=3.0)  # one window of all of it
         np.testing.assert_allclose(got, plain - rest[0])
     white = Recording(
         rng.normal(size=(32, 128 * 60)),

@@ -1,4 +1,4 @@
-"""Peripheral windows for the EDA PINN (features.peripheral_windows) and the WESAD PINN example."""
+"""Peripheral windows for the EDA PINN (the "peripheral" recipe) and the WESAD PINN example."""
 
 import importlib.util
 from pathlib import Path
@@ -6,11 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from physioemo.features.peripheral_windows import (
-    FEATURE_NAMES,
-    minmax_per_subject,
-    peripheral_windows,
-)
+from physioemo.features import recipes
+from physioemo.features.peripheral_windows import FEATURE_NAMES, minmax_per_subject, peripheral_part
 from physioemo.recording import Recording, Signal
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "pinn_wesad.py"
@@ -44,6 +41,13 @@ def segment(seconds, trial, condition, subject="S2"):
     )
 
 
+def peripheral_windows(recordings, window, stride, heart="chest_ecg"):
+    """The "peripheral" recipe's windows of `recordings` (features stored as float32)."""
+    recipe = recipes.get("peripheral")
+    parameters = recipe.parameters(window=window, stride=stride, heart=heart)
+    return recipes.compute(recordings, [(recipe, parameters)])[0]
+
+
 @pytest.fixture(scope="module")
 def windows():
     recordings = [segment(40, 1, 1), segment(30, 2, 2), segment(15, 3, 3)]
@@ -70,8 +74,10 @@ def test_shapes_time_and_segments(windows):
 
 
 def test_feature_values_by_hand(windows):
-    found, _ = windows
-    column = dict(zip(FEATURE_NAMES, found.X.T, strict=True))
+    found, recordings = windows
+    exact = np.concatenate([peripheral_part(r, 20.0, 5.0).X for r in recordings])  # float64
+    np.testing.assert_allclose(found.X, exact, rtol=1e-6)
+    column = dict(zip(FEATURE_NAMES, exact.T, strict=True))
     second = 1  # window [5 s, 25 s) of the first segment: samples 20..99 at 4 Hz
     np.testing.assert_allclose(column["hr_mean"], 75.0, rtol=1e-9)
     np.testing.assert_allclose(column["sdnn"], 0.0, atol=1e-9)

@@ -145,8 +145,9 @@ def test_stream_baseline_is_the_rest_after_the_filters_settle(kind):
     baseline windows that start after `SETTLE_SECONDS` (here windows 6 and 7 of 8)."""
     from test_live import MemorySource, StubPredictor, run
 
-    from physioemo.features import differential_entropy, window_bounds
+    from physioemo.features import differential_entropy
     from physioemo.live.featuriser import SETTLE_SECONDS
+    from physioemo.windows import window_bounds
 
     names, sfreq = ["Fz", "Cz", "Pz"], 128.0
     rng = np.random.default_rng(5)

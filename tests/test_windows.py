@@ -5,9 +5,11 @@ import pytest
 from scipy import signal
 
 from physioemo import Recording
-from physioemo.features import BANDS, band_power, differential_entropy, window_bounds
+from physioemo.features import BANDS, band_power, differential_entropy
+from physioemo.features.extraction import recording_features
+from physioemo.features.recipes import extract_windows
 from physioemo.features.spectral import bandpass_sos
-from physioemo.windows import extract_windows, raw_windows, recording_features
+from physioemo.windows import raw_windows, window_bounds
 
 
 def test_window_bounds_in_seconds():

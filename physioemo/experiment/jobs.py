@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 
 #: per-window arrays a job stores about its test windows
 PREDICTION_FIELDS = ("index", "subject", "session", "trial", "start", "y_true", "y_pred")

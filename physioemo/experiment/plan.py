@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__, labels
+from .. import labels
+from .._version import __version__
 from ..evaluation.audit import AUDIT_KEYS, audit_folds, audit_key
 from ..features import recipes
 from ..models import spec

@@ -26,7 +26,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from .. import __version__
+from .._version import __version__
 from . import backends
 from .plan import build
 from .spec import SELECTORS, Experiment

@@ -42,7 +42,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from .. import __version__
+from .._version import __version__
 
 #: dataset -> (models, protocols) that `physioemo bench --dataset NAME` runs by default
 DEFAULTS = {

@@ -30,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__, labels, montage
+from .. import labels, montage
+from .._version import __version__
 from ..features import BANDS, recipes
 from ..models import estimator as make_estimator
 from ..models import spec as model_spec

@@ -13,6 +13,8 @@ from .asymmetry import (
     mirror_pairs,
     rasm,
 )
+from .extraction import BAND_FEATURES
+from .recipes import extract_windows
 from .smoothing import baseline_correct, lds_smooth, moving_average
 from .spectral import (
     BANDS,
@@ -21,16 +23,12 @@ from .spectral import (
     de_from_variance,
     differential_entropy,
     psd_de,
-    window_bounds,
 )
 from .streaming import CausalFilterBank
 
-#: kind name -> feature function(x, sfreq, bands=..., window=..., stride=...)
-FEATURES = {"de": differential_entropy, "bp": band_power, "psd_de": psd_de}
-
 __all__ = [
     "BANDS",
-    "FEATURES",
+    "BAND_FEATURES",
     "SEED_CHANNELS",
     "CausalFilterBank",
     "asm",
@@ -39,6 +37,7 @@ __all__ = [
     "baseline_correct",
     "dasm",
     "dcau",
+    "extract_windows",
     "de_from_variance",
     "differential_entropy",
     "frontal_posterior_pairs",
@@ -47,5 +46,4 @@ __all__ = [
     "moving_average",
     "psd_de",
     "rasm",
-    "window_bounds",
 ]

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from ..paths import cache_dir
 from ..recording import WindowSet
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..recording import Recording, WindowSet
-from .spectral import window_bounds, window_samples
+from ..windows import Part, raw_windows, window_bounds, window_samples
+from .extraction import baseline_mode, zscore_by_baseline
+from .peripheral_windows import FEATURE_NAMES, finish_peripheral, peripheral_part
 
 #: RBTransformer's bands in its code (TorchEEG's defaults; the paper text says 8-13, 13-30,
 #: 30-45 Hz), Hz
@@ -96,9 +98,6 @@ def rbtransformer_bde(
     recording's; the authors' code designs them for 128 Hz on every dataset, so 128 reproduces
     its SEED tokens (whose real bands are then 1.5625x the nominal ones).
     """
-    from ..windows import raw_windows
-    from .recipes import Part, _baseline_mode
-
     rate = float(filter_sfreq or recording.sfreq)
     size = RBT_WINDOW if window is None else window_samples(window, recording.sfreq)
     step = RBT_STRIDE if stride is None else window_samples(stride, recording.sfreq, "stride")
@@ -109,7 +108,7 @@ def rbtransformer_bde(
         recording.data, recording.sfreq, size / recording.sfreq, step / recording.sfreq
     )
     tokens = bde_tokens(pieces, rate)
-    mode = _baseline_mode(recording, baseline, "subtract")
+    mode = baseline_mode(recording, baseline, "subtract")
     if mode not in ("none", "subtract"):
         raise ValueError(
             f"rbtransformer-bde takes baseline 'auto', 'subtract' or 'none', got {mode!r}"
@@ -143,9 +142,6 @@ def histn_raw(recording: Recording, seconds=60.0, window=1.0, stride=0.125, base
     the kept part; then 1-s windows. The paper draws 1-s crops at any sample; the stride of
     1/8 s is ours (dense enough for random crops, 8x fewer windows than every sample).
     """
-    from ..windows import raw_windows, zscore_by_baseline
-    from .recipes import Part
-
     keep = window_samples(seconds, recording.sfreq, "seconds")
     if keep > recording.n_times:
         raise ValueError(
@@ -189,19 +185,14 @@ def self_reports(recording: Recording) -> list[float]:
 def peripheral_self_report(recording: Recording, window=60.0, stride=5.0, heart="chest_ecg"):
     """The `peripheral` recipe's windows with the segment's `self_reports` appended to every
     window's features: (n_windows, n_features + 4)."""
-    from .recipes import Part, peripheral
-
-    part = peripheral(recording, window, stride, heart)
+    part = peripheral_part(recording, window, stride, heart)
     reports = np.tile(self_reports(recording), (len(part.X), 1))
     return Part(np.hstack([part.X, reports]), part.starts, part.stops, part.extra)
 
 
 def finish_self_report(windows: WindowSet, **parameters) -> WindowSet:
-    """`recipes.finish_peripheral`, then name the inputs and flag the self-reports: they are
+    """`finish_peripheral`, then name the inputs and flag the self-reports: they are
     constant within a subject and condition, so they nearly encode the condition label."""
-    from .peripheral_windows import FEATURE_NAMES
-    from .recipes import finish_peripheral
-
     kept = finish_peripheral(windows, **parameters)
     kept.info["feature_names"] = [*FEATURE_NAMES, *SELF_REPORTS]
     kept.info["label_proxies"] = list(SELF_REPORTS)

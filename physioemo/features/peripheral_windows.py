@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..recording import Recording, WindowSet, make_groups
+from ..recording import Recording, WindowSet
+from ..windows import Part
 from . import physio
 
 #: the input features, in column order
@@ -38,47 +39,19 @@ HEART_STREAMS = {"chest_ecg": "ecg", "wrist_bvp": "bvp"}
 OTHER_STREAMS = ("chest_resp", "wrist_temp", "wrist_acc", "wrist_eda")
 
 
-def peripheral_windows(
-    recordings, window: float = 60.0, stride: float = 0.25, heart: str = "chest_ecg"
-) -> WindowSet:
-    """Features, time and EDA target of every window of every recording.
+def peripheral_part(recording: Recording, window=60.0, stride=5.0, heart="chest_ecg") -> Part:
+    """Features, time and EDA target of every window of one WESAD-style recording.
 
-    recordings: `Recording`s holding the WESAD streams: "chest_ECG" in `data` (heart="chest_ecg")
-        or extra "wrist_bvp" (heart="wrist_bvp"), and extra "chest_resp", "wrist_temp",
-        "wrist_acc", "wrist_eda".
+    recording: holds the WESAD streams: "chest_ECG" in `data` (heart="chest_ecg") or extra
+        "wrist_bvp" (heart="wrist_bvp"), and extra "chest_resp", "wrist_temp", "wrist_acc",
+        "wrist_eda".
     window, stride: seconds (papers.md: 60 s and 0.25 s); both must be whole numbers of samples
         at every stream's rate. A recording shorter than `window` gives no windows.
-    Returns a `WindowSet`: X (n, len(FEATURE_NAMES)) features (NaN where a window holds too few
+    Returns a `Part`: X (n, len(FEATURE_NAMES)) features (NaN where a window holds too few
     beats or breaths); extra "t" (n,) window centre / segment duration in [0, 1] and "eda" (n,)
-    mean wrist EDA of the window in uS; groups start/stop in samples of `Recording.data`
-    (700 Hz for WESAD).
+    mean wrist EDA of the window in uS; starts/stops in samples of `Recording.data` (700 Hz
+    for WESAD).
     """
-    if heart not in HEART_STREAMS:
-        raise ValueError(f"heart must be one of {sorted(HEART_STREAMS)}, got {heart!r}")
-    parts = []
-    for recording in recordings:
-        part = recording_windows(recording, window, stride, heart)
-        if len(part.X):
-            groups = make_groups(
-                len(part.X),
-                recording.subject,
-                recording.session,
-                recording.trial,
-                part.starts,
-                part.stops,
-            )
-            ratings = {k: np.full(len(part.X), float(v)) for k, v in recording.ratings.items()}
-            parts.append(WindowSet(part.X, groups, ratings, {}, part.extra))
-    if not parts:
-        raise ValueError(f"no recording is at least {window} s long")
-    info = {"feature_names": list(FEATURE_NAMES), "window": window, "stride": stride}
-    return WindowSet.concatenate(parts, info)
-
-
-def recording_windows(recording: Recording, window: float, stride: float, heart: str):
-    """One recording's windows as a `recipes.Part` (no windows when it is shorter than one)."""
-    from .recipes import Part
-
     if heart not in HEART_STREAMS:
         raise ValueError(f"heart must be one of {sorted(HEART_STREAMS)}, got {heart!r}")
     streams = {name: _stream(recording, name) for name in (heart, *OTHER_STREAMS)}
@@ -88,6 +61,21 @@ def recording_windows(recording: Recording, window: float, stride: float, heart:
         extra = {"t": np.zeros(0), "eda": np.zeros(0)}
         return Part(np.zeros((0, len(FEATURE_NAMES))), empty, empty, extra)
     return _windows(recording, streams, n, window, stride, heart)
+
+
+def finish_peripheral(windows: WindowSet, **_) -> WindowSet:
+    """Drop windows with a NaN feature (too few beats or breaths; counted in info) and add
+    "eda_scaled": the EDA target min-max scaled to [0, 1] within each subject (papers.md 2.4),
+    a step fitted on all of a subject's windows (info "fitted_on_all_windows", for the audit)."""
+    complete = np.isfinite(windows.X).all(axis=1)
+    kept = windows.select(complete)
+    kept.info["dropped_nan_windows"] = int((~complete).sum())
+    kept.info["feature_names"] = list(FEATURE_NAMES)
+    kept.info["fitted_on_all_windows"] = {
+        "eda_scaled: the EDA target min-max scaled over all of a subject's windows": "subject"
+    }
+    kept.extra["eda_scaled"] = minmax_per_subject(kept.extra["eda"], kept.groups["subject"])
+    return kept
 
 
 def minmax_per_subject(values: np.ndarray, subjects: np.ndarray) -> np.ndarray:
@@ -150,7 +138,5 @@ def _windows(recording, streams, n, window, stride, heart):
     target = np.array([eda[a : a + size].mean() for a in np.round(starts * eda_rate).astype(int)])
     first = np.round(starts * recording.sfreq).astype(np.int64)
     last = first + int(round(window * recording.sfreq))
-    from .recipes import Part
-
     extra = {"t": (starts + window / 2) / recording.duration, "eda": target}
     return Part(x, first, last, extra)

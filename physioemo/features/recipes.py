@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,19 +24,10 @@ from tqdm.auto import tqdm
 
 from ..errors import DataQualityWarning
 from ..recording import Recording, WindowSet, make_groups
+from ..windows import Part, SignalTooShort
 from . import papers
-from .spectral import SignalTooShort
-
-
-@dataclass
-class Part:
-    """One recording's windows: X (n_windows, ...), starts/stops (n_windows,) in samples of the
-    recording's `data`, extra per-window arrays."""
-
-    X: np.ndarray
-    starts: np.ndarray
-    stops: np.ndarray
-    extra: dict[str, np.ndarray] = field(default_factory=dict)
+from .extraction import band_part, raw_part
+from .peripheral_windows import finish_peripheral, peripheral_part
 
 
 @dataclass(frozen=True)
@@ -65,77 +56,6 @@ class FeatureRecipe:
         return {**self.defaults, **{k: v for k, v in overrides.items() if v is not None}}
 
 
-def _baseline_mode(recording: Recording, baseline: str, with_baseline: str) -> str:
-    """ "auto": `with_baseline` when the recording has a baseline recording, else "none"."""
-    if baseline != "auto":
-        return baseline
-    return with_baseline if recording.baseline is not None else "none"
-
-
-def band_windows(
-    recording: Recording,
-    kind="de",
-    window=1.0,
-    stride=None,
-    baseline="auto",
-    bands=None,
-    zero_phase=True,
-) -> Part:
-    """Band features (n_windows, n_channels, n_bands) of `kind` ("de", "bp", "psd_de");
-    baseline "auto" subtracts the baseline's features when the recording has a baseline;
-    zero_phase=False filters causally, as a live stream does (DE only)."""
-    from ..windows import recording_features
-    from .spectral import window_bounds
-
-    mode = _baseline_mode(recording, baseline, "subtract")
-    starts, stops = window_bounds(recording.n_times, recording.sfreq, window, stride)
-    X = recording_features(recording, kind, window, stride, bands, mode, zero_phase)
-    return Part(X, starts, stops)
-
-
-def raw_windows(recording: Recording, window=1.0, stride=None, baseline="auto") -> Part:
-    """Raw windows (n_windows, n_channels, n_window_samples); baseline "auto" z-scores each
-    channel by the trial's baseline recording when there is one."""
-    from ..windows import raw_windows as cut
-    from ..windows import zscore_by_baseline
-    from .spectral import window_bounds
-
-    mode = _baseline_mode(recording, baseline, "zscore")
-    if mode not in ("none", "zscore"):
-        raise ValueError(f"raw windows take baseline 'none', 'zscore' or 'auto', got {mode!r}")
-    data = recording.data
-    if mode == "zscore":
-        data = zscore_by_baseline(data, recording.baseline)
-    starts, stops = window_bounds(recording.n_times, recording.sfreq, window, stride)
-    return Part(cut(data, recording.sfreq, window, stride), starts, stops)
-
-
-def peripheral(recording: Recording, window=60.0, stride=5.0, heart="chest_ecg") -> Part:
-    """Peripheral features (n_windows, n_features) of a WESAD-style recording, with extra
-    "t" (window centre / segment length) and "eda" (mean wrist EDA of the window, uS); see
-    `features.peripheral_windows`."""
-    from .peripheral_windows import recording_windows
-
-    return recording_windows(recording, window, stride, heart)
-
-
-def finish_peripheral(windows: WindowSet, **_) -> WindowSet:
-    """Drop windows with a NaN feature (too few beats or breaths; counted in info) and add
-    "eda_scaled": the EDA target min-max scaled to [0, 1] within each subject (papers.md 2.4),
-    a step fitted on all of a subject's windows (info "fitted_on_all_windows", for the audit)."""
-    from .peripheral_windows import FEATURE_NAMES, minmax_per_subject
-
-    complete = np.isfinite(windows.X).all(axis=1)
-    kept = windows.select(complete)
-    kept.info["dropped_nan_windows"] = int((~complete).sum())
-    kept.info["feature_names"] = list(FEATURE_NAMES)
-    kept.info["fitted_on_all_windows"] = {
-        "eda_scaled: the EDA target min-max scaled over all of a subject's windows": "subject"
-    }
-    kept.extra["eda_scaled"] = minmax_per_subject(kept.extra["eda"], kept.groups["subject"])
-    return kept
-
-
 _BANDS = {"window": 1.0, "stride": None, "baseline": "auto", "bands": None}
 RECIPES = {
     recipe.name: recipe
@@ -145,28 +65,28 @@ RECIPES = {
             "de",
             "differential entropy per band and channel (zero-phase band-pass, ln), 1-s windows, "
             "baseline features subtracted when there is a baseline",
-            band_windows,
+            band_part,
             {"kind": "de", **_BANDS, "zero_phase": True},
         ),
         FeatureRecipe(
             "bp",
             "de",
             "log band power per band and channel (Welch), 1-s windows, baseline subtracted",
-            band_windows,
+            band_part,
             {"kind": "bp", **_BANDS},
         ),
         FeatureRecipe(
             "psd_de",
             "de",
             "DE from the periodogram (SEED-style), 1-s windows, baseline subtracted",
-            band_windows,
+            band_part,
             {"kind": "psd_de", **_BANDS},
         ),
         FeatureRecipe(
             "raw",
             "raw",
             "raw 1-s windows, each channel z-scored by the trial's baseline when there is one",
-            raw_windows,
+            raw_part,
             {"window": 1.0, "stride": None, "baseline": "auto"},
         ),
         FeatureRecipe(
@@ -174,7 +94,7 @@ RECIPES = {
             "peripheral",
             "WESAD peripheral features per 60-s window (heart, breathing, temperature, motion, "
             "SCRs; no EDA level) with time input and EDA target",
-            peripheral,
+            peripheral_part,
             {"window": 60.0, "stride": 5.0, "heart": "chest_ecg"},
             finish_peripheral,
         ),
@@ -306,3 +226,25 @@ def _part(recipe: FeatureRecipe, recording: Recording, parameters: dict) -> Part
             f"{recipe.name} windows of subject {recording.subject} session {recording.session} "
             f"trial {recording.trial}: {error}"
         ) from error
+
+
+def extract_windows(
+    recordings: Iterable[Recording],
+    kind="de",
+    window=1.0,
+    stride=None,
+    bands=None,
+    baseline="none",
+    progress=False,
+) -> WindowSet:
+    """Windowed features of many recordings as one `WindowSet` (the feature recipe `kind`).
+
+    kind: "de", "bp", "psd_de" (X is (n_windows, n_channels, n_bands)) or "raw" (X is
+    (n_windows, n_channels, n_window_samples); baseline must be "none" or "zscore"), or any
+    other recipe name (`available()`). Several recipes in one pass: `compute`.
+    progress: a bar over trials (on a terminal only).
+    """
+    recipe = get(kind)
+    options = {"window": window, "stride": stride, "bands": bands, "baseline": baseline}
+    parameters = recipe.parameters(**{k: v for k, v in options.items() if k in recipe.defaults})
+    return compute(recordings, [(recipe, parameters)], progress=progress)[0]

@@ -13,6 +13,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..windows import window_bounds
+
 #: Default bands (Hz), lower edge inclusive, upper exclusive.
 BANDS = {"theta": (4.0, 8.0), "alpha": (8.0, 13.0), "beta": (13.0, 30.0), "gamma": (30.0, 45.0)}
 #: Butterworth order of each band-pass (ours; the SOS form keeps it stable at low bands).
@@ -21,34 +23,6 @@ FILTER_ORDER = 4
 METHODS = ("welch", "fft", "multitaper")
 #: Samples of a `band_power` block (bounds the temporary spectra to some 100 MB).
 _BLOCK_SAMPLES = 1 << 23
-
-
-class SignalTooShort(ValueError):
-    """A signal holds fewer samples than one window."""
-
-
-def window_bounds(n_times: int, sfreq: float, window: float, stride: float | None = None):
-    """Start and stop samples of the windows that fit entirely in `n_times` samples.
-
-    window, stride: seconds (stride defaults to `window`, i.e. no overlap).
-    Returns (starts, stops), two int arrays of length n_windows.
-    """
-    size = window_samples(window, sfreq, "window")
-    step = window_samples(stride or window, sfreq, "stride")
-    if size > n_times:
-        raise SignalTooShort(
-            f"window of {window} s ({size} samples) is longer than the signal ({n_times} samples)"
-        )
-    starts = np.arange(0, n_times - size + 1, step)
-    return starts, starts + size
-
-
-def window_samples(seconds: float, sfreq: float, name: str = "window") -> int:
-    """Seconds to samples, rounded: the rule every window of physioemo follows."""
-    n = int(round(seconds * sfreq))
-    if n < 1:
-        raise ValueError(f"{name} of {seconds} s is shorter than one sample at {sfreq} Hz")
-    return n
 
 
 @lru_cache(maxsize=64)

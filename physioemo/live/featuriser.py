@@ -19,8 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..features import BANDS
-from ..features.spectral import de_from_variance, window_samples
+from ..features.spectral import de_from_variance
 from ..features.streaming import CausalFilterBank, StreamResampler
+from ..windows import window_samples
 from . import LiveError, MontageError
 from .buffer import Windower
 from .channels import map_channels

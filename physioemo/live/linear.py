@@ -111,7 +111,7 @@ class LinearPredictor:
 def _sizes(path, meta: dict) -> tuple[int, int]:
     """(features per window, classes) the metadata describes; LiveError naming a bad key."""
     from ..features import BANDS
-    from ..features.spectral import window_samples
+    from ..windows import window_samples
 
     names, features, labels = meta.get("ch_names"), meta.get("features"), meta.get("labels")
     classes = labels.get("classes") if isinstance(labels, dict) else None

@@ -128,7 +128,8 @@ def synthetic_training_set(
     metadata of such a model.
     """
     from ..datasets.synthetic import EmotionEEG
-    from ..features import BANDS, differential_entropy, window_bounds
+    from ..features import BANDS, differential_entropy
+    from ..windows import window_bounds
 
     if kind not in ("de", "raw"):
         raise LiveError(f"synthetic training sets are 'de' or 'raw', not {kind!r}")
