@@ -46,7 +46,7 @@ from physioemo.features.recipes import extract_windows
 from physioemo.labels import scheme
 from physioemo.protocols import SubjectDependent, SubjectIndependent
 from physioemo.recording import trial_keys
-from physioemo.training import carve_validation
+from physioemo.training import carve_validation, make_estimator
 
 #: the registry's torch models that read EEG (raw windows or DE tokens)
 TORCH_MODELS = tuple(n for n in models.available() if models.spec(n).inputs in ("raw", "de"))
@@ -114,12 +114,12 @@ def run_fold(name, profile, sets, y, train, test, fold, dense_y=None):
     started = time.perf_counter()
     if name in BASELINES:
         X = sets["oracle"] if name == "oracle" else data.X
-        estimator = models.estimator("logreg").fit(X[rows], labels[rows])
+        estimator = make_estimator("logreg").fit(X[rows], labels[rows])
         predicted = estimator.predict(X[test])
         report = {}
     else:
         _, validation = carve_validation(data.groups[rows], labels[rows], 0.2, seed=fold)
-        estimator = models.estimator(name, profile, 2, data.info)
+        estimator = make_estimator(name, profile, 2, data.info)
         estimator.fit(data.X[rows], labels[rows], groups=data.groups[rows], validation=validation)
         report = estimator.fit_report_
         predicted = estimator.predict(one_second.X[test])
@@ -219,7 +219,7 @@ def thread_check(sets, dimension="arousal") -> dict:
         _, validation = carve_validation(data.groups[train], y[train], 0.2, seed=0)
         probabilities = []
         for threads in (1, 1, 2):
-            estimator = models.estimator(name, "quick", 2, data.info)
+            estimator = make_estimator(name, "quick", 2, data.info)
             estimator.set_params(train_options={"threads": threads})
             estimator.fit(data.X[train], y[train], groups=data.groups[train], validation=validation)
             probabilities.append(estimator.predict_proba(data.X[test]))

@@ -265,16 +265,16 @@ def test_any_model_however_built_round_trips_through_a_checkpoint(name, tmp_path
 
 
 def test_estimator_factory_picks_the_preset_and_the_inputs():
-    from physioemo.training import PINNClassifier, TorchClassifier
+    from physioemo.training import PINNClassifier, TorchClassifier, make_estimator
 
     info = {"sfreq": 128.0, "ch_names": DREAMER_CHANNELS}
-    histn = models.estimator("histn", "full", n_classes=5, info=info)
+    histn = make_estimator("histn", "full", n_classes=5, info=info)
     assert isinstance(histn, TorchClassifier) and histn.preset == "histn"
     assert histn.model_options == {"sfreq": 128.0, "ch_names": DREAMER_CHANNELS}
-    assert models.estimator("dgcnn", "quick", info=info).model_options == {}
-    assert models.estimator("histn", preset="histn-si").preset == "histn-si"
-    pinn = models.estimator("pinn", "full", n_classes=3)
+    assert make_estimator("dgcnn", "quick", info=info).model_options == {}
+    assert make_estimator("histn", preset="histn-si").preset == "histn-si"
+    pinn = make_estimator("pinn", "full", n_classes=3)
     assert isinstance(pinn, PINNClassifier) and pinn.preset == "pinn" and pinn.seed is None
-    assert models.estimator("logreg", seed=3).fit([[0.0], [1.0]], [0, 1]).predict([[1.0]]) == 1
+    assert make_estimator("logreg", seed=3).fit([[0.0], [1.0]], [0, 1]).predict([[1.0]]) == 1
     with pytest.raises(ValueError, match="profile"):
-        models.estimator("histn", "slow")
+        make_estimator("histn", "slow")

@@ -40,7 +40,7 @@ def cross_validate(
     y = np.asarray(y, dtype=np.int64)
     name = model if isinstance(model, str) else type(model).__name__
     if isinstance(model, str) and spec(model).framework == "torch" and preset is None:
-        preset = f"{model}-quick"
+        preset = spec(model).presets.quick
     context = {
         "dataset": windows.info.get("dataset", "windows"),
         "features": windows.info.get("recipe", windows.info.get("kind", "features")),

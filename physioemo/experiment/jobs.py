@@ -81,9 +81,9 @@ def _estimator(job: Job, info: dict):
         from sklearn.base import clone
 
         return clone(job.estimator)
-    from ..models import estimator
+    from ..training.estimator import make_estimator
 
-    return estimator(
+    return make_estimator(
         job.model,
         n_classes=job.n_classes,
         info=info,

@@ -97,24 +97,15 @@ def recipe_for(experiment: Experiment, dataset: str, model: str, protocol) -> li
 
 
 def preset_for(experiment: Experiment, model: str, protocol) -> str | None:
-    """Training preset of a torch model: the protocol's recipe when it is this model's (e.g.
-    histn-si); else, under the full profile, the model's subject-independent recipe
-    ("<model>-si") when the protocol holds out whole subjects; else the model's; "-quick"
-    variants under the quick profile."""
+    """Training preset of a torch model under the experiment's profile and `protocol`
+    (`training.presets.choose`); None for scikit-learn models."""
     if spec(model).framework == "sklearn":
         return None
-    from ..training.presets import PRESETS
+    from ..training.presets import choose
 
-    own = getattr(protocol, "preset", None)
-    if own not in PRESETS or not own.startswith(model):
-        across = f"{model}-si"
-        whole_subjects = getattr(protocol, "unit", None) == "subject"
-        full = experiment.profile == "full"
-        own = across if whole_subjects and full and across in PRESETS else model
-    quick = f"{own}-quick"
-    if experiment.profile == "quick" and quick in PRESETS:
-        return quick
-    return own if own in PRESETS else None
+    brought = getattr(protocol, "preset", None)
+    across_subjects = getattr(protocol, "unit", None) == "subject"
+    return choose(model, experiment.profile, brought, across_subjects)
 
 
 def build(

@@ -4,7 +4,7 @@
 Built from the benchmark's own pieces, so a trained model is made exactly like a benchmark
 fold's, on every window instead of one fold's: the feature cache (`plan.feature_sets`), the
 label schemes (`labels.make`, `plan.window_labels`), the model's training preset and estimator
-(`plan.preset_for`, `models.estimator`) and the checkpoint format (`training.checkpoint`).
+(`plan.preset_for`, `training.make_estimator`) and the checkpoint format (`training.checkpoint`).
 A torch model trains for its preset's epochs on every window (no inner validation split, so no
 early stopping: the last epoch is kept). `TrainSpec.validation` first holds out that share of
 the trials (whole trials, stratified by class: `training.carve_validation`); the model is
@@ -33,7 +33,6 @@ import numpy as np
 from .. import labels, montage
 from .._version import __version__
 from ..features import BANDS, recipes
-from ..models import estimator as make_estimator
 from ..models import spec as model_spec
 from .plan import feature_sets, preset_for, recipe_for, synthetic_root, window_labels
 from .spec import Experiment
@@ -101,6 +100,8 @@ def train(spec: TrainSpec, out, overwrite=False, progress=False, echo=print) -> 
     y = window_labels(scheme, windows)
     windows, y = windows.select(y >= 0), y[y >= 0]
     echo(f"{len(windows)} windows of {recipe} features, shape {windows.X.shape[1:]}")
+
+    from ..training.estimator import make_estimator
 
     preset = preset_for(experiment, spec.model, None)
     seed = _seed(spec.seed, preset)

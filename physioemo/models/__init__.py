@@ -6,16 +6,16 @@ scikit-learn baselines, behind one registry. torch is imported only when a torch
 """
 
 from .baselines import BASELINES, make_baseline
-from .registry import INPUTS, MODELS, available, create, describe, estimator, name_of, spec
+from .registry import INPUTS, MODELS, Presets, available, create, describe, name_of, spec
 
 __all__ = [
     "BASELINES",
     "INPUTS",
     "MODELS",
+    "Presets",
     "available",
     "create",
     "describe",
-    "estimator",
     "make_baseline",
     "name_of",
     "spec",

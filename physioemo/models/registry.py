@@ -19,13 +19,27 @@ INPUTS = {
 
 
 @dataclass(frozen=True)
+class Presets:
+    """A torch model's training recipes, by their names in `training.presets`."""
+
+    full: str  # the paper's recipe
+    quick: str  # ours: a short schedule of the full recipe (the demo's)
+    across_subjects: str | None = None  # the full recipe when whole subjects are held out
+
+    def names(self) -> set[str]:
+        return {self.full, self.quick, self.across_subjects} - {None}
+
+
+@dataclass(frozen=True)
 class ModelSpec:
-    """Where a model lives, what it reads, and settings to describe it with."""
+    """Where a model lives, what it reads, settings to describe it with and (torch models) its
+    training presets."""
 
     target: str  # "module:attribute"
     inputs: str  # a key of INPUTS
     summary: str
     example: dict = field(default_factory=dict)  # constructor arguments for `describe`
+    presets: Presets | None = None
 
     @property
     def framework(self) -> str:
@@ -39,30 +53,35 @@ MODELS = {
         "raw",
         "HiSTN hierarchical graph network (arXiv 2408.15255), DREAMER 5-class",
         {**_DREAMER, "n_outputs": 5},
+        presets=Presets("histn", "histn-quick", "histn-si"),
     ),
     "rbtransformer": ModelSpec(
         "physioemo.models.rbtransformer:RBTransformer",
         "de",
         "RBTransformer on band-DE tokens (arXiv 2511.13954), DREAMER binary",
         {"n_chans": 14, "n_outputs": 2},
+        presets=Presets("rbtransformer", "rbtransformer-quick"),
     ),
     "pinn": ModelSpec(
         "physioemo.models.pinn:MultiTaskPINN",
         "peripheral",
         "multi-task EDA PINN (arXiv 2505.18169; design ours), WESAD 3-class, 12 features",
         {"n_chans": 12, "n_outputs": 3},
+        presets=Presets("pinn", "pinn-quick"),
     ),
     "dgcnn": ModelSpec(
         "physioemo.models.dgcnn:DGCNN",
         "de",
         "DGCNN, learnable adjacency on DE (Song et al. 2018), DREAMER binary",
         {"n_chans": 14, "n_outputs": 2},
+        presets=Presets("dgcnn", "dgcnn-quick"),
     ),
     "eegnet": ModelSpec(
         "physioemo.models.eegnet:EEGNet",
         "raw",
         "EEGNet-8,2 (Lawhern et al. 2018), DREAMER binary",
         {**_DREAMER, "n_outputs": 2},
+        presets=Presets("eegnet", "eegnet-quick", "eegnet-si"),
     ),
     "logreg": ModelSpec(
         "physioemo.models.baselines:make_baseline", "features", "logistic regression (C=1)"
@@ -116,51 +135,6 @@ def name_of(model) -> str:
         if entry.target == target:
             return name
     raise ValueError(f"{type(model).__name__} is not a registry model ({', '.join(MODELS)})")
-
-
-def estimator(
-    name: str,
-    profile: str = "quick",
-    n_classes: int | None = None,
-    info: dict | None = None,
-    seed: int | None = None,
-    preset: str | None = None,
-    threads: int | None = None,
-):
-    """An unfitted scikit-learn-style estimator of model `name`.
-
-    profile: "quick" (the "<model>-quick" training preset) or "full" (the paper's recipe);
-    preset: a named preset instead (e.g. "histn-si", which a paper protocol brings).
-    info: the `WindowSet.info` of the inputs; raw-window models take its sfreq and ch_names.
-    seed: None = the preset's own seed (RBTransformer 23), baselines 0.
-    threads: torch CPU threads while fitting (None: the preset's, 1).
-    Torch models give `training.TorchClassifier`, the PINN `training.PINNClassifier` (fit
-    metadata t and eda), baselines a scikit-learn pipeline.
-    """
-    if profile not in ("quick", "full"):
-        raise ValueError(f"profile must be 'quick' or 'full', got {profile!r}")
-    entry = spec(name)
-    if entry.framework == "sklearn":
-        return create(name, seed=0 if seed is None else seed)
-    from ..training import PINNClassifier, TorchClassifier
-
-    preset = preset or (f"{name}-quick" if profile == "quick" else name)
-    train_options = {} if threads is None else {"threads": threads}
-    if name == "pinn":
-        return PINNClassifier(
-            preset=preset, n_classes=n_classes, seed=seed, train_options=train_options
-        )
-    options = {}
-    if entry.inputs == "raw" and info:
-        options = {"sfreq": float(info["sfreq"]), "ch_names": list(info["ch_names"])}
-    return TorchClassifier(
-        name,
-        preset=preset,
-        model_options=options,
-        train_options=train_options,
-        n_classes=n_classes,
-        seed=seed,
-    )
 
 
 def describe(name: str) -> dict:

@@ -2,7 +2,7 @@
 scikit-learn wrapper. Importing this package imports torch."""
 
 from .checkpoint import load_checkpoint, save_checkpoint
-from .estimator import PINNClassifier, TorchClassifier
+from .estimator import PINNClassifier, TorchClassifier, make_estimator
 from .losses import ClassificationObjective, PINNObjective, ordinal_targets, pinn_loss
 from .presets import PRESETS, preset
 from .trainer import TrainConfig, Trainer, carve_validation
@@ -17,6 +17,7 @@ __all__ = [
     "Trainer",
     "carve_validation",
     "load_checkpoint",
+    "make_estimator",
     "ordinal_targets",
     "pinn_loss",
     "preset",

@@ -27,6 +27,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from ..models import create, spec
 from ..models._layers import Standardized
 from .losses import ClassificationObjective, PINNObjective
+from .presets import choose
 from .presets import preset as get_preset
 from .trainer import TrainConfig, Trainer, seed_everything
 
@@ -54,7 +55,6 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
     """
 
     __metadata_request__fit = {"groups": True, "validation": True, "calibration": True}
-    accepts_groups = True  # the current cross-validation runner passes groups to fit
 
     def __init__(
         self,
@@ -83,7 +83,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
                 f"TorchClassifier takes histn, rbtransformer, dgcnn or eegnet, not {self.model!r}"
             )
         X, y = np.asarray(X, dtype=np.float32), np.asarray(y, dtype=np.int64)
-        name = self.preset or f"{self.model}-quick"
+        name = self.preset or spec(self.model).presets.quick
         recipe = get_preset(name)
         seed = self.seed if self.seed is not None else recipe.get("seed", 0)
         n_classes = self.n_classes or max(int(y.max()) + 1, 2)
@@ -191,7 +191,7 @@ class PINNClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X, y, t, eda, validation=None):
         started = time.perf_counter()
         X, y = np.asarray(X, dtype=np.float32), np.asarray(y, dtype=np.int64)
-        name = self.preset or "pinn-quick"
+        name = self.preset or spec("pinn").presets.quick
         recipe = get_preset(name)
         seed = self.seed if self.seed is not None else recipe.get("seed", 0)
         n_classes = self.n_classes or max(int(y.max()) + 1, 2)
@@ -344,3 +344,46 @@ def _merged(reports: list[dict], preset: str, seed: int, seconds: float) -> dict
         merged["kept_because"] = "; ".join(f"{r['stage']}: {r['kept_because']}" for r in reports)
         merged["stages"] = [{k: v for k, v in r.items() if k != "history"} for r in reports]
     return merged
+
+
+def make_estimator(
+    name: str,
+    profile: str = "quick",
+    n_classes: int | None = None,
+    info: dict | None = None,
+    seed: int | None = None,
+    preset: str | None = None,
+    threads: int | None = None,
+):
+    """An unfitted scikit-learn-style estimator of registry model `name`.
+
+    profile: "quick" (the model's quick training preset) or "full" (the paper's recipe);
+    preset: a named preset instead (e.g. "histn-si", which a paper protocol brings).
+    info: the `WindowSet.info` of the inputs; raw-window models take its sfreq and ch_names.
+    seed: None = the preset's own seed (RBTransformer 23), baselines 0.
+    threads: torch CPU threads while fitting (None: the preset's, 1).
+    Torch models give `TorchClassifier`, the PINN `PINNClassifier` (fit metadata t and eda),
+    baselines a scikit-learn pipeline.
+    """
+    if profile not in ("quick", "full"):
+        raise ValueError(f"profile must be 'quick' or 'full', got {profile!r}")
+    entry = spec(name)
+    if entry.framework == "sklearn":
+        return create(name, seed=0 if seed is None else seed)
+    preset = preset or choose(name, profile)
+    train_options = {} if threads is None else {"threads": threads}
+    if name == "pinn":
+        return PINNClassifier(
+            preset=preset, n_classes=n_classes, seed=seed, train_options=train_options
+        )
+    options = {}
+    if entry.inputs == "raw" and info:
+        options = {"sfreq": float(info["sfreq"]), "ch_names": list(info["ch_names"])}
+    return TorchClassifier(
+        name,
+        preset=preset,
+        model_options=options,
+        train_options=train_options,
+        n_classes=n_classes,
+        seed=seed,
+    )

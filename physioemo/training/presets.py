@@ -18,6 +18,8 @@ one CPU thread (demo data: 14 channels, ~280 training windows per subject-depend
 
 from __future__ import annotations
 
+from ..models.registry import spec
+
 PRESETS = {
     # HiSTN subject-dependent (papers.md 1.7): class-balanced random 1-s crops (label uniformly,
     # then a trial of that label, then a crop: here one of the training windows, so feed
@@ -209,3 +211,25 @@ def preset(name: str) -> dict:
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; available: {', '.join(PRESETS)}")
     return PRESETS[name]
+
+
+def choose(model: str, profile: str, brought: str | None = None, across_subjects=False) -> str:
+    """The preset a torch model trains with.
+
+    brought: the preset a paper protocol brings (used when it is one of this model's, e.g.
+    "histn-si"); else, under the "full" profile, the model's subject-independent recipe when
+    whole subjects are held out (`across_subjects`) and it has one, else its paper recipe.
+    The "quick" profile swaps the paper recipe for the model's quick one.
+    """
+    if profile not in ("quick", "full"):
+        raise ValueError(f"profile must be 'quick' or 'full', got {profile!r}")
+    presets = spec(model).presets
+    if presets is None:
+        raise ValueError(f"{model} is not a torch model and has no training presets")
+    if brought in presets.names():
+        own = brought
+    elif across_subjects and profile == "full" and presets.across_subjects:
+        own = presets.across_subjects
+    else:
+        own = presets.full
+    return presets.quick if profile == "quick" and own == presets.full else own
