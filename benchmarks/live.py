@@ -36,13 +36,10 @@ from pathlib import Path
 import numpy as np
 
 from physioemo.datasets.synthetic import EmotionEEG
+from physioemo.experiment.train import synthetic_training_set
 from physioemo.features import differential_entropy
 from physioemo.live.board import Board, brainflow
-from physioemo.live.predictor import (
-    load_predictor,
-    synthetic_training_set,
-    train_synthetic_predictor,
-)
+from physioemo.live.predictor import load_predictor, train_synthetic_predictor
 from physioemo.live.stream import LiveStream
 
 REPLAY_RATE = 1000.0

@@ -341,7 +341,8 @@ def test_failed_reconnects_raise_a_board_error():
 
 
 def de_checkpoint(tmp_path, names, **options):
-    from physioemo.live.predictor import load_predictor, synthetic_training_set
+    from physioemo.experiment.train import synthetic_training_set
+    from physioemo.live.predictor import load_predictor
     from physioemo.training.estimator import TorchClassifier
 
     X, y, features, labels = synthetic_training_set(names, 250.0, trials=6, seconds=4, **options)
@@ -372,7 +373,8 @@ def test_torch_checkpoint_runs_live(tmp_path, capsys):
 def test_histn_checkpoint_on_raw_windows_runs_live(tmp_path):
     import torch
 
-    from physioemo.live.predictor import load_predictor, synthetic_training_set
+    from physioemo.experiment.train import synthetic_training_set
+    from physioemo.live.predictor import load_predictor
     from physioemo.training.estimator import TorchClassifier
 
     names = ["F3", "Fz", "F4", "P3", "Pz", "P4"]

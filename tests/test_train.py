@@ -16,11 +16,11 @@ from physioemo.datasets.synthetic import DREAMER_ELECTRODES
 from physioemo.experiment.plan import feature_sets
 from physioemo.experiment.train import _seed
 from physioemo.live import LiveError
-from physioemo.live.linear import LinearPredictor
 from physioemo.live.predictor import load_predictor
 from physioemo.models import make_baseline
 from physioemo.recording import trial_keys
 from physioemo.training.checkpoint import load_checkpoint
+from physioemo.training.linear import LinearPredictor
 
 
 @pytest.fixture(autouse=True)

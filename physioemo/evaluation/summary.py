@@ -17,6 +17,9 @@ from . import metrics
 ROW_KEYS = ("dataset", "features", "model", "protocol", "labels", "dimension")
 #: scores kept per subject in each summary entry ("per_subject"), for the report's charts
 PER_SUBJECT = ("accuracy", "balanced_accuracy", "chance")
+#: arrays a job's predictions may carry that describe the whole job, not one window each:
+#: "attention" (n_classes, n_chans, n_chans), per true class of the test windows
+JOB_ARRAYS = ("attention",)
 
 
 def subject_scores(arrays: dict[str, np.ndarray], n_classes: int, ordinal: bool) -> dict:
@@ -37,9 +40,7 @@ def subject_scores(arrays: dict[str, np.ndarray], n_classes: int, ordinal: bool)
 
 def pooled(jobs: list[dict]) -> dict[str, np.ndarray]:
     """The jobs' per-window test predictions concatenated, with each window's training
-    majority class (arrays about a whole job, `jobs.JOB_ARRAYS`, are left out)."""
-    from ..experiment.jobs import JOB_ARRAYS
-
+    majority class (arrays about a whole job, `JOB_ARRAYS`, are left out)."""
     parts = [job["predictions"] for job in jobs]
     arrays = {
         name: np.concatenate([p[name] for p in parts])

@@ -9,7 +9,6 @@ that holds the key holds the job's result.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -20,13 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._json import digest, plain
 from .._version import __version__
-
-#: per-window arrays a job stores about its test windows
-PREDICTION_FIELDS = ("index", "subject", "session", "trial", "start", "y_true", "y_pred")
-#: arrays stored beside the predictions that describe the whole job, not one window each:
-#: "attention" (n_classes, n_chans, n_chans), see `class_attention`
-JOB_ARRAYS = ("attention",)
 
 
 @dataclass
@@ -69,9 +63,8 @@ class Job:
 
 
 def job_key(parts: dict) -> str:
-    """Hex digest (24 characters) of the job's defining parts and the physioemo version."""
-    payload = json.dumps({**parts, "version": __version__}, sort_keys=True, default=str)
-    return hashlib.sha256(payload.encode()).hexdigest()[:24]
+    """Digest of the job's defining parts and the physioemo version."""
+    return digest({**parts, "version": __version__})
 
 
 # ----------------------------------------------------------------------------- estimators
@@ -184,7 +177,7 @@ def _fit_and_predict(job: Job, windows, y: np.ndarray) -> dict:
         "n_validation": 0 if job.validation is None else int(job.validation.size),
         "train_majority": majority,
         "note": note,
-        "report": _plain(getattr(estimator, "fit_report_", {})),
+        "report": plain(getattr(estimator, "fit_report_", {})),
         "predictions": predictions,
         "seconds_fit": round(fitted - started, 3),
         "seconds_predict": round(time.perf_counter() - fitted, 3),
@@ -232,11 +225,6 @@ def _full_proba(estimator, proba: np.ndarray, n_classes: int) -> np.ndarray:
     full = np.zeros((len(proba), n_classes))
     full[:, classes] = proba
     return full
-
-
-def _plain(value):
-    """JSON-compatible copy of a fit report (arrays to lists, numpy scalars to numbers)."""
-    return json.loads(json.dumps(value, default=lambda v: np.asarray(v).tolist()))
 
 
 def marker_path(job: Job) -> Path | None:

@@ -8,9 +8,7 @@ each fold of each model becomes a `Job`.
 
 from __future__ import annotations
 
-import hashlib
 import inspect
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import labels
+from .._json import digest
 from .._version import __version__
 from ..evaluation.audit import AUDIT_KEYS, audit_folds, audit_key
 from ..features import recipes
@@ -230,10 +229,10 @@ def _protocol(experiment: Experiment, name: str):
 
 def _protocol_options(protocol) -> dict:
     accepted = inspect.signature(type(protocol)).parameters
-    return {k: getattr(protocol, k) for k in accepted if _plain(getattr(protocol, k, None))}
+    return {k: getattr(protocol, k) for k in accepted if _is_scalar(getattr(protocol, k, None))}
 
 
-def _plain(value) -> bool:
+def _is_scalar(value) -> bool:
     return value is None or isinstance(value, int | float | str | bool)
 
 
@@ -245,7 +244,7 @@ def _feature_sets(plan, experiment, name, root, dataset, names, progress) -> dic
     plan.seconds_features += time.perf_counter() - started
     result = {}
     for recipe_name, (windows, parameters, _) in found.items():
-        data_id = f"{name}/{recipe_name}/{_digest(parameters)}"
+        data_id = f"{name}/{recipe_name}/{digest(parameters)}"
         plan.windows[data_id] = windows
         result[recipe_name] = (data_id, windows, parameters)
     return result
@@ -439,13 +438,9 @@ def fold_jobs(fold: Fold, protocol, presets: dict, context: dict, seed, threads,
         )
 
 
-def _digest(value) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:12]
-
-
 def _content_digest(root) -> str:
     """Digest of the dataset's files by sampled content, not times (a copy of the same files
     on another machine gives the same job keys)."""
     from ..features.cache import content_fingerprint
 
-    return _digest(content_fingerprint(root))
+    return digest(content_fingerprint(root))

@@ -36,12 +36,11 @@ against its registry before any work starts. A run folder keeps its experiment a
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from .._json import digest
 from .._version import __version__
 
 #: dataset -> (models, protocols) that `physioemo bench --dataset NAME` runs by default
@@ -131,8 +130,7 @@ class Experiment:
 
     def core_digest(self) -> str:
         """Digest of `core()` and the physioemo version: runs with equal digests merge."""
-        payload = json.dumps({"core": self.core(), "version": __version__}, sort_keys=True)
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+        return digest({"core": self.core(), "version": __version__})
 
     # ------------------------------------------------------------------ what runs
     def synthetic_for(self, dataset: str) -> dict:

@@ -12,12 +12,12 @@ trained on the rest and scored on them.
 
 For live use (`causal`, the default) only what a stream computes the same way is accepted:
 causal DE (``zero_phase=False``) or raw windows (`LIVE_RECIPES`), with a baseline the stream
-reproduces (`live.featuriser.LIVE_BASELINES`). Baseline "auto" (the default) becomes "subtract"
+reproduces (`features.streaming.LIVE_BASELINES`). Baseline "auto" (the default) becomes "subtract"
 (DE) or "zscore" (raw windows) when the dataset's trials come with baseline recordings, "none"
 otherwise; live takes the first seconds of the stream as that baseline.
 
 Torch models are saved by `training.checkpoint.save_checkpoint`; the logistic regression as
-arrays (`live.linear`). The linear SVM (no class probabilities) and the random forest (only
+arrays (`training.linear`). The linear SVM (no class probabilities) and the random forest (only
 pickle could store it, and physioemo never loads pickle) are refused. The checkpoint's metadata
 (`checkpoint_meta`) holds what live needs and how the model was made.
 """
@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import labels, montage
+from .._json import plain
 from .._version import __version__
 from ..features import BANDS, recipes
 from ..models import spec as model_spec
@@ -131,7 +132,7 @@ def train(spec: TrainSpec, out, overwrite=False, progress=False, echo=print) -> 
         windows=int(fit_rows.size),
         trials=_n_trials(windows, fit_rows),
         validation=validation,
-        report=_plain(getattr(estimator, "fit_report_", None)),
+        report=plain(getattr(estimator, "fit_report_", None)),
     )
     _write(out, estimator, meta)
     return meta
@@ -174,7 +175,7 @@ def choose_recipe(spec: TrainSpec) -> str:
 def _recipe_options(spec: TrainSpec, recipe: str, dataset) -> dict:
     """Recipe parameters: the spec's window, stride and baseline ("auto" resolved for the
     live recipes, and refused when a stream cannot reproduce it), causal filtering."""
-    from ..live.featuriser import LIVE_BASELINES
+    from ..features.streaming import LIVE_BASELINES
 
     options = {"window": spec.window, "stride": spec.stride, "baseline": spec.baseline}
     if recipe not in LIVE_RECIPES:
@@ -316,15 +317,6 @@ def _n_trials(windows, rows) -> int:
     return int(np.unique(trial_keys(windows.groups[rows])).size)
 
 
-def _plain(value):
-    """A fit report as JSON data (arrays to lists), or None."""
-    import json
-
-    if value is None:
-        return None
-    return json.loads(json.dumps(value, default=lambda v: np.asarray(v).tolist()))
-
-
 def _check_out(out: Path, overwrite: bool) -> Path:
     """`out`, refused in one line when it exists (unless `overwrite`) or cannot be written."""
     if out.is_dir():
@@ -343,7 +335,7 @@ def _write(out: Path, estimator, meta: dict) -> None:
     partial = out.with_name(f".{out.name}.partial")
     try:
         if model_spec(meta["training"]["model"]).framework == "sklearn":
-            from ..live.linear import LinearPredictor
+            from ..training.linear import LinearPredictor
 
             LinearPredictor.from_pipeline(estimator, meta).save(partial)
         else:
@@ -353,3 +345,67 @@ def _write(out: Path, estimator, meta: dict) -> None:
         os.replace(partial, out)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def synthetic_training_set(
+    ch_names,
+    sfreq,
+    window=1.0,
+    stride=0.25,
+    bands=None,
+    trials=24,
+    seconds=8.0,
+    seed=0,
+    kind="de",
+):
+    """Windows of synthetic EEG for these channels and rate, to train a stand-in model.
+
+    One simulated subject (`EmotionEEG`), `trials` trials of `seconds` with arousal drawn
+    uniformly in [-1, 1]; label 1 ("high arousal") when it is above 0.
+    kind "de": causal DE per window, X (n_windows, n_channels, n_bands); "raw": the windows'
+    samples in uV, X (n_windows, n_channels, round(window * sfreq)) -- what the stream feeds
+    such models.
+    Returns (X float32, y, features, labels) where `features` and `labels` are the checkpoint
+    metadata of such a model.
+    """
+    from ..datasets.synthetic import EmotionEEG
+    from ..features import BANDS, differential_entropy
+    from ..windows import window_bounds
+
+    if kind not in ("de", "raw"):
+        raise ValueError(f"synthetic training sets are 'de' or 'raw', not {kind!r}")
+    bands = dict(bands or BANDS)
+    rng = np.random.default_rng(seed)
+    generator = EmotionEEG(ch_names, sfreq)
+    subject = generator.subject(rng)
+    X, y = [], []
+    for arousal in rng.uniform(-1, 1, trials):
+        eeg = generator.eeg(rng, subject, int(seconds * sfreq), arousal=arousal)
+        if kind == "de":
+            x = differential_entropy(eeg, sfreq, bands, window, stride, zero_phase=False)
+        else:
+            starts, stops = window_bounds(eeg.shape[1], sfreq, window, stride)
+            x = np.stack([eeg[:, a:b] for a, b in zip(starts, stops, strict=True)])
+        X.append(x)
+        y.append(np.full(len(x), int(arousal > 0)))
+    features = {
+        "kind": kind,
+        "window": window,
+        "stride": stride,
+        "sfreq": sfreq,
+        "baseline": "none",
+    }
+    if kind == "de":
+        features["bands"] = bands
+    labels = {"dimension": "arousal", "kind": "binary", "classes": ["low arousal", "high arousal"]}
+    return np.concatenate(X).astype(np.float32), np.concatenate(y), features, labels
+
+
+def train_stand_in(ch_names, sfreq, seed=0, **options):
+    """The live command's stand-in model: the logistic regression baseline (`make_estimator`)
+    fitted on `synthetic_training_set(ch_names, sfreq, seed=seed, **options)`.
+    Returns (fitted pipeline, features, labels) with checkpoint-style metadata."""
+    from ..training.estimator import make_estimator
+
+    X, y, features, labels = synthetic_training_set(ch_names, sfreq, seed=seed, **options)
+    return make_estimator("logreg", seed=seed).fit(X, y), features, labels

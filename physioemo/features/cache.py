@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._json import digest
 from .._version import __version__
 from ..paths import cache_dir
 from ..recording import WindowSet
@@ -102,9 +103,8 @@ def _sampled_hash(path: Path, blocks: int) -> tuple[int, str]:
 
 
 def cache_key(input_fingerprint, parameters: dict) -> str:
-    """Hex SHA-256 of the fingerprint, the parameters (JSON) and the physioemo version."""
-    payload = {"input": input_fingerprint, "parameters": parameters, "version": __version__}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+    """Digest of the fingerprint, the parameters and the physioemo version."""
+    return digest({"input": input_fingerprint, "parameters": parameters, "version": __version__})
 
 
 def feature_folder() -> Path:

@@ -13,6 +13,9 @@ import numpy as np
 
 from .spectral import check_bands, check_signal, filter_bank
 
+#: baseline handling a stream can reproduce, per feature kind (the live `Featuriser`'s)
+LIVE_BASELINES = {"de": ("none", "subtract"), "raw": ("none", "zscore")}
+
 
 class CausalFilterBank:
     """Band-pass filter bank (`bandpass_sos` per band) with state kept between chunks.

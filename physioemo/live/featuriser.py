@@ -20,14 +20,12 @@ import numpy as np
 
 from ..features import BANDS
 from ..features.spectral import de_from_variance
-from ..features.streaming import CausalFilterBank, StreamResampler
+from ..features.streaming import LIVE_BASELINES, CausalFilterBank, StreamResampler
 from ..windows import window_samples
 from . import LiveError, MontageError
 from .buffer import Windower
 from .channels import map_channels
 
-#: baseline handling a stream can reproduce, per feature kind (see `Featuriser`)
-LIVE_BASELINES = {"de": ("none", "subtract"), "raw": ("none", "zscore")}
 #: seconds at the start of a stream whose windows are left out of the baseline reference: the
 #: band-pass filters start from rest, and an amplifier's DC offset makes them ring (measured at
 #: 250 Hz: 4.7 nats too much DE in the first window at a 4.2 mV offset, 1.8 nats 2 s in at

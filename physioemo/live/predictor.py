@@ -5,7 +5,7 @@ A predictor carries what the stream needs to feed it: `ch_names` (its channel or
 `labels` (class names). Three implementations: a scikit-learn pipeline (`SklearnPredictor`,
 including the model trained on the fly on synthetic EEG), a torch checkpoint
 (`TorchPredictor`, from `physioemo.training.checkpoint`) and a logistic regression stored as
-arrays (`linear.LinearPredictor`, what ``physioemo train --model logreg`` writes).
+arrays (`training.linear.LinearPredictor`, what ``physioemo train --model logreg`` writes).
 `load_predictor` reads either kind of file.
 """
 
@@ -16,8 +16,8 @@ from typing import Protocol
 
 import numpy as np
 
+from ..training.linear import LinearPredictor
 from . import LiveError
-from .linear import LinearPredictor
 
 
 class Predictor(Protocol):
@@ -90,7 +90,10 @@ def load_predictor(path, threads=1) -> TorchPredictor | LinearPredictor:
         raise LiveError(
             f"--model {path}: this physioemo has no checkpoint loader (physioemo.training)"
         ) from error
-    predictor = LinearPredictor.load(path)
+    try:
+        predictor = LinearPredictor.load(path)
+    except ValueError as error:
+        raise LiveError(str(error)) from None
     if predictor is None:
         model, meta = load_checkpoint(path)
         missing = {"ch_names", "features", "labels"} - set(meta)
@@ -106,66 +109,11 @@ def load_predictor(path, threads=1) -> TorchPredictor | LinearPredictor:
     return predictor
 
 
-def synthetic_training_set(
-    ch_names,
-    sfreq,
-    window=1.0,
-    stride=0.25,
-    bands=None,
-    trials=24,
-    seconds=8.0,
-    seed=0,
-    kind="de",
-):
-    """Windows of synthetic EEG for these channels and rate, to train a stand-in model.
-
-    One simulated subject (`EmotionEEG`), `trials` trials of `seconds` with arousal drawn
-    uniformly in [-1, 1]; label 1 ("high arousal") when it is above 0.
-    kind "de": causal DE per window, X (n_windows, n_channels, n_bands); "raw": the windows'
-    samples in uV, X (n_windows, n_channels, round(window * sfreq)) -- what the stream feeds
-    such models.
-    Returns (X float32, y, features, labels) where `features` and `labels` are the checkpoint
-    metadata of such a model.
-    """
-    from ..datasets.synthetic import EmotionEEG
-    from ..features import BANDS, differential_entropy
-    from ..windows import window_bounds
-
-    if kind not in ("de", "raw"):
-        raise LiveError(f"synthetic training sets are 'de' or 'raw', not {kind!r}")
-    bands = dict(bands or BANDS)
-    rng = np.random.default_rng(seed)
-    generator = EmotionEEG(ch_names, sfreq)
-    subject = generator.subject(rng)
-    X, y = [], []
-    for arousal in rng.uniform(-1, 1, trials):
-        eeg = generator.eeg(rng, subject, int(seconds * sfreq), arousal=arousal)
-        if kind == "de":
-            x = differential_entropy(eeg, sfreq, bands, window, stride, zero_phase=False)
-        else:
-            starts, stops = window_bounds(eeg.shape[1], sfreq, window, stride)
-            x = np.stack([eeg[:, a:b] for a, b in zip(starts, stops, strict=True)])
-        X.append(x)
-        y.append(np.full(len(x), int(arousal > 0)))
-    features = {
-        "kind": kind,
-        "window": window,
-        "stride": stride,
-        "sfreq": sfreq,
-        "baseline": "none",
-    }
-    if kind == "de":
-        features["bands"] = bands
-    labels = {"dimension": "arousal", "kind": "binary", "classes": ["low arousal", "high arousal"]}
-    return np.concatenate(X).astype(np.float32), np.concatenate(y), features, labels
-
-
 def train_synthetic_predictor(ch_names, sfreq, seed=0, **options) -> SklearnPredictor:
-    """Logistic regression on `synthetic_training_set`: it makes the live command work out of
-    the box; its predictions on a real headset (or on BrainFlow's synthetic signal, which is
-    not emotion EEG) mean nothing."""
-    from ..models import make_baseline
+    """The stand-in model (`experiment.train.train_stand_in`) as a predictor: it makes the
+    live command work out of the box; its predictions on a real headset (or on BrainFlow's
+    synthetic signal, which is not emotion EEG) mean nothing."""
+    from ..experiment.train import train_stand_in
 
-    X, y, features, labels = synthetic_training_set(ch_names, sfreq, seed=seed, **options)
-    pipeline = make_baseline("logreg", seed=seed).fit(X, y)
+    pipeline, features, labels = train_stand_in(ch_names, sfreq, seed=seed, **options)
     return SklearnPredictor(pipeline, ch_names, features, labels, "logreg (synthetic EEG)")

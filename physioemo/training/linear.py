@@ -1,5 +1,6 @@
 """A logistic regression as arrays: what ``physioemo train --model logreg`` saves and
-``physioemo live --model`` runs, without pickle.
+``physioemo live --model`` runs, without pickle; ValueError in one line naming the key
+of a malformed file.
 
 `models.make_baseline("logreg")` flattens a window, standardises it ((x - mean) / scale) and
 applies scikit-learn's `LogisticRegression`; its `predict_proba` is the logistic function of
@@ -16,8 +17,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-
-from . import LiveError
 
 #: format tag of the file (a torch checkpoint says "physioemo-checkpoint-1")
 FORMAT = "physioemo-linear-1"
@@ -87,7 +86,7 @@ class LinearPredictor:
     @classmethod
     def load(cls, path) -> LinearPredictor | None:
         """The predictor in `path`; None when the file is not a linear one (a torch
-        checkpoint, or unreadable: `training.checkpoint` names that). LiveError in one line
+        checkpoint, or unreadable: `training.checkpoint` names that). ValueError in one line
         naming the key when a linear file is malformed."""
         import torch
 
@@ -99,41 +98,41 @@ class LinearPredictor:
             return None
         meta, stored = content.get("meta"), content.get("arrays")
         if not isinstance(meta, dict) or not isinstance(stored, dict):
-            raise LiveError(f"{path}: key meta or arrays is missing or not a dict")
+            raise ValueError(f"{path}: key meta or arrays is missing or not a dict")
         absent = [key for key in ARRAYS if not isinstance(stored.get(key), torch.Tensor)]
         if absent:
-            raise LiveError(f"{path}: key arrays.{absent[0]} is missing or not a tensor")
+            raise ValueError(f"{path}: key arrays.{absent[0]} is missing or not a tensor")
         arrays = {key: stored[key].double().numpy() for key in ARRAYS}
         _check(path, arrays, *_sizes(path, meta))
         return cls(arrays, meta, name=str(path))
 
 
 def _sizes(path, meta: dict) -> tuple[int, int]:
-    """(features per window, classes) the metadata describes; LiveError naming a bad key."""
+    """(features per window, classes) the metadata describes; ValueError naming a bad key."""
     from ..features import BANDS
     from ..windows import window_samples
 
     names, features, labels = meta.get("ch_names"), meta.get("features"), meta.get("labels")
     classes = labels.get("classes") if isinstance(labels, dict) else None
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or not names:
-        raise LiveError(f"{path}: key meta.ch_names: expected a list of channel names")
+        raise ValueError(f"{path}: key meta.ch_names: expected a list of channel names")
     if not isinstance(classes, list) or len(classes) < 2:
-        raise LiveError(f"{path}: key meta.labels.classes: expected at least two class names")
+        raise ValueError(f"{path}: key meta.labels.classes: expected at least two class names")
     try:
         kind = features["kind"]
         if kind == "de":
             width = len(features.get("bands") or BANDS)
         elif kind == "raw":
             width = window_samples(float(features["window"]), float(features["sfreq"]))
-        else:
-            raise LiveError(f"{path}: key meta.features.kind: live features are 'de' or 'raw'")
     except (TypeError, KeyError, ValueError):
-        raise LiveError(f"{path}: key meta.features: expected kind, window, sfreq") from None
+        raise ValueError(f"{path}: key meta.features: expected kind, window, sfreq") from None
+    if kind not in ("de", "raw"):
+        raise ValueError(f"{path}: key meta.features.kind: live features are 'de' or 'raw'")
     return len(names) * width, len(classes)
 
 
 def _check(path, arrays: dict, n_features: int, n_classes: int) -> None:
-    """LiveError naming the first array that does not fit, is not finite, or is out of range."""
+    """ValueError naming the first array that does not fit, is not finite, or is out of range."""
     k = arrays["coef"].shape[0] if arrays["coef"].ndim == 2 else 0
     expected = {
         "coef": (max(k, 1), n_features),
@@ -144,14 +143,14 @@ def _check(path, arrays: dict, n_features: int, n_classes: int) -> None:
     }
     for key, shape in expected.items():
         if arrays[key].shape != shape:
-            raise LiveError(
+            raise ValueError(
                 f"{path}: key arrays.{key} does not fit {n_features} features per window and "
                 f"{n_classes} classes"
             )
         if not np.isfinite(arrays[key]).all():
-            raise LiveError(f"{path}: key arrays.{key} holds NaN or infinite values")
+            raise ValueError(f"{path}: key arrays.{key} holds NaN or infinite values")
     if (arrays["scale"] <= 0).any():
-        raise LiveError(f"{path}: key arrays.scale: scales must be > 0")
+        raise ValueError(f"{path}: key arrays.scale: scales must be > 0")
     seen = arrays["classes"]
     if (
         (seen != np.round(seen)).any()
@@ -159,4 +158,4 @@ def _check(path, arrays: dict, n_features: int, n_classes: int) -> None:
         or seen.max() >= n_classes
         or (np.unique(seen).size != seen.size)
     ):
-        raise LiveError(f"{path}: key arrays.classes: expected distinct indices below {n_classes}")
+        raise ValueError(f"{path}: key arrays.classes: expected distinct indices below {n_classes}")
