@@ -6,12 +6,13 @@ scikit-learn baselines, behind one registry. torch is imported only when a torch
 """
 
 from .baselines import BASELINES, make_baseline
-from .registry import INPUTS, MODELS, Presets, available, create, describe, name_of, spec
+from .registry import INPUTS, MODELS, ModelSpec, Presets, available, create, describe, name_of, spec
 
 __all__ = [
     "BASELINES",
     "INPUTS",
     "MODELS",
+    "ModelSpec",
     "Presets",
     "available",
     "create",
