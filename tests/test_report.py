@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from physioemo.cli import main
-from physioemo.evaluation import report
+from physioemo.evaluation import plots, report
 from physioemo.evaluation.audit import COUNTERPARTS
 from physioemo.experiment.reproduce import experiment_for, reproduce
 from physioemo.experiment.store import Store
@@ -187,7 +187,7 @@ def test_seed_topomaps_place_cb1_and_cb2():
         "means": rng.normal(size=(3, 62, 2)).tolist(),
     }
     assert {"CB1", "CB2"} <= set(SEED_CHANNELS)
-    figures = report.topomaps(means)
+    figures = plots.topomaps(means)
     assert not isinstance(figures, str)
     for figure in figures:
         maps = [axis for axis in figure.axes if axis.get_title()]
@@ -200,7 +200,7 @@ def test_seed_topomaps_place_cb1_and_cb2():
             f'src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}"'
         )[0].shape[2] in (3, 4)
     headless = {**means, "ch_names": [f"EEG{i}" for i in range(62)]}
-    assert "no topomap" in report.topomaps(headless)
+    assert "no topomap" in plots.topomaps(headless)
 
 
 def test_training_curves_come_from_the_fit_reports(tmp_path):

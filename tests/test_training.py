@@ -24,7 +24,7 @@ from physioemo.training import (
 )
 from physioemo.training.estimator import _corrected, shift_to_prior
 from physioemo.training.losses import soft_cross_entropy
-from physioemo.training.trainer import _Sampler, class_weights, smote, window_positions
+from physioemo.training.sampling import Sampler, class_weights, smote, window_positions
 
 
 # ----------------------------------------------------------------------------- losses
@@ -336,7 +336,7 @@ def test_balanced_sampling_draws_classes_then_trials_uniformly():
     sizes = np.array([40, 10, 10, 10, 10, 2, 2, 2, 2, 2])  # trials 0-4 class 0, 5-9 class 1
     groups = np.repeat(groups, sizes)
     y = np.repeat(np.r_[np.zeros(5), np.ones(5)].astype(int), sizes)
-    sampler = _Sampler(y, groups, "balanced", np.random.default_rng(0))
+    sampler = Sampler(y, groups, "balanced", np.random.default_rng(0))
     rows = torch.cat(sampler.batches(200, 100)).numpy()
     assert abs((y[rows] == 1).mean() - 0.5) < 0.01  # 8 % of the rows, half of the draws
     per_trial = np.bincount(groups["trial"][rows], minlength=10) / rows.size

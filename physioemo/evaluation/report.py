@@ -9,8 +9,7 @@ attention per class; training curves; every job of the store.
 
 Everything comes from the run folder's store (`experiment.store.Store`): the predictions of
 its jobs and what the plan kept in its meta (audits, class names, per-class band means), so no
-dataset is read. Plots use matplotlib figures without pyplot state, MNE's `plot_topomap` and
-scikit-learn's `ConfusionMatrixDisplay`.
+dataset is read. The figures are drawn by `plots`.
 """
 
 from __future__ import annotations
@@ -18,19 +17,16 @@ from __future__ import annotations
 import base64
 import html
 import io
-import math
 import re
 from pathlib import Path
 
 import numpy as np
 
+from . import plots
 from .audit import audit_tables
-from .published import headline
 from .summary import ROW_KEYS, pooled, tables
 
 REPORT, FIGURES = "report.html", "figures"
-#: subplots per row of a grid figure, and the size of one subplot (inches)
-COLUMNS, PANEL = 3, (4.6, 3.2)
 DPI = 100
 
 
@@ -189,20 +185,6 @@ class Figures:
         return f'<img src="data:image/png;base64,{encoded}" alt="{_text(alt)}">'
 
 
-def grid(count: int, columns: int = COLUMNS, panel=PANEL):
-    """A matplotlib Figure (no pyplot state) with `count` panels in rows of `columns`; returns
-    (figure, axes list), the unused panels hidden."""
-    from matplotlib.figure import Figure
-
-    columns = max(1, min(columns, count))
-    rows = math.ceil(count / columns)
-    figure = Figure(figsize=(panel[0] * columns, panel[1] * rows), layout="constrained")
-    axes = figure.subplots(rows, columns, squeeze=False).ravel()
-    for unused in axes[count:]:
-        unused.set_visible(False)
-    return figure, list(axes[:count])
-
-
 def _by(entries: list[dict], keys: tuple[str, ...]) -> dict[tuple, list[dict]]:
     groups: dict[tuple, list[dict]] = {}
     for entry in entries:
@@ -210,10 +192,9 @@ def _by(entries: list[dict], keys: tuple[str, ...]) -> dict[tuple, list[dict]]:
     return groups
 
 
-def _name(entry: dict) -> str:
-    """A summary entry's panel title: protocol (LEAKS), model, features."""
-    leaks = " (LEAKS)" if entry.get("leaks") else ""
-    return f"{entry['protocol']}{leaks}\n{entry['model']} on {entry['features']}"
+def _key(entry: dict) -> tuple:
+    """A summary entry's or job row's result row: its `ROW_KEYS` values."""
+    return tuple(entry[k] for k in ROW_KEYS)
 
 
 TARGET = ("dataset", "labels", "dimension")
@@ -224,51 +205,9 @@ def paper_section(figures: Figures, summary: list[dict], pairs: list[dict]) -> s
     where the papers published none), the published figure and chance marked."""
     if not pairs:
         return ""
-    entries = {tuple(e[k] for k in ROW_KEYS): e for e in summary}
-    figure, [axis] = grid(1, panel=(max(6.0, 2.2 * len(pairs) + 1), 4.2))
-    labels, legend = [], set()
-    for position, pair in enumerate(pairs):
-        leaky = entries[tuple(pair["leaky"][k] for k in ROW_KEYS)]
-        honest = entries[tuple(pair["honest"][k] for k in ROW_KEYS)]
-        published = headline(
-            leaky["dataset"], leaky["protocol"], leaky["dimension"], leaky["labels"]
-        )
-        metric = published.metric if published else "accuracy"
-        bars = {"leaky protocol": (leaky, -0.2, "C3"), "honest protocol": (honest, 0.2, "C0")}
-        for label, (entry, offset, colour) in bars.items():
-            axis.bar(
-                position + offset,
-                100 * entry[metric],
-                0.38,
-                color=colour,
-                label=None if label in legend else label,
-            )
-            legend.add(label)
-        axis.hlines(
-            100 * leaky["chance"],
-            position - 0.4,
-            position + 0.4,
-            colors="k",
-            linestyles="dashed",
-            label=None if "chance" in legend else "chance",
-        )
-        legend.add("chance")
-        if published:
-            axis.plot(
-                position - 0.2,
-                100 * published.value,
-                "kD",
-                label=None if "published" in legend else "published",
-            )
-            legend.add("published")
-        labels.append(
-            f"{leaky['dimension']}, {leaky['model']}\n{leaky['protocol']}\nvs "
-            f"{honest['protocol']}\n({metric})"
-        )
-    axis.set_xticks(range(len(pairs)), labels, fontsize=8)
-    axis.set_ylabel("score %")
-    axis.set_ylim(0, 105)
-    axis.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=4, fontsize=8)
+    entries = {_key(e): e for e in summary}
+    compared = [(entries[_key(pair["leaky"])], entries[_key(pair["honest"])]) for pair in pairs]
+    figure = plots.paper_bars(compared)
     intro = (
         "<p>Each leaky protocol (red) beside the honest protocol it is compared with (blue) on "
         "the same data, labels and model, scored on the metric the paper published (accuracy "
@@ -281,10 +220,10 @@ def paper_section(figures: Figures, summary: list[dict], pairs: list[dict]) -> s
 def per_target(figures: Figures, summary: list[dict], kind: str, draw, **layout) -> str:
     """One figure per label target (dataset, labels, dimension) under its heading, one panel
     per result row drawn by ``draw(axis, entry)``; the first panel carries the legend when
-    `draw` labelled anything. layout: `grid` options."""
+    `draw` labelled anything. layout: `plots.grid` options."""
     parts = []
     for target, entries in _by(summary, TARGET).items():
-        figure, axes = grid(len(entries), **layout)
+        figure, axes = plots.grid(len(entries), **layout)
         for axis, entry in zip(axes, entries, strict=True):
             draw(axis, entry)
         if axes[0].get_legend_handles_labels()[1]:
@@ -295,18 +234,7 @@ def per_target(figures: Figures, summary: list[dict], kind: str, draw, **layout)
 
 
 def per_subject_section(figures: Figures, summary: list[dict]) -> str:
-    def draw(axis, entry):
-        scores = entry["per_subject"]
-        x = np.arange(len(scores["subject"]))
-        axis.bar(x, 100 * np.asarray(scores["accuracy"]), color="C0", label="accuracy")
-        chance = 100 * np.asarray(scores["chance"])
-        axis.hlines(chance, x - 0.45, x + 0.45, colors="C3", linewidth=2, label="chance")
-        axis.set_xticks(x, scores["subject"], rotation=90, fontsize=7)
-        axis.set_ylim(0, 100)
-        axis.set_ylabel("accuracy %")
-        axis.set_title(_name(entry), fontsize=9)
-
-    figures_html = per_target(figures, summary, "subjects", draw)
+    figures_html = per_target(figures, summary, "subjects", plots.subject_scores)
     intro = (
         "<p>Accuracy of each subject's pooled test predictions; the red line on each bar is "
         "that subject's chance (the accuracy of its folds' training majority class).</p>"
@@ -315,29 +243,12 @@ def per_subject_section(figures: Figures, summary: list[dict]) -> str:
 
 
 def confusion_section(figures: Figures, summary: list[dict], rows: list[dict], classes) -> str:
-    from sklearn.metrics import ConfusionMatrixDisplay
-
     jobs = _by(rows, ROW_KEYS)
 
     def draw(axis, entry):
-        arrays = pooled(jobs[tuple(entry[k] for k in ROW_KEYS)])
-        n_classes = int(max(arrays["y_true"].max(), arrays["y_pred"].max())) + 1
-        target = "/".join(str(entry[k]) for k in TARGET)
-        names = classes.get(target) or [str(c) for c in range(n_classes)]
-        ConfusionMatrixDisplay.from_predictions(
-            arrays["y_true"],
-            arrays["y_pred"],
-            labels=list(range(len(names))),
-            display_labels=names,
-            normalize="true",
-            values_format=".2f",
-            ax=axis,
-            colorbar=False,
-            text_kw={"fontsize": 7},
-            im_kw={"vmin": 0, "vmax": 1},
-        )
-        axis.set_title(_name(entry), fontsize=8)
-        axis.tick_params(labelsize=7)
+        arrays = pooled(jobs[_key(entry)])
+        names = classes.get("/".join(str(entry[k]) for k in TARGET))
+        plots.confusion(axis, arrays["y_true"], arrays["y_pred"], names, plots.title(entry))
 
     figures_html = per_target(figures, summary, "confusion", draw, columns=4, panel=(3.6, 3.4))
     intro = (
@@ -350,7 +261,7 @@ def confusion_section(figures: Figures, summary: list[dict], rows: list[dict], c
 def topomap_section(figures: Figures, class_means: dict) -> str:
     parts = []
     for key, means in sorted(class_means.items()):
-        found = topomaps(means)
+        found = plots.topomaps(means)
         if isinstance(found, str):
             parts.append(f"<p>{_text(key)}: {_text(found)}</p>")
             continue
@@ -368,76 +279,19 @@ def topomap_section(figures: Figures, class_means: dict) -> str:
     return intro + "".join(parts) if parts else ""
 
 
-def topomaps(means: dict):
-    """Two figures of MNE topomaps (rows: classes, columns: bands): the class means and their
-    deviation from the mean over classes; or a line saying why none can be drawn."""
-    import mne
-
-    from .. import montage
-
-    placed = [i for i, name in enumerate(means["ch_names"]) if montage.canonical(name)]
-    if len(placed) < 4:
-        return "fewer than 4 electrodes with a 10-05 position: no topomap"
-    names = [means["ch_names"][i] for i in placed]
-    info = mne.create_info(names, 100.0, "eeg")
-    info.set_montage(montage.digmontage(names))
-    values = np.asarray(means["means"], dtype=float)[:, placed, :]  # (classes, chans, bands)
-    deviation = values - values.mean(axis=0, keepdims=True)
-    figures = []
-    for data, symmetric in ((values, False), (deviation, True)):
-        figures.append(_topomap_grid(data, info, means, symmetric))
-    return tuple(figures)
-
-
-def _topomap_grid(data, info, means, symmetric: bool):
-    import mne
-
-    n_classes, _, n_bands = data.shape
-    figure, axes = grid(n_classes * n_bands, columns=n_bands, panel=(2.2, 2.0))
-    for band in range(n_bands):
-        limit = np.abs(data[:, :, band]).max()
-        low, high = (
-            (-limit, limit) if symmetric else (data[:, :, band].min(), data[:, :, band].max())
-        )
-        for label in range(n_classes):
-            axis = axes[label * n_bands + band]
-            image, _ = mne.viz.plot_topomap(
-                data[label, :, band],
-                info,
-                axes=axis,
-                show=False,
-                vlim=(low, high),
-                cmap="RdBu_r" if symmetric else "viridis",
-                contours=0,
-            )
-            heading = means["class_names"][label] + (" − mean" if symmetric else "")
-            axis.set_title(f"{heading}\n{means['bands'][band]}", fontsize=8)
-        figure.colorbar(image, ax=axes[band::n_bands], shrink=0.6)
-    return figure
-
-
 def attention_section(figures: Figures, summary: list[dict], rows, class_means: dict) -> str:
     jobs = _by([r for r in rows if "attention" in r["predictions"]], ROW_KEYS)
     parts = []
     for entry in summary:
-        members = jobs.get(tuple(entry[k] for k in ROW_KEYS))
+        members = jobs.get(_key(entry))
         if not members:
             continue
         maps = class_attention(members)
         means = class_means.get("/".join(entry[k] for k in ("dataset", "features", *TARGET[1:])))
         names = (means or {}).get("ch_names") or [str(i) for i in range(maps.shape[1])]
         classes = (means or {}).get("class_names") or [str(c) for c in range(len(maps))]
-        figure, axes = grid(len(maps), columns=min(len(maps), 3), panel=(4.4, 4.0))
-        for axis, label in zip(axes, range(len(maps)), strict=True):
-            image = axis.imshow(maps[label], vmin=maps.min(), vmax=maps.max(), cmap="magma")
-            axis.set_xticks(range(len(names)), names, rotation=90, fontsize=6)
-            axis.set_yticks(range(len(names)), names, fontsize=6)
-            axis.set_title(classes[label], fontsize=9)
-            axis.set_xlabel("attended electrode (key)", fontsize=7)
-            axis.set_ylabel("electrode (query)", fontsize=7)
-        figure.colorbar(image, ax=axes, shrink=0.7)
-        title = _name(entry).replace("\n", ", ") + f", {entry['dimension']}"
-        figure.suptitle(title, fontsize=10)
+        title = plots.title(entry).replace("\n", ", ") + f", {entry['dimension']}"
+        figure = plots.attention(maps, names, classes, title)
         parts.append(figures.embed(figure, f"attention {title}", title))
     intro = (
         "<p>Attention between electrodes (query row, attended column) of the fitted network, "
@@ -460,39 +314,19 @@ def class_attention(jobs: list[dict]) -> np.ndarray:
 
 def curves_section(figures: Figures, summary: list[dict], rows: list[dict]) -> str:
     jobs = _by([r for r in rows if r["report"].get("history")], ROW_KEYS)
-    entries = [e for e in summary if tuple(e[k] for k in ROW_KEYS) in jobs]
+    entries = [e for e in summary if _key(e) in jobs]
     if not entries:
         trained = any(r["preset"] for r in rows)
         return "<p>The fit reports of these jobs hold no per-epoch history.</p>" if trained else ""
-    figure, axes = grid(len(entries))
+    figure, axes = plots.grid(len(entries))
     for axis, entry in zip(axes, entries, strict=True):
-        for number, job in enumerate(jobs[tuple(entry[k] for k in ROW_KEYS)]):
-            _curves(axis, job["report"], f"C{number % 10}")
-        axis.set_title(_name(entry) + f", {entry['dimension']}", fontsize=8)
-        axis.set_xlabel("epoch")
-        axis.set_ylabel("loss")
+        reports = [job["report"] for job in jobs[_key(entry)]]
+        plots.loss_curves(axis, reports, plots.title(entry) + f", {entry['dimension']}")
     intro = (
         "<p>Loss per epoch of every fold (one colour per fold): training solid, validation "
         "dashed; a dot marks the epoch kept.</p>"
     )
     return intro + figures.embed(figure, "training curves", "training curves")
-
-
-def _curves(axis, report: dict, colour: str) -> None:
-    """One job's training and validation loss per epoch, and the epoch it kept."""
-    history = report["history"]
-    epochs = [record.get("epoch", i) for i, record in enumerate(history)]
-    for name, style in (("train_loss", "-"), ("val_loss", "--")):
-        values = [record.get(name) for record in history]
-        if any(v is not None for v in values):
-            values = [np.nan if v is None else v for v in values]
-            axis.plot(epochs, values, style, color=colour, linewidth=1, alpha=0.7)
-    kept = report.get("epoch_kept")
-    if kept in epochs:
-        record = history[epochs.index(kept)]
-        value = record.get("val_loss", record.get("train_loss"))
-        if value is not None:
-            axis.plot(kept, value, "o", color=colour, markersize=4)
 
 
 def jobs_section(rows: list[dict]) -> str:

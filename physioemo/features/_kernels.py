@@ -78,6 +78,22 @@ def _steady_state(zi, first, z):
 
 
 @njit(cache=True, inline="always", fastmath=_FAST)
+def _accumulate(row, acc, acc2):
+    """acc[c] += row[c] and acc2[c] += row[c] ** 2: the running sums of y and y**2."""
+    for c in range(row.shape[0]):
+        acc[c] += row[c]
+        acc2[c] += row[c] * row[c]
+
+
+@njit(cache=True, inline="always")
+def _keep_sums(p, acc, acc2, sums, squares):
+    """sums[p], squares[p] = acc, acc2 when the sample position is a point (p >= 0)."""
+    if p >= 0:
+        sums[p, :] = acc
+        squares[p, :] = acc2
+
+
+@njit(cache=True, inline="always", fastmath=_FAST)
 def _window_variance(sums, squares, upper, lower, size, out_n, band, out):
     """out[w, c, band] = variance of window w, whose sums are sums[upper[w]] - sums[lower[w]]."""
     for w in range(upper.shape[0]):
@@ -122,13 +138,8 @@ def zero_phase_variance(x, sos, zi, pads, point_index, n_points, start_point, st
             _sos_step(row, sos[b], z[0], z[1])
             i = t - pad
             if 0 <= i < n_times:
-                for c in range(n_channels):
-                    acc[c] += row[c]
-                    acc2[c] += row[c] * row[c]
-                p = point_index[i]
-                if p >= 0:
-                    sums[p, :] = acc
-                    squares[p, :] = acc2
+                _accumulate(row, acc, acc2)
+                _keep_sums(point_index[i], acc, acc2, sums, squares)
         # suffix sums: a window [start, stop) holds suffix[start] - suffix[stop]
         _window_variance(sums, squares, start_point, stop_point, size, n, b, out)
     return out
@@ -155,19 +166,11 @@ def causal_variance(x, sos, point_index, n_points, start_point, stop_point, size
             stop = min(t0 + _BLOCK, n_times)
             _transpose(x[n], t0, stop, block)
             for t in range(t0, stop):
-                p = point_index[t]
-                if p >= 0:
-                    sums[p, :] = acc
-                    squares[p, :] = acc2
+                _keep_sums(point_index[t], acc, acc2, sums, squares)
                 row = block[t - t0]
                 _sos_step(row, sos[b], z[0], z[1])
-                for c in range(n_channels):
-                    acc[c] += row[c]
-                    acc2[c] += row[c] * row[c]
-        p = point_index[n_times]
-        if p >= 0:
-            sums[p, :] = acc
-            squares[p, :] = acc2
+                _accumulate(row, acc, acc2)
+        _keep_sums(point_index[n_times], acc, acc2, sums, squares)
         # prefix sums: a window [start, stop) holds prefix[stop] - prefix[start]
         _window_variance(sums, squares, stop_point, start_point, size, n, b, out)
     return out

@@ -109,11 +109,26 @@ def export(
     The first recording's ``meta["start"]`` (datetime) and ``meta["equipment"]``, when given,
     fill the file's start date and equipment fields.
     """
-    import pyedflib
-
     if format not in FORMATS:
         raise ValueError(f"format must be 'edf' or 'bdf', got {format!r}")
     recordings = list(recordings)
+    _check_layout(recordings)
+    first = recordings[0]
+    streams = _streams(recordings) if extra else {}
+    columns = [
+        Column(n, t, first.sfreq, first.unit)
+        for n, t in zip(first.ch_names, channel_types(first.ch_names), strict=True)
+    ]
+    for signal in streams.values():
+        columns += [Column(n, signal.ch_type, signal.sfreq, signal.unit) for n in signal.ch_names]
+    annotations, n_times = _segments(recordings, streams, columns)
+    path = Path(path)
+    _write(path, format, columns, annotations, n_times, first)
+    return path
+
+
+def _check_layout(recordings: list[Recording]) -> None:
+    """Refuse no recordings, or recordings whose channels or rate differ from the first's."""
     if not recordings:
         raise ValueError("no recordings to export")
     first = recordings[0]
@@ -123,13 +138,16 @@ def export(
                 f"trial {recording.trial} of {recording.subject} has other channels or another "
                 f"rate than trial {first.trial}; export recordings of one layout per file"
             )
-    streams = _streams(recordings) if extra else {}
-    columns = [
-        Column(n, t, first.sfreq, first.unit)
-        for n, t in zip(first.ch_names, channel_types(first.ch_names), strict=True)
-    ]
-    for signal in streams.values():
-        columns += [Column(n, signal.ch_type, signal.sfreq, signal.unit) for n in signal.ch_names]
+
+
+def _segments(recordings: list[Recording], streams: dict, columns: list[Column]):
+    """Append each recording's baseline (if any), then its trial, to the pieces of `columns`
+    (the EEG rescaled to the first recording's unit, then every stream of `streams`).
+
+    Returns (annotations, n_times): each annotation (onset, duration or None, text) in samples
+    at the EEG rate, and the samples written.
+    """
+    unit = recordings[0].unit
     annotations, onset = [], 0
     for recording in recordings:
         segment = f"{recording.trial} session {recording.session}"
@@ -137,7 +155,7 @@ def export(
         for is_baseline, values in [*parts, (False, recording.data)]:
             kind = "baseline" if is_baseline else "trial"
             n = values.shape[1]
-            blocks = [values * UNIT_TO_VOLTS[recording.unit] / UNIT_TO_VOLTS[first.unit]]
+            blocks = [values * UNIT_TO_VOLTS[recording.unit] / UNIT_TO_VOLTS[unit]]
             blocks += [_segment_of(recording, key, is_baseline, n) for key in streams]
             rows = iter(row for block in blocks for row in block)
             for column, row in zip(columns, rows, strict=True):
@@ -150,16 +168,25 @@ def export(
     too_long = [text for _, _, text in annotations if len(text) > MAX_ANNOTATION]
     if too_long:
         raise ValueError(f"annotation {too_long[0]!r} exceeds {MAX_ANNOTATION} characters")
+    return annotations, onset
+
+
+def _write(path: Path, format: str, columns: list[Column], annotations, n_times: int, first):
+    """Write the `columns` and `annotations` (from `_segments`, `n_times` samples at the rate
+    of `first`, the first recording, whose subject and meta fill the file's header)."""
+    import pyedflib
+
     signals = [np.concatenate(column.pieces) for column in columns]
     headers = [
         signal_header(column.label, values, column.sfreq, column.unit, format)
         for column, values in zip(columns, signals, strict=True)
     ]
-    path = Path(path)
     file_type = FORMATS[format][0]
     with pyedflib.EdfWriter(str(path), len(headers), file_type=file_type) as writer:
         writer.setSignalHeaders(headers)
-        writer.set_number_of_annotation_signals(_annotation_signals(len(annotations), onset, first))
+        writer.set_number_of_annotation_signals(
+            _annotation_signals(len(annotations), n_times, first)
+        )
         writer.setPatientCode(first.subject)
         if "start" in first.meta:  # a datetime, e.g. when a live recording began
             writer.setStartdatetime(first.meta["start"])
@@ -171,7 +198,6 @@ def export(
         for start, length, text in annotations:
             duration = -1 if length is None else length / first.sfreq
             writer.writeAnnotation(start / first.sfreq, duration, text)
-    return path
 
 
 @dataclass
@@ -191,7 +217,7 @@ class Column:
         label = self.name if self.ch_type == "eeg" else f"{prefix} {self.name}"
         if len(label) > MAX_LABEL:
             warnings.warn(
-                f"EDF label {label!r} cut to {label[:MAX_LABEL]!r} (16 characters)", stacklevel=3
+                f"EDF label {label!r} cut to {label[:MAX_LABEL]!r} (16 characters)", stacklevel=4
             )
         return label[:MAX_LABEL]
 

@@ -98,6 +98,16 @@ def board_hint(error) -> str:
     return f"{error}; check {HINTS.get(name, GENERAL_HINT)}"
 
 
+def board_descriptor(board_id: int, board) -> dict:
+    """BrainFlow's descriptor of board `board_id` (rows, names, rate); `board` as the user
+    named it, for the error."""
+    board_shim, _, exit_codes = brainflow()
+    try:
+        return board_shim.BoardShim.get_board_descr(board_id)
+    except exit_codes.BrainFlowError as error:
+        raise BoardError(f"no layout for board {board!r}: {board_hint(error)}") from error
+
+
 def file_rate(path: Path, timestamp_row: int, nominal: float, n_lines: int = 2000) -> float:
     """Sampling rate (Hz) of a BrainFlow file from its timestamp column.
 
@@ -150,46 +160,14 @@ class Board:
         ch_names=None,
         buffer_seconds=60.0,
     ):
-        board_shim, _, exit_codes = brainflow()
+        board_shim = brainflow()[0]
         self.board_id = resolve_board_id(board)
         self.playback = self.board_id == board_shim.BoardIds.PLAYBACK_FILE_BOARD.value
         self.file = Path(file) if file else None
-        layout_id = self.board_id
-        if self.playback:
-            if self.file is None or master_board is None:
-                raise BoardError(
-                    "the playback board needs --file (a BrainFlow recording) and "
-                    "--master-board (the board that recorded it)"
-                )
-            if not self.file.is_file():
-                raise FileNotFoundError(f"{self.file}: no such BrainFlow recording")
-            layout_id = resolve_board_id(master_board)
-        try:
-            descr = board_shim.BoardShim.get_board_descr(layout_id)
-        except exit_codes.BrainFlowError as error:
-            raise BoardError(f"no layout for board {board!r}: {board_hint(error)}") from error
+        layout_id = self._recording_board(master_board) if self.playback else self.board_id
+        descr = board_descriptor(layout_id, board)
         self.device = descr.get("name", str(board))
-        self.eeg_rows = list(descr.get("eeg_channels", []))
-        if not self.eeg_rows:
-            raise BoardError(f"board {self.device} ({layout_id}) streams no EEG")
-        names = descr.get("eeg_names", "")
-        self.ch_names = (
-            list(ch_names)
-            if ch_names is not None
-            else names.split(",")
-            if names
-            else [f"EEG{i + 1}" for i in range(len(self.eeg_rows))]
-        )
-        if len(self.ch_names) != len(self.eeg_rows):
-            raise BoardError(
-                f"ch_names has {len(self.ch_names)} names for the {len(self.eeg_rows)} EEG rows "
-                f"of board {self.device}"
-            )
-        self.ch_types = ["eeg"] * len(self.ch_names)
-        self.num_rows = int(descr["num_rows"])
-        self.timestamp_row = int(descr["timestamp_channel"])
-        self.package_row = descr.get("package_num_channel")
-        self.native_layout = (self.eeg_rows, self.timestamp_row)
+        self._take_layout(descr, layout_id, ch_names)
         nominal = float(descr["sampling_rate"])
         if sfreq:
             self.sfreq = float(sfreq)
@@ -215,6 +193,42 @@ class Board:
         self._first_steps = []
         self._last_counter = self._last_stamp = None
         self._resumed = False
+
+    def _recording_board(self, master_board) -> int:
+        """Playback: the id of the board that recorded `file`, whose layout the file has."""
+        if self.file is None or master_board is None:
+            raise BoardError(
+                "the playback board needs --file (a BrainFlow recording) and "
+                "--master-board (the board that recorded it)"
+            )
+        if not self.file.is_file():
+            raise FileNotFoundError(f"{self.file}: no such BrainFlow recording")
+        return resolve_board_id(master_board)
+
+    def _take_layout(self, descr: dict, layout_id: int, ch_names) -> None:
+        """The rows of BrainFlow's descriptor `descr` of board `layout_id`; the EEG rows' names
+        from `ch_names`, else BrainFlow's, else EEG1, EEG2, ..."""
+        self.eeg_rows = list(descr.get("eeg_channels", []))
+        if not self.eeg_rows:
+            raise BoardError(f"board {self.device} ({layout_id}) streams no EEG")
+        names = descr.get("eeg_names", "")
+        self.ch_names = (
+            list(ch_names)
+            if ch_names is not None
+            else names.split(",")
+            if names
+            else [f"EEG{i + 1}" for i in range(len(self.eeg_rows))]
+        )
+        if len(self.ch_names) != len(self.eeg_rows):
+            raise BoardError(
+                f"ch_names has {len(self.ch_names)} names for the {len(self.eeg_rows)} EEG rows "
+                f"of board {self.device}"
+            )
+        self.ch_types = ["eeg"] * len(self.ch_names)
+        self.num_rows = int(descr["num_rows"])
+        self.timestamp_row = int(descr["timestamp_channel"])
+        self.package_row = descr.get("package_num_channel")
+        self.native_layout = (self.eeg_rows, self.timestamp_row)
 
     @property
     def name(self) -> str:

@@ -37,81 +37,24 @@ import copy
 import math
 import random
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ..recording import trial_keys
+from .config import TrainConfig
+from .sampling import (
+    Sampler,
+    carve_validation,
+    class_weights,
+    smote,
+    validation_problem,
+    window_positions,
+)
 
-
-@dataclass
-class TrainConfig:
-    """How to train (module docstring for the behaviour).
-
-    epochs: epochs to run (fewer when patience stops early). batch_size from epoch 0;
-    batch_schedule: {epoch: batch size from that epoch} (RBTransformer: {150: 64}).
-    steps_per_epoch: None (one pass over the training rows), an int, "crops" (HiSTN
-    subject-dependent: crop start positions of the training trials / batch size) or "segments"
-    (non-overlapping windows the trials hold / batch size: a pass over 1-s segments however
-    densely the windows are strided). sampling: "shuffle" or "balanced".
-    lr, optimizer ("adam" | "adamw"), weight_decay; lr_schedule: {epoch: lr from that epoch}
-    (HiSTN: {30: 5e-4}); cosine: cosine annealing over `epochs` to `eta_min`, per epoch.
-    keep: "best" (lowest validation loss when the validation rows can choose) or "last".
-    patience: with usable validation, stop after this many epochs without a lower validation
-    loss (None: never). class_weight: None, "balanced" or "max". smote: SMOTE-oversample the
-    training rows (imbalanced-learn). freeze: names of submodules not trained (e.g.
-    "filter_bank"). refresh_batchnorm / refresh_rows: BatchNorm re-estimation.
-    validation_rows: score at most this many validation rows per epoch, a random subset drawn
-    once per fit (None: all; quick presets, ours).
-    seed. threads: torch CPU threads during the fit; 1 by default (ours) because the summation
-    order of some backward reductions depends on the thread count, so results would too
-    (docs/training.md); parallelise across folds instead. None leaves torch's setting.
-    device: None = CUDA when available.
-    progress: tqdm bar over epochs.
-    """
-
-    epochs: int = 50
-    batch_size: int = 256
-    batch_schedule: dict[int, int] = field(default_factory=dict)
-    steps_per_epoch: int | str | None = None
-    sampling: str = "shuffle"
-    lr: float = 1e-3
-    lr_schedule: dict[int, float] = field(default_factory=dict)
-    optimizer: str = "adam"
-    weight_decay: float = 0.0
-    cosine: bool = False
-    eta_min: float = 1e-6
-    keep: str = "best"
-    patience: int | None = None
-    class_weight: str | None = None
-    smote: bool = False
-    freeze: tuple[str, ...] = ()
-    refresh_batchnorm: bool = True
-    refresh_rows: int = 2048
-    validation_rows: int | None = None
-    seed: int = 0
-    threads: int | None = 1
-    device: str | None = None
-    progress: bool = False
-
-    def __post_init__(self):
-        choices = {
-            "sampling": ("shuffle", "balanced"),
-            "keep": ("best", "last"),
-            "class_weight": (None, "balanced", "max"),
-            "optimizer": ("adam", "adamw"),
-        }
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
-        steps = self.steps_per_epoch
-        named = steps in (None, "crops", "segments")
-        if not (named or (isinstance(steps, int) and steps > 0)):
-            raise ValueError(
-                f"steps_per_epoch must be None, 'crops', 'segments' or > 0, got {steps!r}"
-            )
+__all__ = ["TrainConfig", "Trainer", "carve_validation", "seed_everything"]
 
 
 def seed_everything(seed: int) -> None:
@@ -119,81 +62,6 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)  # noqa: NPY002
     torch.manual_seed(seed)
-
-
-def carve_validation(groups, y, fraction: float, seed: int = 0):
-    """(fit_positions, val_positions) with about `fraction` of the groups held out, whole
-    groups only: a stand-in for a protocol's inner split in scripts and tests.
-
-    groups: a `WindowSet.groups` structured array (split by trial) or one label per sample.
-    The held-out groups are drawn per class of their first sample (stratified) when every
-    class has at least two groups; a single group cannot be split and gives no validation.
-    """
-    keys = _unit_keys(groups, len(y))
-    unique, first = np.unique(keys, return_index=True)
-    if unique.size < 2 or fraction <= 0:
-        return np.arange(len(keys)), np.array([], dtype=int)
-    rng = np.random.default_rng(seed)
-    labels = np.asarray(y)[first]
-    held = []
-    strata = [unique[labels == c] for c in np.unique(labels)]
-    if min(len(s) for s in strata) < 2:
-        strata = [unique]
-    for members in strata:
-        n = max(1, int(round(fraction * len(members))))
-        held.extend(rng.choice(members, size=min(n, len(members) - 1), replace=False))
-    is_val = np.isin(keys, held)
-    return np.flatnonzero(~is_val), np.flatnonzero(is_val)
-
-
-def class_weights(y: np.ndarray, n_classes: int, kind: str = "balanced") -> np.ndarray:
-    """Per-class loss weights, 0 for absent classes.
-
-    "balanced": n / (K n_k) over the K classes present (scikit-learn's); "max": max_k n_k / n_k
-    (the HiSTN subject-independent fine-tuning's).
-    """
-    counts = np.bincount(y, minlength=n_classes).astype(float)
-    present = counts > 0
-    weights = np.zeros(n_classes)
-    if kind == "max":
-        weights[present] = counts.max() / counts[present]
-    else:
-        weights[present] = len(y) / (present.sum() * counts[present])
-    return weights
-
-
-def window_positions(groups: np.ndarray) -> tuple[int, int]:
-    """(crop starts, segments) the windows of `groups` cover.
-
-    Per trial, windows that overlap or touch (next start <= previous stop) form one run. A run
-    offers every start from its first window's start to its last's (crop starts), and holds
-    floor(run length / window length) non-overlapping windows (segments).
-    """
-    keys = trial_keys(groups)
-    order = np.lexsort((groups["start"], keys))
-    keys, starts, stops = keys[order], groups["start"][order], groups["stop"][order]
-    new_run = np.r_[True, (keys[1:] != keys[:-1]) | (starts[1:] > stops[:-1])]
-    firsts = np.flatnonzero(new_run)
-    lasts = np.r_[firsts[1:] - 1, len(starts) - 1]
-    length = stops[firsts] - starts[firsts]
-    spans = starts[lasts] - starts[firsts]
-    return int(np.sum(spans + 1)), int(np.sum((spans + length) // length))
-
-
-def smote(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """SMOTE (imbalanced-learn) on flattened samples; needs the optional `imbalanced-learn`."""
-    try:
-        from imblearn.over_sampling import SMOTE
-    except ImportError as error:
-        raise ImportError(
-            "smote=True needs imbalanced-learn: pip install 'physioemo[smote]'"
-        ) from error
-    smallest = np.bincount(y)[np.bincount(y) > 0].min()
-    if smallest < 2 or np.unique(y).size < 2:
-        return x, y
-    sampler = SMOTE(random_state=seed, k_neighbors=min(5, smallest - 1))
-    flat, labels = sampler.fit_resample(x.reshape(len(x), -1), y)
-    return flat.reshape(-1, *x.shape[1:]).astype(x.dtype), labels
 
 
 def batchnorm_layers(model: torch.nn.Module) -> list[torch.nn.Module]:
@@ -276,7 +144,7 @@ class Trainer:
         problem = "no validation set"
         if val.size:
             rest = np.setdiff1d(np.arange(n), val)
-            problem = _validation_problem(data.get("y"), rest, val, groups)
+            problem = validation_problem(data.get("y"), rest, val, groups)
             if problem:
                 val = val[:0]  # back to training
         fit_rows = np.setdiff1d(np.arange(n), val)
@@ -297,18 +165,43 @@ class Trainer:
 
     # ------------------------------------------------------------------------- loop
     def _loop(self, model, objective, train: dict, val: dict | None, problem: str | None):
-        config, device = self.config, self.device()
-        arrays, groups = train["arrays"], train["groups"]
-        model.to(device)
+        """Run the epochs (early stopping when the validation rows choose), keep the chosen
+        epoch's weights and fill `report`."""
+        config = self.config
+        run = self._prepare(model, objective, train, val)
+        selects = config.keep == "best" and run.val_tensors is not None
+        best = _BestEpoch(config.patience) if selects else None
+        self.history = []
+        epochs = tqdm(range(config.epochs), desc="epochs", disable=not config.progress, leave=False)
+        for epoch in epochs:
+            record = self._epoch(run, epoch)
+            self.history.append(record)
+            epochs.set_postfix(loss=f"{record.get('val_loss', record['train_loss']):.4f}")
+            if best is not None and best.stops_after(record, model):
+                break
+        if best is not None and best.state is not None:
+            model.load_state_dict(best.state)  # statistics refreshed at that epoch
+        elif run.val_tensors is None:
+            run.refresh(model)
+        epoch_kept = best.epoch if best is not None else len(self.history) - 1
+        self._fill_report(run, epoch_kept, self._kept_because(selects, epoch_kept, problem))
+        return model.eval()
+
+    def _prepare(self, model, objective, train: dict, val: dict | None) -> _Run:
+        """Everything the epochs of one fit share. The model moves to the device; the objective
+        gets the class weights the config asks for. One generator seeded with `seed` serves the
+        sampler and then draws the BatchNorm refresh rows."""
+        config, arrays, groups = self.config, train["arrays"], train["groups"]
+        model.to(self.device())
         tensors = {k: _tensor(v) for k, v in arrays.items()}
         val_tensors = {k: _tensor(v) for k, v in val.items()} if val else None
-        n_classes = getattr(objective, "n_classes", None)
         if config.class_weight and "y" in arrays:
+            n_classes = getattr(objective, "n_classes", None)
             weights = class_weights(arrays["y"], n_classes, config.class_weight)
             objective.class_weight = torch.tensor(weights, dtype=torch.float32)
         rng = np.random.default_rng(config.seed)
-        sampler = _Sampler(arrays.get("y"), groups, config.sampling, rng)
-        steps, epoch_note = self._steps_per_epoch(len(arrays["x"]), groups)
+        sampler = Sampler(arrays.get("y"), groups, config.sampling, rng)
+        steps, steps_note = self._steps_per_epoch(len(arrays["x"]), groups)
         refresh = self._refresh_rows(model, tensors, rng)
         optimizer = _optimizer(model, config)
         scheduler = (
@@ -316,72 +209,51 @@ class Trainer:
             if config.cosine
             else None
         )
-        selects = config.keep == "best" and val_tensors is not None
-        best_loss, best_state, best_epoch, waited = np.inf, None, None, 0
-        self.history = []
-        epochs = tqdm(range(config.epochs), desc="epochs", disable=not config.progress, leave=False)
-        for epoch in epochs:
-            started = time.perf_counter()
-            if epoch in config.lr_schedule:
-                for group in optimizer.param_groups:
-                    group["lr"] = config.lr_schedule[epoch]
-            batch_size = _scheduled(config.batch_schedule, epoch, config.batch_size)
-            batches = sampler.batches(steps(batch_size), batch_size)
-            record = {
-                "epoch": epoch,
-                "lr": optimizer.param_groups[0]["lr"],
-                "batch_size": batch_size,
-                "steps": len(batches),
-                **self._train_epoch(model, objective, optimizer, tensors, batches),
-            }
-            if scheduler is not None:
-                scheduler.step()
-            if val_tensors is not None:
-                refresh(model)
-                scores = self.evaluate(model, objective, val_tensors)
-                record.update({f"val_{k}": v for k, v in scores.items()})
-            record["seconds"] = time.perf_counter() - started
-            self.history.append(record)
-            epochs.set_postfix(loss=f"{record.get('val_loss', record['train_loss']):.4f}")
-            if not selects:
-                continue
-            if record["val_loss"] < best_loss:
-                best_loss, best_epoch, waited = record["val_loss"], epoch, 0
-                best_state = copy.deepcopy(model.state_dict())
-            else:
-                waited += 1
-                if config.patience is not None and waited > config.patience:
-                    break
-        if best_state is not None:
-            model.load_state_dict(best_state)  # statistics refreshed at that epoch
-        elif val_tensors is None:
-            refresh(model)
-        epoch_kept = best_epoch if selects else len(self.history) - 1
-        self.report = {
-            "epochs_run": len(self.history),
-            "epoch_kept": epoch_kept,
-            "kept_because": self._kept_because(selects, epoch_kept, problem),
-            "history": self.history,
-            "n_train": len(arrays["x"]),
-            "n_validation": 0 if val is None else len(val["x"]),
-            "steps_per_epoch": epoch_note,
-            "sampling": config.sampling,
-            "class_weight": None
-            if objective.class_weight is None
-            else [round(float(w), 6) for w in objective.class_weight],
-            "batchnorm": refresh.note,
-            "seed": config.seed,
-            "threads": torch.get_num_threads(),
-        }
-        return model.eval()
+        return _Run(
+            model,
+            objective,
+            tensors,
+            val_tensors,
+            sampler,
+            steps,
+            steps_note,
+            refresh,
+            optimizer,
+            scheduler,
+        )
 
-    def _train_epoch(self, model, objective, optimizer, tensors: dict, batches) -> dict:
+    def _epoch(self, run: _Run, epoch: int) -> dict:
+        """Train one epoch, then score the validation rows (BatchNorm statistics refreshed
+        first); the epoch's record for `history`."""
+        config, started = self.config, time.perf_counter()
+        if epoch in config.lr_schedule:
+            for group in run.optimizer.param_groups:
+                group["lr"] = config.lr_schedule[epoch]
+        batch_size = _scheduled(config.batch_schedule, epoch, config.batch_size)
+        batches = run.sampler.batches(run.steps(batch_size), batch_size)
+        record = {
+            "epoch": epoch,
+            "lr": run.optimizer.param_groups[0]["lr"],
+            "batch_size": batch_size,
+            "steps": len(batches),
+            **self._train_epoch(run, batches),
+        }
+        if run.scheduler is not None:
+            run.scheduler.step()
+        if run.val_tensors is not None:
+            run.refresh(run.model)
+            scores = self.evaluate(run.model, run.objective, run.val_tensors)
+            record.update({f"val_{k}": v for k, v in scores.items()})
+        record["seconds"] = time.perf_counter() - started
+        return record
+
+    def _train_epoch(self, run: _Run, batches) -> dict:
         """One optimiser step per batch of row indices; the mean training logs."""
-        device, logs = self.device(), []
+        model, optimizer, device, logs = run.model, run.optimizer, self.device(), []
         model.train()
         for index in batches:
-            batch = {k: v[index].to(device) for k, v in tensors.items()}
-            loss, log = objective(model, batch, train=True)
+            batch = {k: v[index].to(device) for k, v in run.tensors.items()}
+            loss, log = run.objective(model, batch, train=True)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -389,6 +261,25 @@ class Trainer:
                 model.apply_constraints()
             logs.append((len(index), log))
         return {f"train_{k}": v for k, v in _mean(logs).items()}
+
+    def _fill_report(self, run: _Run, epoch_kept: int | None, kept_because: str) -> None:
+        class_weight = run.objective.class_weight
+        self.report = {
+            "epochs_run": len(self.history),
+            "epoch_kept": epoch_kept,
+            "kept_because": kept_because,
+            "history": self.history,
+            "n_train": len(run.tensors["x"]),
+            "n_validation": 0 if run.val_tensors is None else len(run.val_tensors["x"]),
+            "steps_per_epoch": run.steps_note,
+            "sampling": self.config.sampling,
+            "class_weight": None
+            if class_weight is None
+            else [round(float(w), 6) for w in class_weight],
+            "batchnorm": run.refresh.note,
+            "seed": self.config.seed,
+            "threads": torch.get_num_threads(),
+        }
 
     def _steps_per_epoch(self, n_rows: int, groups):
         """(batch size -> steps, a note for the report)."""
@@ -459,71 +350,38 @@ class Trainer:
         return _mean(logs)
 
 
-class _Sampler:
-    """Index batches: shuffled passes, or class-balanced draws (class, then trial, then row)."""
+@dataclass
+class _Run:
+    """What the epochs of one fit share (`Trainer._prepare`)."""
 
-    def __init__(self, y, groups, sampling: str, rng: np.random.Generator):
-        self.rng, self.sampling = rng, sampling
-        self.n = len(y) if y is not None else None
-        if sampling == "balanced":
-            if y is None:
-                raise ValueError("balanced sampling needs labels y")
-            self._units(np.asarray(y), groups)
-
-    def _units(self, y: np.ndarray, groups) -> None:
-        """Units = (trial, label) pairs (rows alone without groups), listed per class."""
-        keys = _unit_keys(groups, len(y))
-        _, trial = np.unique(keys, return_inverse=True)
-        _, unit = np.unique(trial * (y.max() + 1) + y, return_inverse=True)
-        self.order = np.argsort(unit, kind="stable")
-        self.counts = np.bincount(unit)
-        self.offsets = np.r_[0, np.cumsum(self.counts)[:-1]]
-        label = y[self.order[self.offsets]]
-        self.classes = np.unique(label)
-        self.units_of = {c: np.flatnonzero(label == c) for c in self.classes}
-
-    def batches(self, steps: int, batch_size: int) -> list[torch.Tensor]:
-        """`steps` index batches: balanced draws, or passes over shuffled rows (each pass
-        ends with its partial batch; a pass cut short by `steps` is not resumed)."""
-        if self.sampling == "balanced":
-            return list(torch.as_tensor(self._balanced(steps * batch_size)).split(batch_size))
-        batches = []
-        while len(batches) < steps:
-            batches += torch.as_tensor(self.rng.permutation(self.n)).split(batch_size)
-        return batches[:steps]
-
-    def _balanced(self, total: int) -> np.ndarray:
-        labels = self.rng.choice(self.classes, size=total)
-        rows = np.empty(total, dtype=np.int64)
-        for c in self.classes:
-            where = np.flatnonzero(labels == c)
-            units = self.units_of[c][self.rng.integers(len(self.units_of[c]), size=where.size)]
-            within = np.floor(self.rng.random(where.size) * self.counts[units]).astype(np.int64)
-            rows[where] = self.order[self.offsets[units] + within]
-        return rows
+    model: torch.nn.Module
+    objective: object
+    tensors: dict  # the training rows
+    val_tensors: dict | None
+    sampler: Sampler
+    steps: Callable[[int], int]  # batch size -> batches per epoch
+    steps_note: str
+    refresh: Callable  # re-estimates BatchNorm statistics; .note says how
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None
 
 
-def _unit_keys(groups, n: int) -> np.ndarray:
-    """One key per row naming its unit: trial keys of structured groups, the labels of plain
-    groups, or the row itself without groups."""
-    if groups is None:
-        return np.arange(n).astype(str)
-    if getattr(groups, "dtype", None) is not None and groups.dtype.names:
-        return trial_keys(groups)
-    return np.asarray(groups).astype(str)
+class _BestEpoch:
+    """The epoch of lowest validation loss so far, its weights, and early stopping."""
 
+    def __init__(self, patience: int | None):
+        self.patience = patience
+        self.loss, self.epoch, self.state, self.waited = np.inf, None, None, 0
 
-def _validation_problem(y, fit_rows: np.ndarray, val: np.ndarray, groups) -> str | None:
-    """Why the validation rows cannot choose an epoch ("1 trial, class 1 missing"), or None."""
-    units = np.unique(_unit_keys(None if groups is None else groups[val], val.size)).size
-    missing = [] if y is None else sorted(set(np.asarray(y)[fit_rows]) - set(np.asarray(y)[val]))
-    if units >= 2 and not missing:
-        return None
-    noun = "trial" if groups is not None else "row"
-    parts = [f"{units} {noun}{'s' if units != 1 else ''}"]
-    if missing:
-        parts.append(f"class {', '.join(str(int(c)) for c in missing)} missing")
-    return ", ".join(parts)
+    def stops_after(self, record: dict, model: torch.nn.Module) -> bool:
+        """Note an epoch's record (`model` holds that epoch's weights); True once more than
+        `patience` epochs in a row have not lowered the validation loss."""
+        if record["val_loss"] < self.loss:
+            self.loss, self.epoch, self.waited = record["val_loss"], record["epoch"], 0
+            self.state = copy.deepcopy(model.state_dict())
+            return False
+        self.waited += 1
+        return self.patience is not None and self.waited > self.patience
 
 
 def _freeze(model: torch.nn.Module, names) -> list[torch.nn.Parameter]:
