@@ -82,6 +82,13 @@ def _savemat(path: Path, variables: dict) -> None:
     partial.replace(path)
 
 
+def _write_session(raw: Path, features: Path, prefix: str, trials, window: float) -> None:
+    """One session's two files: its trials as variables ``<prefix>_eeg<k>`` in `raw`, their de
+    and psd features over `window`-second windows in `features`."""
+    _savemat(raw, {f"{prefix}_eeg{k}": trial for k, trial in enumerate(trials, start=1)})
+    _savemat(features, _seed_features(trials, window, SEED_FEATURE_BANDS))
+
+
 def write_seed(out_dir, subjects=2, seconds=4.0, seed=0) -> Path:
     """Write ``Preprocessed_EEG/`` and ``ExtractedFeatures/`` of SEED into ``out_dir``.
 
@@ -100,10 +107,8 @@ def write_seed(out_dir, subjects=2, seconds=4.0, seed=0) -> Path:
         for date in _session_dates(rng):
             trials = _seed_session_eeg(rng, model, person, SEED_LABEL, SEED_EMOTIONS, seconds)
             name = f"{number}_{date}.mat"
-            eeg = {f"{prefix}_eeg{k}": trial for k, trial in enumerate(trials, start=1)}
-            _savemat(out / "Preprocessed_EEG" / name, eeg)
-            features = _seed_features(trials, 1.0, SEED_FEATURE_BANDS)
-            _savemat(out / "ExtractedFeatures" / name, features)
+            raw, features = out / "Preprocessed_EEG" / name, out / "ExtractedFeatures" / name
+            _write_session(raw, features, prefix, trials, window=1.0)
     return out
 
 
@@ -122,8 +127,6 @@ def write_seed_iv(out_dir, subjects=2, seconds=6.0, seed=0) -> Path:
             labels = SEED_IV_LABELS[session]
             trials = _seed_session_eeg(rng, model, person, labels, SEED_IV_EMOTIONS, seconds)
             name = f"{session}/{number}_{date}.mat"
-            eeg = {f"{prefix}_eeg{k}": trial for k, trial in enumerate(trials, start=1)}
-            _savemat(out / "eeg_raw_data" / name, eeg)
-            features = _seed_features(trials, 4.0, SEED_FEATURE_BANDS)
-            _savemat(out / "eeg_feature_smooth" / name, features)
+            raw, features = out / "eeg_raw_data" / name, out / "eeg_feature_smooth" / name
+            _write_session(raw, features, prefix, trials, window=4.0)
     return out

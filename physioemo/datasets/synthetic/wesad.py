@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -86,20 +87,57 @@ def _pulse(sfreq: float) -> np.ndarray:
     return wave - wave.mean()
 
 
+@dataclass
+class _Body:
+    """One subject's slow states on the `GRID_RATE` grid (times `grid`, s): movement (0-1),
+    wrist temperature (degC above rest), skin conductance (uS, tonic plus responses) and
+    breathing phase (rad), each (n_grid,); heart beat times `beats` (s)."""
+
+    grid: np.ndarray
+    move: np.ndarray
+    temp: np.ndarray
+    eda: np.ndarray
+    breathing: np.ndarray
+    beats: np.ndarray
+
+    def at(self, values: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """A grid state interpolated at `times` (s)."""
+        return np.interp(times, self.grid, values)
+
+
 def simulate_wesad_subject(rng, seconds=30.0, swap=False) -> dict:
     """One subject's session: the pkl content (chest at 700 Hz, wrist at its rates) and periods.
 
     Returns {"chest": {key: (n, k)}, "wrist": {key: (m, k)}, "label": (n,) int32,
     "periods": [(ORDER name, code, start_s, stop_s)]}.
     """
+    periods, total = _periods(seconds, swap)
+    body = _body(rng, periods, total)
+    t700 = np.arange(int(total * 700)) / 700.0
+    chest = _chest(rng, body, t700)
+    wrist = _wrist(rng, body, total)
+    label = np.zeros(t700.size, dtype=np.int32)
+    for _, code, start, stop in periods:
+        label[(t700 >= start) & (t700 < stop)] = code
+    return {"chest": chest, "wrist": wrist, "label": label, "periods": periods}
+
+
+def _periods(seconds: float, swap: bool) -> tuple[list, float]:
+    """The protocol's periods [(ORDER name, code, start_s, stop_s)] with transitions between
+    them, and the session's length (s); `swap` runs Fun (and its reading) before TSST."""
     protocol = list(WESAD_PROTOCOL)
-    if swap:  # Fun (and its reading) before TSST
+    if swap:
         protocol[1:3], protocol[4:6] = protocol[4:6], protocol[1:3]
     periods, t = [], WESAD_GAP * seconds
     for name, code, length in protocol:
         periods.append((name, code, t, t + length * seconds))
         t += (length + WESAD_GAP) * seconds
-    total = t
+    return periods, t
+
+
+def _body(rng, periods, total: float) -> _Body:
+    """The slow states following each period's targets (`WESAD_RESPONSES`) as first-order
+    systems, with the subject's resting levels and gain, skin conductance responses and beats."""
     grid = np.arange(int(total * GRID_RATE)) / GRID_RATE
     codes = np.zeros(grid.size, dtype=int)
     for _, code, start, stop in periods:
@@ -118,54 +156,63 @@ def simulate_wesad_subject(rng, seconds=30.0, swap=False) -> dict:
     kernel_t = np.arange(int(20 * GRID_RATE)) / GRID_RATE
     kernel = np.exp(-kernel_t / 3.0) - np.exp(-kernel_t / 0.75)
     scr = np.convolve(events * rng.uniform(0.1, 0.8, grid.size), kernel / kernel.max())[: grid.size]
-    eda = rest_eda + state["eda"] + scr
     # beats from the integrated heart rate, with some variability
     phase = np.cumsum((rest_hr + state["hr"]) / 60 / GRID_RATE)
     beats = np.interp(np.arange(1, int(phase[-1])), phase, grid) + rng.normal(
         0, 0.015, int(phase[-1]) - 1
     )
-    breathing = 2 * np.pi * np.cumsum(state["breaths"] / 60 / GRID_RATE)
+    return _Body(
+        grid=grid,
+        move=target["move"],
+        temp=state["temp"],
+        eda=rest_eda + state["eda"] + scr,
+        breathing=2 * np.pi * np.cumsum(state["breaths"] / 60 / GRID_RATE),
+        beats=beats,
+    )
 
-    n = int(total * 700)
-    t700 = np.arange(n) / 700.0
-    at = lambda values, times: np.interp(times, grid, values)  # noqa: E731
-    move700 = at(target["move"], t700)
-    chest = {
+
+def _chest(rng, body: _Body, t700: np.ndarray) -> dict[str, np.ndarray]:
+    """The RespiBAN's streams at 700 Hz (times `t700`, s): ACC (n, 3), the others (n, 1)."""
+    n = t700.size
+    move700 = body.at(body.move, t700)
+    return {
         "ACC": np.array([0.85, -0.05, -0.5])
         + rng.normal(0, 1, (n, 3)) * (0.005 + 0.03 * move700[:, None]),
         "ECG": (
-            _place(_ecg_beat(700.0), beats - 0.3, np.ones(beats.size), 700.0, n)
+            _place(_ecg_beat(700.0), body.beats - 0.3, np.ones(body.beats.size), 700.0, n)
             + rng.normal(0, 0.02, n)
         )[:, None],
         "EMG": (rng.normal(0, 1, n) * (0.005 + 0.02 * move700))[:, None],
-        "EDA": (at(eda, t700) + rng.normal(0, 0.002, n))[:, None],
-        "Temp": (34.0 + 0.2 * at(state["temp"], t700) + rng.normal(0, 0.01, n)).astype(np.float32)[
+        "EDA": (body.at(body.eda, t700) + rng.normal(0, 0.002, n))[:, None],
+        "Temp": (34.0 + 0.2 * body.at(body.temp, t700) + rng.normal(0, 0.01, n)).astype(np.float32)[
             :, None
         ],
-        "Resp": (3.0 * np.sin(at(breathing, t700)) + rng.normal(0, 0.1, n))[:, None],
+        "Resp": (3.0 * np.sin(body.at(body.breathing, t700)) + rng.normal(0, 0.1, n))[:, None],
     }
+
+
+def _wrist(rng, body: _Body, total: float) -> dict[str, np.ndarray]:
+    """The Empatica E4's streams over `total` s, each at its own rate: ACC (m, 3) at 32 Hz,
+    BVP (64 Hz), EDA and TEMP (4 Hz) as (m, 1)."""
     wrist = {}
     for key, rate in (("ACC", 32.0), ("BVP", 64.0), ("EDA", 4.0), ("TEMP", 4.0)):
         times = np.arange(int(total * rate)) / rate
         if key == "ACC":
-            move = at(target["move"], times)[:, None]
+            move = body.at(body.move, times)[:, None]
             values = 64 * np.array([-0.3, 0.1, 0.95]) + rng.normal(0, 1, (times.size, 3)) * (
                 0.5 + 6 * move
             )
         elif key == "BVP":
-            strength = 60 * np.exp(0.4 * np.interp(beats, grid, state["temp"]))
-            values = _place(_pulse(rate), beats, strength, rate, times.size) + rng.normal(
+            strength = 60 * np.exp(0.4 * body.at(body.temp, body.beats))
+            values = _place(_pulse(rate), body.beats, strength, rate, times.size) + rng.normal(
                 0, 2, times.size
             )
         elif key == "EDA":
-            values = 0.3 * at(eda, times) + rng.normal(0, 0.005, times.size)
+            values = 0.3 * body.at(body.eda, times) + rng.normal(0, 0.005, times.size)
         else:
-            values = 32.0 + at(state["temp"], times) + rng.normal(0, 0.02, times.size)
+            values = 32.0 + body.at(body.temp, times) + rng.normal(0, 0.02, times.size)
         wrist[key] = values if values.ndim == 2 else values[:, None]
-    label = np.zeros(n, dtype=np.int32)
-    for _, code, start, stop in periods:
-        label[(t700 >= start) & (t700 < stop)] = code
-    return {"chest": chest, "wrist": wrist, "label": label, "periods": periods}
+    return wrist
 
 
 def _minutes_seconds(seconds: float) -> str:
@@ -263,6 +310,3 @@ def write_wesad(out_dir, subjects=3, seconds=30.0, seed=0) -> Path:
         ]
         (folder / f"{subject}_readme.txt").write_text("\n".join(readme) + "\n")
     return out
-
-
-#: dataset name -> writer(out_dir, subjects=..., seconds=..., seed=...) -> path written
