@@ -1,23 +1,27 @@
 """Label schemes: from a trial's ratings to class labels.
 
-* ``binary``: 1 (high) when rating >= threshold, else 0 (low). Defaults per dataset:
-  DREAMER (ratings 1-5) threshold 3; DEAP (1-9) threshold 5 -- the TorchEEG/RBTransformer
-  convention, `>=`.
+* ``binary``: 1 (high) when rating >= threshold, else 0 (low). Each dataset's card
+  (`physioemo.datasets.CARDS`) gives its scale and default threshold: DREAMER (ratings 1-5)
+  threshold 3; DEAP (1-9) threshold 5 -- the TorchEEG/RBTransformer convention, `>=`.
 * ``ordinal``: one class per scale point, ``int(rating) - low`` (DREAMER: score - 1, 5 classes;
   DEAP: continuous ratings truncated, 9 classes).
 * categorical (`CategoricalScheme`, `categorical`): the rating is a category code (SEED's
   emotion, WESAD's condition); each class takes one or more codes, e.g. WESAD stress vs
   non-stress. Windows whose code belongs to no class are dropped with `keep` first.
+
+`DatasetLabels` holds one dataset's schemes and rating dimensions; `make`, `scheme` and
+`categorical` take it or a dataset's name (looked up on its card, see `use_registry`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
-#: dataset -> (lowest rating, highest rating, default binary threshold)
-SCALES = {"dreamer": (1, 5, 3.0), "deap": (1, 9, 5.0)}
+#: the schemes of every dataset rated on a scale, on each of its rating dimensions
+RATED_SCHEMES = ("binary", "ordinal")
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,7 @@ class LabelScheme:
     threshold: float = 3.0
 
     def __post_init__(self):
-        if self.kind not in ("binary", "ordinal"):
+        if self.kind not in RATED_SCHEMES:
             raise ValueError(f"label kind must be 'binary' or 'ordinal', got {self.kind!r}")
         if not self.low < self.threshold <= self.high:  # also refuses NaN
             raise ValueError(
@@ -80,14 +84,6 @@ class LabelScheme:
         if self.kind == "binary":
             return (values >= self.threshold).astype(np.int64)
         return np.minimum(values.astype(np.int64) - self.low, self.high - self.low)
-
-
-def scheme(dataset: str, dimension: str, kind: str = "binary", threshold: float | None = None):
-    """The `LabelScheme` of `dimension` on `dataset`'s rating scale (threshold overridable)."""
-    if dataset not in SCALES:
-        raise ValueError(f"no rating scale known for {dataset!r}; known: {sorted(SCALES)}")
-    low, high, default = SCALES[dataset]
-    return LabelScheme(dimension, kind, low, high, default if threshold is None else threshold)
 
 
 @dataclass(frozen=True)
@@ -141,94 +137,107 @@ class CategoricalScheme:
         return labels
 
 
-#: dataset -> scheme name -> categorical scheme. SEED ratings hold label.mat's value + 1,
-#: SEED-IV its 0-3 label; WESAD's "condition" holds the label code of the segment.
-CATEGORICAL = {
-    "seed": {
-        "3-class": CategoricalScheme(
-            "emotion", ("negative", "neutral", "positive"), ((0,), (1,), (2,))
-        ),
-    },
-    "seed-iv": {
-        "4-class": CategoricalScheme(
-            "emotion", ("neutral", "sad", "fear", "happy"), ((0,), (1,), (2,), (3,))
-        ),
-    },
-    "wesad": {
-        # Schmidt et al. (2018): 3-class, and binary stress vs non-stress (baseline + amusement)
-        "3-class": CategoricalScheme(
-            "condition", ("baseline", "stress", "amusement"), ((1,), (2,), (3,))
-        ),
-        "binary": CategoricalScheme("condition", ("non-stress", "stress"), ((1, 3), (2,))),
-        # ours: the 3 classes plus meditation
-        "4-class": CategoricalScheme(
-            "condition",
-            ("baseline", "stress", "amusement", "meditation"),
-            ((1,), (2,), (3,), (4,)),
-        ),
-    },
-}
-
-
-def categorical(dataset: str, name: str | None = None) -> CategoricalScheme:
-    """The categorical scheme `name` of `dataset` (default: its first, e.g. SEED 3-class)."""
-    if dataset not in CATEGORICAL:
-        raise ValueError(
-            f"no categorical labels known for {dataset!r}; known: {sorted(CATEGORICAL)}"
-        )
-    schemes = CATEGORICAL[dataset]
-    name = name or next(iter(schemes))
-    if name not in schemes:
-        raise ValueError(f"{dataset} has no label scheme {name!r}; available: {sorted(schemes)}")
-    return schemes[name]
-
-
 @dataclass(frozen=True)
 class DatasetLabels:
-    """The label schemes and rating dimensions of one dataset; the first `default` dimensions
-    and the first scheme are what `physioemo bench` uses unless told otherwise."""
+    """The label schemes and rating dimensions of one dataset (a dataset card's `labels`).
 
+    dataset: its registry name, named in errors. dimensions: every rating dimension; default:
+    those `physioemo bench` uses unless told otherwise. scale: (lowest rating, highest rating,
+    default binary threshold) of a dataset rated on a scale, whose schemes are "binary" and
+    "ordinal" on every dimension; categorical: scheme name -> `CategoricalScheme` of a dataset
+    whose rating is a category code (the first is its default). One of the two is given.
+    """
+
+    dataset: str
     dimensions: tuple[str, ...]
     default: tuple[str, ...]
-    schemes: tuple[str, ...]
+    scale: tuple[int, int, float] | None = None
+    categorical: dict[str, CategoricalScheme] = field(default_factory=dict)
+
+    def __post_init__(self):
+        if (self.scale is None) == (not self.categorical):
+            raise ValueError(f"{self.dataset}: give a rating scale or categorical schemes")
+
+    @property
+    def schemes(self) -> tuple[str, ...]:
+        """Its scheme names, the default first."""
+        return RATED_SCHEMES if self.scale else tuple(self.categorical)
+
+    def make(self, name: str, dimension: str, threshold: float | None = None):
+        """The scheme `name` for one rating dimension (see the module's `make`)."""
+        if name not in self.schemes:
+            raise ValueError(
+                f"{self.dataset} has no label scheme {name!r}; it has {', '.join(self.schemes)}"
+            )
+        if dimension not in self.dimensions:
+            raise ValueError(
+                f"{self.dataset} has no rating dimension {dimension!r}; "
+                f"it has {', '.join(self.dimensions)}"
+            )
+        if self.scale:
+            return self.rated(dimension, name, threshold)
+        if threshold is not None:
+            raise ValueError(
+                f"--threshold applies to rating scales; {self.dataset} labels are categories"
+            )
+        return self.category(name)
+
+    def rated(self, dimension: str, kind: str = "binary", threshold: float | None = None):
+        """The `LabelScheme` of `dimension` on the dataset's scale (threshold overridable)."""
+        if self.scale is None:
+            raise ValueError(
+                f"no rating scale known for {self.dataset!r}; its labels are categories"
+            )
+        low, high, default = self.scale
+        return LabelScheme(dimension, kind, low, high, default if threshold is None else threshold)
+
+    def category(self, name: str | None = None) -> CategoricalScheme:
+        """The categorical scheme `name` (default: the first, e.g. SEED 3-class)."""
+        if not self.categorical:
+            raise ValueError(f"no categorical labels known for {self.dataset!r}; it is rated")
+        name = name or next(iter(self.categorical))
+        if name not in self.categorical:
+            raise ValueError(
+                f"{self.dataset} has no label scheme {name!r}; "
+                f"available: {sorted(self.categorical)}"
+            )
+        return self.categorical[name]
 
 
-#: dataset -> its label schemes (by name) and rating dimensions: the one list the CLI and the
-#: experiment files read. Rated datasets have "binary" and "ordinal" on each rating dimension;
-#: SEED, SEED-IV and WESAD their categorical schemes (`CATEGORICAL`).
-DATASETS = {
-    "dreamer": DatasetLabels(
-        ("valence", "arousal", "dominance"), ("valence", "arousal"), ("binary", "ordinal")
-    ),
-    "deap": DatasetLabels(
-        ("valence", "arousal", "dominance", "liking"), ("valence", "arousal"), ("binary", "ordinal")
-    ),
-    "seed": DatasetLabels(("emotion",), ("emotion",), tuple(CATEGORICAL["seed"])),
-    "seed-iv": DatasetLabels(("emotion",), ("emotion",), tuple(CATEGORICAL["seed-iv"])),
-    "wesad": DatasetLabels(("condition",), ("condition",), tuple(CATEGORICAL["wesad"])),
-}
-
-#: every label scheme name of any dataset
-SCHEME_NAMES = tuple(dict.fromkeys(name for d in DATASETS.values() for name in d.schemes))
+#: dataset name -> its `DatasetLabels`, for the functions below that take a name. Core cannot
+#: import the datasets layer, so `physioemo.datasets` installs its card lookup here when it is
+#: imported (and ``import physioemo`` imports it).
+_lookup: Callable[[str], DatasetLabels] | None = None
 
 
-def make(dataset: str, name: str, dimension: str, threshold: float | None = None):
-    """The scheme `name` of `dataset` for one rating dimension: a `LabelScheme` (rated datasets)
-    or a `CategoricalScheme`; both have keep(ratings), __call__(ratings), n_classes, class_names
-    and ordinal. Raises ValueError naming what the dataset offers."""
-    if dataset not in DATASETS:
-        raise ValueError(f"no label schemes known for {dataset!r}; known: {sorted(DATASETS)}")
-    known = DATASETS[dataset]
-    if name not in known.schemes:
-        raise ValueError(
-            f"{dataset} has no label scheme {name!r}; it has {', '.join(known.schemes)}"
-        )
-    if dimension not in known.dimensions:
-        raise ValueError(
-            f"{dataset} has no rating dimension {dimension!r}; it has {', '.join(known.dimensions)}"
-        )
-    if dataset in SCALES:
-        return scheme(dataset, dimension, name, threshold)
-    if threshold is not None:
-        raise ValueError(f"--threshold applies to rating scales; {dataset} labels are categories")
-    return categorical(dataset, name)
+def use_registry(lookup: Callable[[str], DatasetLabels]) -> None:
+    """Look dataset names up with `lookup` (`physioemo.datasets` installs its cards')."""
+    global _lookup
+    _lookup = lookup
+
+
+def _labels(dataset: str | DatasetLabels) -> DatasetLabels:
+    return dataset if isinstance(dataset, DatasetLabels) else _lookup(dataset)
+
+
+def make(dataset: str | DatasetLabels, name: str, dimension: str, threshold: float | None = None):
+    """The scheme `name` of `dataset` (a name or its `DatasetLabels`) for one rating
+    dimension: a `LabelScheme` (rated datasets) or a `CategoricalScheme`; both have
+    keep(ratings), __call__(ratings), n_classes, class_names and ordinal. Raises ValueError
+    naming what the dataset offers."""
+    return _labels(dataset).make(name, dimension, threshold)
+
+
+def scheme(
+    dataset: str | DatasetLabels,
+    dimension: str,
+    kind: str = "binary",
+    threshold: float | None = None,
+) -> LabelScheme:
+    """The `LabelScheme` of `dimension` on `dataset`'s rating scale (threshold overridable)."""
+    return _labels(dataset).rated(dimension, kind, threshold)
+
+
+def categorical(dataset: str | DatasetLabels, name: str | None = None) -> CategoricalScheme:
+    """The categorical scheme `name` of `dataset` (default: its first, e.g. SEED 3-class)."""
+    return _labels(dataset).category(name)

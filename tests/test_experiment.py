@@ -394,18 +394,17 @@ def test_a_worker_that_cannot_start_fails_its_jobs_instead_of_restarting_for_eve
 
 # ----------------------------------------------------------------------------- the CLI
 def test_every_registry_entry_is_accepted_by_the_cli():
-    from physioemo.datasets import LOADERS
+    from physioemo.datasets import CARDS, scheme_names
     from physioemo.features.recipes import RECIPES
-    from physioemo.labels import SCHEME_NAMES
     from physioemo.protocols import PROTOCOLS
 
     parser = build_parser()
     for flag, registry in (
-        ("--dataset", LOADERS),
+        ("--dataset", CARDS),
         ("--models", MODELS),
         ("--protocols", PROTOCOLS),
         ("--features", RECIPES),
-        ("--labels", SCHEME_NAMES),
+        ("--labels", scheme_names()),
     ):
         for name in registry:
             parser.parse_args(["bench", flag, name])

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from physioemo.labels import DATASETS, make, scheme
+from physioemo.datasets import CARDS
+from physioemo.labels import make, scheme
 
 
 def test_binary_threshold_is_inclusive_and_configurable():
@@ -36,7 +37,8 @@ def test_threshold_that_makes_one_class_is_refused(threshold):
 
 
 def test_registry_makes_every_scheme_of_every_dataset():
-    for dataset, known in DATASETS.items():
+    for dataset, card in CARDS.items():
+        known = card.labels
         for name in known.schemes:
             for dimension in known.dimensions:
                 labels = make(dataset, name, dimension)

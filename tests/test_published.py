@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from physioemo import labels, protocols
-from physioemo.datasets import LOADERS
+from physioemo.datasets import CARDS
 from physioemo.evaluation.metrics import scores
 from physioemo.evaluation.published import PUBLISHED, published
 
@@ -26,7 +26,7 @@ KEYS = set(
 
 @pytest.mark.parametrize("row", PUBLISHED, ids=lambda r: f"{r.paper}-{r.dataset}-{r.metric}")
 def test_each_figure_points_at_something_that_runs(row):
-    assert row.protocol in protocols.PROTOCOLS and row.dataset in LOADERS
+    assert row.protocol in protocols.PROTOCOLS and row.dataset in CARDS
     assert row.dataset in protocols.PROTOCOLS[row.protocol].datasets
     assert row.metric in KEYS
     assert row.source.startswith("arXiv ")

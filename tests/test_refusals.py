@@ -4,6 +4,7 @@ file, the channels and the trials, and the data still loads."""
 
 import pickle
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -14,8 +15,7 @@ from test_wesad import QUEST, hand_content, write_hand_subject
 
 from physioemo import DatasetFormatError, WindowSet, extract_windows
 from physioemo.cli import main
-from physioemo.datasets import _checks, load
-from physioemo.datasets.synthetic import WRITERS
+from physioemo.datasets import CARDS, _checks, load
 from physioemo.errors import DataQualityWarning
 from physioemo.recording import Recording
 
@@ -277,7 +277,8 @@ def test_info_bins_continuous_ratings(tmp_path, capsys):
 
 def test_synth_deap_is_small_unless_full(tmp_path, monkeypatch):
     calls = []
-    monkeypatch.setitem(WRITERS, "deap", lambda out, **sizes: calls.append(sizes) or out)
+    fake = replace(CARDS["deap"], writer=lambda out, **sizes: calls.append(sizes) or out)
+    monkeypatch.setitem(CARDS, "deap", fake)
     assert main(["synth", "deap", str(tmp_path)]) == 0
     assert main(["synth", "deap", str(tmp_path), "--full"]) == 0
     assert main(["synth", "deap", str(tmp_path), "--seconds", "2"]) == 0

@@ -1,34 +1,41 @@
-"""Dataset loaders: `load(name, root)` returns a `Dataset` read from the real distributed files."""
+"""Datasets: `load(name, root)` returns a `Dataset` read from the real distributed files.
+
+Each dataset is one `DatasetCard` in `CARDS` (loader, synthetic writer, label schemes, modalities,
+stimuli, default sizes and models); `card(name)` finds it.
+"""
 
 from __future__ import annotations
 
-from importlib import import_module
 from pathlib import Path
 
+from .. import labels
 from .base import Dataset
+from .cards import CARDS, DatasetCard
 
-#: name -> "module:function" of each loader; imported only when used, so import stays fast.
-LOADERS = {
-    "dreamer": "physioemo.datasets.dreamer:load_dreamer",
-    "deap": "physioemo.datasets.deap:load_deap",
-    "seed": "physioemo.datasets.seed:load_seed",
-    "seed-iv": "physioemo.datasets.seed:load_seed_iv",
-    "wesad": "physioemo.datasets.wesad:load_wesad",
-}
+
+def card(name: str) -> DatasetCard:
+    """The card of dataset `name` (any case); ValueError naming the known ones."""
+    key = name.lower()
+    if key not in CARDS:
+        raise ValueError(f"unknown dataset {name!r}; available: {', '.join(available())}")
+    return CARDS[key]
 
 
 def available() -> list[str]:
     """Names `load` accepts."""
-    return sorted(LOADERS)
+    return sorted(CARDS)
 
 
 def load(name: str, root: str | Path, **options) -> Dataset:
     """Load dataset `name` from `root` (its file or the folder that holds it)."""
-    key = name.lower()
-    if key not in LOADERS:
-        raise ValueError(f"unknown dataset {name!r}; available: {', '.join(available())}")
-    module, function = LOADERS[key].split(":")
-    return getattr(import_module(module), function)(root, **options)
+    return card(name).load(root, **options)
 
 
-__all__ = ["Dataset", "available", "load"]
+def scheme_names() -> tuple[str, ...]:
+    """Every label scheme name of any dataset, in card order."""
+    return tuple(dict.fromkeys(name for c in CARDS.values() for name in c.labels.schemes))
+
+
+labels.use_registry(lambda name: card(name).labels)
+
+__all__ = ["CARDS", "Dataset", "DatasetCard", "available", "card", "load", "scheme_names"]

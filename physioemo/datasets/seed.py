@@ -51,7 +51,6 @@ SEED_IV_LABELS = {
 }
 # fmt: on
 SEED_RATE = 200.0
-SEED_TRIALS = 15
 #: The five bands of the precomputed features (Hz), as the SEED papers define them.
 FEATURE_BANDS = {
     "delta": (1.0, 3.0),

@@ -11,13 +11,14 @@ from __future__ import annotations
 import inspect
 import time
 from dataclasses import dataclass, field
+from itertools import product
 from pathlib import Path
 
 import numpy as np
 
-from .. import labels
 from .._json import digest
 from .._version import __version__
+from ..datasets import card
 from ..evaluation.audit import AUDIT_KEYS, audit_folds, audit_key
 from ..features import recipes
 from ..models import spec
@@ -27,7 +28,6 @@ from .spec import Experiment
 
 #: (dataset modality, model input kind) -> the recipe a model reads unless told otherwise
 DEFAULT_RECIPES = {"raw": "raw", "de": "de", "peripheral": "peripheral"}
-PERIPHERAL_DATASETS = ("wesad",)
 
 
 @dataclass
@@ -58,17 +58,15 @@ class Plan:
 
 def synthetic_root(dataset: str, subjects: int, seconds: float, seed: int) -> Path:
     """Folder holding the synthetic files of `dataset`, written on first use and reused after."""
-    from ..datasets.synthetic import WRITERS
     from ..paths import cache_dir
 
-    if dataset not in WRITERS:
-        raise ValueError(f"no synthetic writer for {dataset!r}; available: {sorted(WRITERS)}")
+    write = card(dataset).write
     folder = (
         cache_dir() / "synthetic" / f"{dataset}-n{subjects}-s{seconds:g}-seed{seed}-v{__version__}"
     )
     marker = folder / ".complete"
     if not marker.exists():
-        WRITERS[dataset](folder, subjects=subjects, seconds=seconds, seed=seed)
+        write(folder, subjects=subjects, seconds=seconds, seed=seed)
         marker.write_text("written by physioemo\n")
     return folder
 
@@ -77,7 +75,7 @@ def recipe_for(experiment: Experiment, dataset: str, model: str, protocol) -> li
     """Feature recipes a model reads under a protocol: the paper protocol's own recipe when the
     model can read it, else the experiment's recipes the model can read, else its default."""
     inputs = spec(model).inputs
-    peripheral = dataset in PERIPHERAL_DATASETS
+    peripheral = card(dataset).peripheral
 
     def readable(name: str) -> bool:
         provides = recipes.get(name).provides
@@ -128,6 +126,33 @@ def audit_only(experiment: Experiment, echo=print) -> dict:
 
 
 def _plan_dataset(plan, experiment, name, running_dir, progress, echo) -> None:
+    """Add one dataset's feature sets, targets, audits and fold jobs to the plan."""
+    root, dataset, fingerprint = _source(plan, experiment, name, echo)
+    protocols = {p: _protocol(experiment, p) for p in experiment.protocols_for(name)}
+    pairs = _pairs(plan, experiment, name, protocols)
+    feature_sets = _feature_sets(plan, experiment, name, root, dataset, list(pairs), progress)
+    for recipe, (data_id, windows, parameters) in feature_sets.items():
+        echo(f"{len(windows)} windows of {recipe} features, shape {windows.X.shape[1:]}")
+        data = {
+            "dataset": name,
+            "fingerprint": fingerprint,
+            "features": recipe,
+            "feature_parameters": parameters,
+            "data": data_id,
+        }
+        targets = product(experiment.labels_for(name), experiment.dimensions_for(name))
+        for scheme_name, dimension in targets:
+            context, y = _target(plan, experiment, windows, data, scheme_name, dimension)
+            for protocol_name, models in pairs[recipe].items():
+                protocol = protocols[protocol_name]
+                _protocol_jobs(
+                    plan, experiment, protocol, models, (windows, y), context, running_dir
+                )
+
+
+def _source(plan, experiment, name, echo) -> tuple:
+    """(root, Dataset, content fingerprint) of one dataset: its files, or its synthetic data
+    written on first use; where it came from goes to plan.sources."""
     from ..datasets import load
 
     root = experiment.roots.get(name)
@@ -138,7 +163,12 @@ def _plan_dataset(plan, experiment, name, running_dir, progress, echo) -> None:
     fingerprint = _content_digest(root)
     plan.sources[name] = {"root": str(root), "synthetic": synthetic, "fingerprint": fingerprint}
     echo(f"{'Synthetic ' if synthetic else ''}{dataset}")
-    protocols = {p: _protocol(experiment, p) for p in experiment.protocols_for(name)}
+    return root, dataset, fingerprint
+
+
+def _pairs(plan, experiment, name, protocols: dict) -> dict:
+    """recipe -> protocol name -> the models that read the recipe under it, on one dataset;
+    the model/protocol pairs that cannot run there go to plan.skipped, saying why."""
     pairs = {}
     for model in experiment.models_for(name):
         for protocol_name, protocol in protocols.items():
@@ -153,54 +183,49 @@ def _plan_dataset(plan, experiment, name, running_dir, progress, echo) -> None:
                     f"{protocol_name} does not provide"
                 )
             for recipe in chosen:
-                pairs.setdefault(recipe, []).append((model, protocol_name))
-    feature_sets = _feature_sets(plan, experiment, name, root, dataset, list(pairs), progress)
-    for recipe, (data_id, windows, parameters) in feature_sets.items():
-        echo(f"{len(windows)} windows of {recipe} features, shape {windows.X.shape[1:]}")
-        for scheme_name in experiment.labels_for(name):
-            for dimension in experiment.dimensions_for(name):
-                scheme = labels.make(name, scheme_name, dimension, experiment.threshold)
-                target_id = f"{data_id}/{scheme_name}/{dimension}"
-                plan.targets[target_id] = y = window_labels(scheme, windows)
-                plan.classes[f"{name}/{scheme_name}/{dimension}"] = list(scheme.class_names)
-                if recipes.get(recipe).provides == "de":
-                    key = f"{name}/{recipe}/{scheme_name}/{dimension}"
-                    plan.class_means[key] = class_means(windows, y, scheme.class_names)
-                context = {
-                    "dataset": name,
-                    "fingerprint": fingerprint,
-                    "features": recipe,
-                    "feature_parameters": parameters,
-                    "labels": scheme_name,
-                    "threshold": experiment.threshold,
-                    "dimension": dimension,
-                    "n_classes": scheme.n_classes,
-                    "ordinal": scheme.ordinal,
-                    "data": data_id,
-                    "target": target_id,
-                }
-                for protocol_name in dict.fromkeys(p for _, p in pairs[recipe]):
-                    protocol = protocols[protocol_name]
-                    presets = {
-                        m: preset_for(experiment, m, protocol)
-                        for m, p in pairs[recipe]
-                        if p == protocol_name
-                    }
-                    every = list(folds(protocol, windows, y, experiment.seed))
-                    _audit(plan, protocol, windows, every, context)
-                    plan.notes.extend(_capped(protocol, every))
-                    for fold in selected(every, experiment.select):
-                        plan.jobs.extend(
-                            fold_jobs(
-                                fold,
-                                protocol,
-                                presets,
-                                context,
-                                experiment.seed,
-                                experiment.threads,
-                                running_dir,
-                            )
-                        )
+                pairs.setdefault(recipe, {}).setdefault(protocol_name, []).append(model)
+    return pairs
+
+
+def _target(plan, experiment, windows, data: dict, scheme_name, dimension) -> tuple:
+    """Label one feature set's windows under a scheme and dimension: the classes go to
+    plan.targets, their names to plan.classes and, for band features, their per-class means
+    to plan.class_means. data: the feature set's part of the jobs' context (dataset,
+    fingerprint, features, feature_parameters, data). Returns (the jobs' context, classes)."""
+    name, recipe = data["dataset"], data["features"]
+    scheme = card(name).labels.make(scheme_name, dimension, experiment.threshold)
+    target_id = f"{data['data']}/{scheme_name}/{dimension}"
+    plan.targets[target_id] = y = window_labels(scheme, windows)
+    plan.classes[f"{name}/{scheme_name}/{dimension}"] = list(scheme.class_names)
+    if recipes.get(recipe).provides == "de":
+        key = f"{name}/{recipe}/{scheme_name}/{dimension}"
+        plan.class_means[key] = class_means(windows, y, scheme.class_names)
+    context = {
+        **data,
+        "labels": scheme_name,
+        "threshold": experiment.threshold,
+        "dimension": dimension,
+        "n_classes": scheme.n_classes,
+        "ordinal": scheme.ordinal,
+        "target": target_id,
+    }
+    return context, y
+
+
+def _protocol_jobs(plan, experiment, protocol, models, target, context, running_dir) -> None:
+    """Audit all of a protocol's folds on one target (windows, classes), note capped folds,
+    and add one job per model for each selected fold."""
+    windows, y = target
+    presets = {model: preset_for(experiment, model, protocol) for model in models}
+    every = list(folds(protocol, windows, y, experiment.seed))
+    _audit(plan, protocol, windows, every, context)
+    plan.notes.extend(_capped(protocol, every))
+    for fold in selected(every, experiment.select):
+        plan.jobs.extend(
+            fold_jobs(
+                fold, protocol, presets, context, experiment.seed, experiment.threads, running_dir
+            )
+        )
 
 
 def _audit(plan, protocol, windows, every: list, context: dict) -> None:

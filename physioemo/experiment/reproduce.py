@@ -16,10 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .spec import SYNTHETIC, Experiment
-
-#: subjects of the real datasets: the synthetic data's size under the "full" profile
-FULL_SUBJECTS = {"dreamer": 23, "deap": 32, "seed": 15, "seed-iv": 15, "wesad": 15}
+from ..datasets import card
+from .spec import Experiment
 
 
 @dataclass(frozen=True)
@@ -101,7 +99,6 @@ def experiment_for(
     `models`); the quick profile runs the dataset's default dimensions among the published
     ones. Without `root`, synthetic data of the profile's size (`synthetic` overrides)."""
     from ..evaluation.audit import COUNTERPARTS
-    from ..labels import DATASETS
 
     chosen = PAPERS[paper]
     dataset = dataset or chosen.datasets[0]
@@ -113,7 +110,7 @@ def experiment_for(
     if not dimensions:
         dimensions = list(chosen.dimensions[dataset])
         if profile == "quick":  # the dataset's default dimensions among the published ones
-            default = DATASETS[dataset].default
+            default = card(dataset).default_dimensions
             dimensions = [d for d in dimensions if d in default] or dimensions
     experiment = Experiment(
         datasets=[dataset],
@@ -135,8 +132,9 @@ def experiment_for(
 
 def _sizes(paper: Paper, dataset: str, profile: str) -> dict:
     """Synthetic sizes: the quick profile's, or the real dataset's subject count (full)."""
-    sizes = dict(SYNTHETIC[dataset])
-    sizes.update(paper.quick if profile == "quick" else {"subjects": FULL_SUBJECTS[dataset]})
+    found = card(dataset)
+    sizes = dict(found.synthetic)
+    sizes.update(paper.quick if profile == "quick" else {"subjects": found.n_subjects})
     if paper.seconds:
         sizes["seconds"] = max(sizes["seconds"], paper.seconds)
     return sizes

@@ -122,8 +122,6 @@ def run(
     finished job goes to `echo`. report: write report.html at the end. Raises
     KeyboardInterrupt after saving on Ctrl-C.
     """
-    from ..evaluation.summary import format_table
-
     experiment.validate()
     out = Path(out) if out is not None else default_out(experiment)
     command = command or " ".join(shlex.quote(a) for a in sys.argv)
@@ -132,15 +130,7 @@ def run(
     run_id, failures = None, []
     try:
         _write_context(out, store, command)
-        running = out / "running"
-        running.mkdir(exist_ok=True)
-        plan = build(experiment, str(running), progress=progress is not False, echo=echo)
-        for line in dict.fromkeys(plan.notes + [f"skipped: {s}" for s in plan.skipped]):
-            echo(line)
-        remember(store, plan)
-        store.plan(plan.jobs)
-        done = store.done()
-        todo = [job for job in plan.jobs if job.key not in done]
+        plan, todo, done = _prepare(out, store, experiment, progress, echo)
         where = backend if backend == "serial" else f"{backend} x {jobs}"
         echo(
             f"{len(plan.jobs)} jobs, {len(plan.jobs) - len(todo)} already in {out}; running "
@@ -159,6 +149,28 @@ def run(
     except BaseException:
         store.close()
         raise
+    return _finish(out, store, report, failures, echo)
+
+
+def _prepare(out: Path, store: Store, experiment: Experiment, progress, echo) -> tuple:
+    """Plan the experiment and record its jobs in the store: (plan, the jobs still to run,
+    the keys of those already done)."""
+    running = out / "running"
+    running.mkdir(exist_ok=True)
+    plan = build(experiment, str(running), progress=progress is not False, echo=echo)
+    for line in dict.fromkeys(plan.notes + [f"skipped: {s}" for s in plan.skipped]):
+        echo(line)
+    remember(store, plan)
+    store.plan(plan.jobs)
+    done = store.done()
+    return plan, [job for job in plan.jobs if job.key not in done], done
+
+
+def _finish(out: Path, store: Store, report: bool, failures: list[str], echo) -> dict:
+    """Export the run folder (and write its report), close the store, print the results and
+    return them."""
+    from ..evaluation.summary import format_table
+
     summary = _export(out, store)
     if report:
         from ..evaluation.report import write_report

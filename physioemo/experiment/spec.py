@@ -4,11 +4,11 @@ Written as CLI flags or as a TOML file (`physioemo bench experiment.toml`); ever
 against its registry before any work starts. A run folder keeps its experiment as
 ``experiment.toml``, so ``physioemo bench RUN/experiment.toml --out NEW`` replays it::
 
-    datasets = ["dreamer"]                 # physioemo.datasets.LOADERS
+    datasets = ["dreamer"]                 # physioemo.datasets.CARDS
     models = ["logreg", "histn"]           # physioemo.models.MODELS; empty: the dataset's defaults
     protocols = ["subject-dependent"]      # physioemo.protocols.PROTOCOLS; empty: defaults
     features = []                          # physioemo.features.recipes; empty: each model's own
-    labels = ["binary"]                    # physioemo.labels.DATASETS; empty: the dataset's first
+    labels = ["binary"]                    # the dataset card's labels; empty: the dataset's first
     dimensions = ["arousal"]               # empty: the dataset's default dimensions
     n_splits = 5                           # folds of the k-fold protocols
     profile = "quick"                      # "quick" presets or the papers' "full" recipes
@@ -24,8 +24,8 @@ against its registry before any work starts. A run folder keeps its experiment a
     [protocol_options.subject-independent] # a protocol's own options (here: 5 groups of
     n_splits = 5                           # subjects instead of leave-one-subject-out)
 
-    [synthetic]                            # the built-in synthetic data: size (default per
-    subjects = 10                          # dataset, `SYNTHETIC`) and its own seed (0)
+    [synthetic]                            # the built-in synthetic data: size (default: the
+    subjects = 10                          # dataset card's `synthetic`) and its own seed (0)
     seconds = 20.0
     seed = 0
 
@@ -42,25 +42,7 @@ from pathlib import Path
 
 from .._json import digest
 from .._version import __version__
-
-#: dataset -> (models, protocols) that `physioemo bench --dataset NAME` runs by default
-DEFAULTS = {
-    "dreamer": (("logreg", "histn", "rbtransformer"), ("subject-dependent", "subject-independent")),
-    "deap": (("logreg", "histn", "rbtransformer"), ("subject-dependent", "subject-independent")),
-    "seed": (("logreg", "rbtransformer"), ("subject-dependent", "subject-independent")),
-    "seed-iv": (("logreg", "rbtransformer"), ("subject-dependent", "subject-independent")),
-    "wesad": (("pinn", "logreg", "rf"), ("subject-independent",)),
-}
-
-#: dataset -> size of the built-in synthetic data (subjects, clip or protocol-unit seconds);
-#: the experiment's `synthetic` table overrides these for every dataset
-SYNTHETIC = {
-    "dreamer": {"subjects": 10, "seconds": 20.0},
-    "deap": {"subjects": 8, "seconds": 20.0},
-    "seed": {"subjects": 5, "seconds": 8.0},
-    "seed-iv": {"subjects": 5, "seconds": 8.0},
-    "wesad": {"subjects": 8, "seconds": 150.0},  # seconds: WESAD's protocol unit (stress length)
-}
+from ..datasets import card
 
 #: fields that choose which jobs of an experiment run; runs that differ only in these merge
 SELECTORS = ("datasets", "models", "protocols", "dimensions", "select")
@@ -135,24 +117,20 @@ class Experiment:
     # ------------------------------------------------------------------ what runs
     def synthetic_for(self, dataset: str) -> dict:
         """subjects, seconds and seed of `dataset`'s synthetic data."""
-        return {**SYNTHETIC[dataset], "seed": 0, **self.synthetic}
+        return {**card(dataset).synthetic, "seed": 0, **self.synthetic}
 
     def models_for(self, dataset: str) -> list[str]:
-        return list(self.models or DEFAULTS[dataset][0])
+        return list(self.models or card(dataset).models)
 
     def protocols_for(self, dataset: str) -> list[str]:
-        return list(self.protocols or DEFAULTS[dataset][1])
+        return list(self.protocols or card(dataset).protocols)
 
     def labels_for(self, dataset: str) -> list[str]:
-        from ..labels import DATASETS
-
-        offered = DATASETS[dataset].schemes
+        offered = card(dataset).labels.schemes
         return [n for n in self.labels if n in offered] if self.labels else [offered[0]]
 
     def dimensions_for(self, dataset: str) -> list[str]:
-        from ..labels import DATASETS
-
-        known = DATASETS[dataset]
+        known = card(dataset).labels
         if not self.dimensions:
             return list(known.default)
         return [d for d in self.dimensions if d in known.dimensions]
@@ -161,18 +139,25 @@ class Experiment:
     def validate(self, source: str = "experiment") -> None:
         """Raise ValueError (one line, naming the key) unless every choice is a registry entry
         and every number is in range."""
-        from ..datasets import LOADERS
+        self._check_names(source)
+        self._check_datasets_offer(source)
+        self._check_numbers(source)
+        self._check_synthetic(source)
+        self._check_tables(source)
+
+    def _check_names(self, source: str) -> None:
+        """Every chosen name is in its registry, and some dataset is chosen."""
+        from ..datasets import CARDS, scheme_names
         from ..features.recipes import RECIPES
-        from ..labels import DATASETS, SCHEME_NAMES
         from ..models import MODELS
         from ..protocols import PROTOCOLS
 
         lists = {
-            "datasets": (self.datasets, LOADERS),
+            "datasets": (self.datasets, CARDS),
             "models": (self.models, MODELS),
             "protocols": (self.protocols, PROTOCOLS),
             "features": (self.features, RECIPES),
-            "labels": (self.labels, SCHEME_NAMES),
+            "labels": (self.labels, scheme_names()),
         }
         for key, (chosen, registry) in lists.items():
             if not isinstance(chosen, list) or not all(isinstance(c, str) for c in chosen):
@@ -185,17 +170,24 @@ class Experiment:
                 )
         if not self.datasets:
             raise ValueError(f"{source}: datasets is empty")
+
+    def _check_datasets_offer(self, source: str) -> None:
+        """Every dataset has some of the chosen labels and dimensions."""
         for dataset in self.datasets:
+            known = card(dataset).labels
             if self.labels and not self.labels_for(dataset):
                 raise ValueError(
                     f"{source}: {dataset} has none of the labels {self.labels}; "
-                    f"it has {', '.join(DATASETS[dataset].schemes)}"
+                    f"it has {', '.join(known.schemes)}"
                 )
             if self.dimensions and not self.dimensions_for(dataset):
                 raise ValueError(
                     f"{source}: {dataset} has none of the dimensions {self.dimensions}; "
-                    f"it has {', '.join(DATASETS[dataset].dimensions)}"
+                    f"it has {', '.join(known.dimensions)}"
                 )
+
+    def _check_numbers(self, source: str) -> None:
+        """Counts, seed, profile, threshold and window lengths are in range."""
         _check_int(source, "n_splits", self.n_splits, 2, 100)
         _check_int(source, "threads", self.threads, 1, 256)
         _check_int(source, "permutations", self.permutations, 0, 10**6)
@@ -209,6 +201,9 @@ class Experiment:
             value = self.feature_options.get(key)
             if value is not None and not (_finite(value) and value > 0):
                 raise ValueError(f"{source}: {key} must be a positive number of seconds")
+
+    def _check_synthetic(self, source: str) -> None:
+        """The synthetic table holds only subjects, seconds and seed, each in range."""
         unknown = sorted(set(self.synthetic) - {"subjects", "seconds", "seed"})
         if unknown:
             raise ValueError(f"{source}: synthetic takes subjects, seconds and seed, not {unknown}")
@@ -217,6 +212,11 @@ class Experiment:
         seconds = self.synthetic.get("seconds", 20.0)
         if not (_finite(seconds) and 2 <= seconds <= 3600):
             raise ValueError(f"{source}: synthetic.seconds must be within 2..3600")
+
+    def _check_tables(self, source: str) -> None:
+        """protocol_options names protocols and their options; select names subjects and folds."""
+        from ..protocols import PROTOCOLS
+
         for name, options in self.protocol_options.items():
             if name not in PROTOCOLS or not isinstance(options, dict):
                 raise ValueError(f"{source}: protocol_options.{name} is not a protocol's table")

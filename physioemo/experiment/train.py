@@ -3,8 +3,9 @@
 
 Built from the benchmark's own pieces, so a trained model is made exactly like a benchmark
 fold's, on every window instead of one fold's: the feature cache (`plan.feature_sets`), the
-label schemes (`labels.make`, `plan.window_labels`), the model's training preset and estimator
-(`plan.preset_for`, `training.make_estimator`) and the checkpoint format (`training.checkpoint`).
+label schemes (the dataset card's `labels`, `plan.window_labels`), the model's training
+preset and estimator (`plan.preset_for`, `training.make_estimator`) and the checkpoint format
+(`training.checkpoint`).
 A torch model trains for its preset's epochs on every window (no inner validation split, so no
 early stopping: the last epoch is kept). `TrainSpec.validation` first holds out that share of
 the trials (whole trials, stratified by class: `training.carve_validation`); the model is
@@ -33,6 +34,7 @@ import numpy as np
 from .. import labels, montage
 from .._json import plain
 from .._version import __version__
+from ..datasets import card
 from ..features import BANDS, recipes
 from ..models import spec as model_spec
 from .plan import feature_sets, preset_for, recipe_for, synthetic_root, window_labels
@@ -87,7 +89,7 @@ def train(spec: TrainSpec, out, overwrite=False, progress=False, echo=print) -> 
     """Train `spec` on its whole dataset (less the validation trials) and write the checkpoint
     to `out` (refused when it exists, unless `overwrite`). Returns the checkpoint's metadata."""
     recipe = choose_recipe(spec)
-    scheme = labels.make(spec.dataset, *_label_choice(spec), spec.threshold)
+    scheme = card(spec.dataset).labels.make(*_label_choice(spec), spec.threshold)
     out = _check_out(Path(out), overwrite)
     experiment = Experiment(datasets=[spec.dataset], profile=spec.profile, synthetic=spec.synthetic)
     experiment.validate("arguments")
@@ -196,9 +198,7 @@ def _recipe_options(spec: TrainSpec, recipe: str, dataset) -> dict:
 
 def _label_choice(spec: TrainSpec) -> tuple[str, str]:
     """(scheme name, dimension): the spec's, else the dataset's first of each."""
-    known = labels.DATASETS.get(spec.dataset)
-    if known is None:
-        raise ValueError(f"no label schemes known for {spec.dataset!r}")
+    known = card(spec.dataset).labels
     return spec.labels or known.schemes[0], spec.dimension or known.default[0]
 
 

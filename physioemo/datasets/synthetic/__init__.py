@@ -1,8 +1,8 @@
 """Synthetic data that behaves like the real thing, written in the real file formats.
 
 `eeg` holds the documented, seeded signal model (`EmotionEEG`); one module per dataset writes
-its exact on-disk layout, so the real loaders read the files. `WRITERS` maps dataset names to
-writers for ``physioemo synth``.
+its exact on-disk layout, so the real loaders read the files; each dataset's card
+(`physioemo.datasets.CARDS`) names its writer.
 """
 
 from .deap import simulate_deap, write_deap
@@ -11,18 +11,8 @@ from .eeg import PLANTED, EmotionEEG, Subject, ecg, standardise
 from .seed import write_seed, write_seed_iv
 from .wesad import simulate_wesad_subject, write_wesad
 
-WRITERS = {
-    "dreamer": write_dreamer,
-    "deap": write_deap,
-    "seed": write_seed,
-    "seed-iv": write_seed_iv,
-    "wesad": write_wesad,
-}
-
-
 __all__ = [
     "DREAMER_ELECTRODES",
-    "WRITERS",
     "EmotionEEG",
     "PLANTED",
     "Subject",
