@@ -153,13 +153,11 @@ def _plan_dataset(plan, experiment, name, running_dir, progress, echo) -> None:
 def _source(plan, experiment, name, echo) -> tuple:
     """(root, Dataset, content fingerprint) of one dataset: its files, or its synthetic data
     written on first use; where it came from goes to plan.sources."""
-    from ..datasets import load
-
     root = experiment.roots.get(name)
     synthetic = root is None
     if synthetic:
         root = synthetic_root(name, **experiment.synthetic_for(name))
-    dataset = load(name, root)
+    dataset = card(name).load(root)
     fingerprint = _content_digest(root)
     plan.sources[name] = {"root": str(root), "synthetic": synthetic, "fingerprint": fingerprint}
     echo(f"{'Synthetic ' if synthetic else ''}{dataset}")
