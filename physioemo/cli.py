@@ -17,9 +17,6 @@ from pathlib import Path
 from ._version import __version__
 from .errors import clean
 
-#: `synth` sizes when neither --full nor --subjects/--seconds say otherwise (the writers'
-#: defaults are small except DEAP's, which is the distribution's 7.6 GB)
-SMALL = {"deap": {"subjects": 3, "seconds": 5.0}}
 #: exit statuses: a user's error, a bug, a closed output pipe (128 + SIGPIPE), Ctrl-C
 USER_ERROR, BUG, BROKEN_PIPE, INTERRUPTED = 2, 1, 141, 130
 
@@ -83,14 +80,16 @@ class Parser(argparse.ArgumentParser):
 
 # ----------------------------------------------------------------------------- commands
 def _synth(args) -> None:
-    from .datasets.synthetic import WRITERS
+    from .datasets import CARDS, card
 
     sizes = {"subjects": args.subjects, "seconds": args.seconds}
     given = {name: value for name, value in sizes.items() if value is not None}
-    if args.full and args.dataset != "deap":
-        raise ValueError(f"--full applies to deap only ({args.dataset}'s writer has one size)")
-    small = {} if args.full else SMALL.get(args.dataset, {})
-    path = WRITERS[args.dataset](args.out_dir, seed=args.seed, **{**small, **given})
+    chosen = card(args.dataset)
+    if args.full and not chosen.small:
+        large = ", ".join(name for name, c in CARDS.items() if c.small)
+        raise ValueError(f"--full applies to {large} only ({args.dataset}'s writer has one size)")
+    small = {} if args.full else chosen.small
+    path = chosen.write(args.out_dir, seed=args.seed, **{**small, **given})
     print(f"wrote {path}")
 
 
@@ -315,7 +314,6 @@ def _models(args) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from .datasets import available
-    from .datasets.synthetic import WRITERS
     from .features.recipes import available as recipes_available
 
     parser = Parser(prog="physioemo", description=__doc__)
@@ -325,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth = commands.add_parser(
         "synth", help="write synthetic data in a dataset's real file format"
     )
-    synth.add_argument("dataset", choices=sorted(WRITERS))
+    synth.add_argument("dataset", choices=available())
     synth.add_argument("out_dir", type=Path)
     synth.add_argument(
         "--subjects", type=positive_int, help="default: the writer's (DREAMER: 23; DEAP: 3)"
@@ -449,10 +447,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_bench(commands) -> None:
     """The `bench` subcommand; every choice list comes from a registry."""
     from .datasets import available as datasets_available
+    from .datasets import scheme_names
     from .experiment.backends import NAMES as BACKENDS
     from .experiment.spec import PROFILES
     from .features.recipes import available as recipes_available
-    from .labels import SCHEME_NAMES
     from .models import available as models_available
     from .protocols import PROTOCOLS
 
@@ -478,7 +476,7 @@ def _add_bench(commands) -> None:
     what.add_argument(
         "--features", nargs="+", choices=recipes_available(), help="default: each model's own"
     )
-    what.add_argument("--labels", nargs="+", choices=SCHEME_NAMES)
+    what.add_argument("--labels", nargs="+", choices=scheme_names())
     what.add_argument("--dimensions", nargs="+", help="rating dimensions (default per dataset)")
     what.add_argument("--threshold", type=finite_float, help="binary threshold on the rating")
     what.add_argument("--window", type=positive_float, help="window length (s)")
@@ -513,9 +511,9 @@ def _add_bench(commands) -> None:
 def _add_train(commands) -> None:
     """The `train` subcommand; every choice list comes from a registry."""
     from .datasets import available as datasets_available
+    from .datasets import scheme_names
     from .experiment.spec import PROFILES
     from .features.recipes import available as recipes_available
-    from .labels import SCHEME_NAMES
     from .models import available as models_available
 
     train = commands.add_parser(
@@ -549,7 +547,7 @@ def _add_train(commands) -> None:
         default=True,
         help="features a live stream computes the same way (default); --no-causal: zero-phase",
     )
-    what.add_argument("--labels", choices=SCHEME_NAMES, help="default: the dataset's first")
+    what.add_argument("--labels", choices=scheme_names(), help="default: the dataset's first")
     what.add_argument("--dimension", help="rating dimension (default: the dataset's first)")
     what.add_argument("--threshold", type=finite_float, help="binary threshold on the rating")
     how = train.add_argument_group("training")
@@ -566,8 +564,8 @@ def _add_train(commands) -> None:
 def _add_audit(commands) -> None:
     """The `audit` subcommand: a run folder's audit, or protocols on a dataset untrained."""
     from .datasets import available as datasets_available
+    from .datasets import scheme_names
     from .features.recipes import available as recipes_available
-    from .labels import SCHEME_NAMES
     from .protocols import PROTOCOLS
 
     audit = commands.add_parser(
@@ -584,7 +582,7 @@ def _add_audit(commands) -> None:
         choices=recipes_available(),
         help="for protocols without a recipe of their own (default: de; peripheral on wesad)",
     )
-    audit.add_argument("--labels", nargs="+", choices=SCHEME_NAMES)
+    audit.add_argument("--labels", nargs="+", choices=scheme_names())
     audit.add_argument("--dimensions", nargs="+", help="rating dimensions (default per dataset)")
     audit.add_argument("--n-splits", type=positive_int, help="folds of k-fold protocols (5)")
     audit.add_argument("--seed", type=non_negative_int, help="splits (default: protocols')")

@@ -12,9 +12,8 @@ are stated in each docstring.
 from __future__ import annotations
 
 import numpy as np
-from scipy import signal
 
-from .spectral import window_bounds
+from ..windows import window_bounds
 
 
 def _one_signal(x, name: str, sfreq: float) -> np.ndarray:
@@ -30,6 +29,8 @@ def _one_signal(x, name: str, sfreq: float) -> np.ndarray:
 
 def _filtered(x, sfreq, low=None, high=None, order=2) -> np.ndarray:
     """Zero-phase Butterworth low-, high- or band-pass (edges in Hz; None leaves one open)."""
+    from scipy import signal
+
     if low and high:
         sos = signal.butter(order, [low, high], "bandpass", fs=sfreq, output="sos")
     elif high:
@@ -53,6 +54,8 @@ def eda_features(eda, sfreq, window=60.0, stride=None, min_amplitude=0.05) -> di
     at least 1 s from the previous one; its amplitude is that prominence.
     Returns tonic_mean, phasic_mean, scr_count (per window), scr_amplitude (mean, 0 if none).
     """
+    from scipy import signal
+
     eda = _one_signal(eda, "eda", sfreq)
     clean = _filtered(eda, sfreq, high=min(5.0, 0.45 * sfreq))
     tonic = _filtered(clean, sfreq, high=0.05)
@@ -75,6 +78,8 @@ def beats(x, sfreq, kind="ecg") -> np.ndarray:
     BVP: 0.5-8 Hz band-pass, peaks with prominence above 30 % of the 99th-percentile
     amplitude. Both at least 0.33 s apart (heart rates up to 180 bpm).
     """
+    from scipy import signal
+
     x = _one_signal(x, kind, sfreq)
     if kind == "ecg":
         rectified = np.abs(_filtered(x, sfreq, 5.0, min(20.0, 0.45 * sfreq)))
@@ -117,6 +122,8 @@ def heart_features(x, sfreq, kind="ecg", window=60.0, stride=None) -> dict:
 
 
 def _lf_hf(times, intervals, rate=4.0) -> float:
+    from scipy import signal
+
     grid = np.arange(times[0], times[-1], 1 / rate)
     if grid.size < 16:
         return np.nan
@@ -133,6 +140,8 @@ def respiration_rate(resp, sfreq, window=60.0, stride=None) -> dict:
     The signal is band-passed at 0.1-0.7 Hz (6-42 breaths/min); peaks at least 1.4 s apart with
     prominence above 30 % of the filtered signal's standard deviation. NaN with < 2 peaks.
     """
+    from scipy import signal
+
     resp = _one_signal(resp, "resp", sfreq)
     filtered = _filtered(resp, sfreq, 0.1, 0.7)
     peaks, _ = signal.find_peaks(
