@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from physioemo import __version__, cli
-from physioemo.cli import main, positive_float, positive_int
+from physioemo.cli import main
+from physioemo.cli.options import positive_float, positive_int
 from physioemo.errors import DataQualityWarning
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,7 +39,7 @@ def raising(monkeypatch, error):
     def run(args):
         raise error
 
-    monkeypatch.setattr(cli, "_info", run)
+    monkeypatch.setattr(cli.data, "_info", run)
 
 
 @pytest.mark.parametrize(
@@ -110,7 +111,7 @@ def test_warnings_are_one_line_each(monkeypatch, capsys):
         )
         print("done")
 
-    monkeypatch.setattr(cli, "_info", run)
+    monkeypatch.setattr(cli.data, "_info", run)
     assert main(["info", "deap", "--root", "x"]) == 0
     captured = capsys.readouterr()
     assert (

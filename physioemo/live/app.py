@@ -20,33 +20,55 @@ import os
 import signal
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import LiveError
 from .predictor import load_predictor, train_synthetic_predictor
 from .record import Recorder, reserve
+from .source import open_source
 from .stream import LiveStream
 from .views import TerminalView, format_summary
 
 
-def open_source(args):
-    """The source of the command-line arguments (not yet streaming)."""
-    names = args.channels.replace(",", " ").split() if args.channels else None
-    if args.source == "lsl":
-        from .lsl import LSLSource
+@dataclass
+class LiveOptions:
+    """What ``physioemo live`` runs; its options have these names."""
 
-        return LSLSource(args.stream, stype=args.stream_type, ch_names=names)
-    from .board import Board
-
-    return Board(
-        args.board,
-        serial_port=args.serial_port,
-        mac_address=args.mac_address,
-        ip_address=args.ip_address,
-        file=args.file,
-        master_board=args.master_board,
-        ch_names=names,
-    )
+    #: "brainflow" (a board) or "lsl" (a Lab Streaming Layer stream)
+    source: str = "brainflow"
+    #: a `board.BOARD_NAMES` name, a BrainFlow BoardIds name or id, and how to reach it
+    board: str = "synthetic"
+    serial_port: str | None = None
+    mac_address: str | None = None
+    ip_address: str | None = None
+    #: playback: the BrainFlow recording to replay and the board that recorded it
+    file: Path | None = None
+    master_board: str | None = None
+    #: the LSL stream's name and type
+    stream: str | None = None
+    stream_type: str | None = None
+    #: electrode names of the source's channels, "O1 Oz O2 Pz" or comma-separated (None: the
+    #: source's own)
+    channels: str | None = None
+    #: a checkpoint (None: a model trained on synthetic EEG)
+    model: Path | None = None
+    #: seconds to stream (None: until the stream ends or Ctrl-C)
+    duration: float | None = None
+    #: seconds between predictions (None: the model's)
+    stride: float | None = None
+    #: models trained with a baseline: the first seconds of the stream, at rest
+    baseline_seconds: float = 10.0
+    #: the BrainFlow file to record to (never overwritten; a BDF is written beside it)
+    record: Path | None = None
+    #: a file to write one JSON line per window to
+    jsonl: Path | None = None
+    #: print the summary as JSON; quiet: no live view or text summary
+    json: bool = False
+    quiet: bool = False
+    #: serve a dashboard on 127.0.0.1:port (0: any free port)
+    web: bool = False
+    port: int = 8765
 
 
 def check_writable(path: Path, option: str) -> None:
@@ -68,57 +90,58 @@ def _raise_terminated(signum, frame):
     raise Terminated
 
 
-def run_live(args) -> int:
-    """Run ``physioemo live``; returns the exit code (130 after Ctrl-C, 143 after SIGTERM)."""
+def run_live(options: LiveOptions) -> int:
+    """Run ``physioemo live`` with `options`; returns the exit code (130 after Ctrl-C, 143
+    after SIGTERM)."""
     if threading.current_thread() is not threading.main_thread():
-        return _run(args)
+        return _run(options)
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
-        return _run(args)
+        return _run(options)
     finally:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _run(args) -> int:
-    if args.jsonl:
-        check_writable(args.jsonl, "--jsonl")
-    record = reserve(args.record) if args.record else None
+def _run(options: LiveOptions) -> int:
+    if options.jsonl:
+        check_writable(options.jsonl, "--jsonl")
+    record = reserve(options.record) if options.record else None
     try:
-        source = open_source(args)
-        if args.model:
-            predictor = load_predictor(args.model)
+        source = open_source(options)
+        if options.model:
+            predictor = load_predictor(options.model)
         else:
             predictor = train_synthetic_predictor(source.ch_names, source.sfreq)
-        if args.stride:
-            predictor.features["stride"] = args.stride
-        stream = LiveStream(source, predictor, baseline_seconds=args.baseline_seconds)
+        if options.stride:
+            predictor.features["stride"] = options.stride
+        stream = LiveStream(source, predictor, baseline_seconds=options.baseline_seconds)
     except BaseException:
         if record is not None:
             record.unlink(missing_ok=True)  # the empty file that held the name
         raise
     if record is not None:
         stream.recorder = Recorder(record, source, reserved=True)
-        if record != args.record:
-            print(f"physioemo: {args.record} exists; recording to {record}", file=sys.stderr)
-    return _stream(args, stream)
+        if record != options.record:
+            print(f"physioemo: {options.record} exists; recording to {record}", file=sys.stderr)
+    return _stream(options, stream)
 
 
-def _views(args, stream) -> list:
-    out = sys.stderr if args.json else sys.stdout
-    views = [TerminalView(out)] if not args.quiet and out.isatty() else []
-    if args.web:
+def _views(options, stream) -> list:
+    out = sys.stderr if options.json else sys.stdout
+    views = [TerminalView(out)] if not options.quiet and out.isatty() else []
+    if options.web:
         from .web import WebView
 
-        web = WebView(stream, port=args.port)
+        web = WebView(stream, port=options.port)
         print(f"physioemo: dashboard at {web.url}", file=sys.stderr, flush=True)
         views.append(web)
     return views
 
 
-def _stream(args, stream) -> int:
+def _stream(options, stream) -> int:
     labels, ch_names = stream.predictor.labels, stream.source.ch_names
-    views = _views(args, stream)
-    jsonl = open(args.jsonl, "w") if args.jsonl else None  # closed in the finally below
+    views = _views(options, stream)
+    jsonl = open(options.jsonl, "w") if options.jsonl else None  # closed in the finally below
 
     def on_window(result) -> None:
         if jsonl is not None:
@@ -128,7 +151,7 @@ def _stream(args, stream) -> int:
 
     ended_by = None
     try:
-        summary = stream.run(args.duration, on_window)
+        summary = stream.run(options.duration, on_window)
     except KeyboardInterrupt as interrupt:
         ended_by = "SIGTERM" if isinstance(interrupt, Terminated) else "Ctrl-C"
         summary = stream.summary()
@@ -146,8 +169,8 @@ def _stream(args, stream) -> int:
             "bdf": str(recorder.bdf_path) if recorder.samples else None,
             "samples": recorder.samples,
         }
-    if args.json:
+    if options.json:
         print(json.dumps(summary, indent=2))
-    elif not args.quiet:
+    elif not options.quiet:
         print(format_summary(summary))
     return {None: 0, "Ctrl-C": 130, "SIGTERM": 143}[ended_by]

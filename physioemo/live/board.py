@@ -146,6 +146,19 @@ class Board:
     seen stepping by one; None until 32 steps were seen).
     """
 
+    @classmethod
+    def from_options(cls, options, ch_names=None) -> Board:
+        """The board the live command's options name (`source.open_source`)."""
+        return cls(
+            options.board,
+            serial_port=options.serial_port,
+            mac_address=options.mac_address,
+            ip_address=options.ip_address,
+            file=options.file,
+            master_board=options.master_board,
+            ch_names=ch_names,
+        )
+
     def __init__(
         self,
         board: str | int = "synthetic",

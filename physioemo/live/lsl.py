@@ -76,6 +76,11 @@ class LSLSource:
     native_layout = None
     n_samples = None
 
+    @classmethod
+    def from_options(cls, options, ch_names=None) -> LSLSource:
+        """The stream the live command's options name (`source.open_source`)."""
+        return cls(options.stream, stype=options.stream_type, ch_names=ch_names)
+
     def __init__(self, name=None, stype=None, source_id=None, timeout=5.0, ch_names=None):
         lsl = _lsl()
         if name is None and stype is None and source_id is None:

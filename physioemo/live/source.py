@@ -10,9 +10,12 @@ these attributes and methods works; `SOURCES` lists the built-in ones (the CLI's
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import import_module
 from typing import Protocol
 
 import numpy as np
+
+from . import LiveError
 
 
 @dataclass
@@ -68,8 +71,19 @@ class Source(Protocol):
         """Stop streaming and release the device; safe to call twice or after a failure."""
 
 
-#: Built-in sources: name -> (module, class, what it reads).
+#: Built-in sources: name -> (module, class, what it reads). Each class builds itself from the
+#: live command's options: ``from_options(options, ch_names)``.
 SOURCES = {
     "brainflow": ("physioemo.live.board", "Board", "a BrainFlow board or playback (--board)"),
     "lsl": ("physioemo.live.lsl", "LSLSource", "a Lab Streaming Layer stream (--stream)"),
 }
+
+
+def open_source(options) -> Source:
+    """The source `options.source` names (not yet streaming), built from the live command's
+    options (`live.app.LiveOptions`); "channels" renames its channels."""
+    if options.source not in SOURCES:
+        raise LiveError(f"unknown source {options.source!r}; available: {', '.join(SOURCES)}")
+    module, name, _ = SOURCES[options.source]
+    names = options.channels.replace(",", " ").split() if options.channels else None
+    return getattr(import_module(module), name).from_options(options, names)

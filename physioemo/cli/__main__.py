@@ -1,0 +1,5 @@
+"""``python -m physioemo.cli``: the `physioemo` command."""
+
+from . import run
+
+run()

@@ -1,0 +1,238 @@
+"""What the commands share: argument types for numbers, the parser, the registries' names as
+choices, and the option groups several commands take.
+
+An option's dest is the name of what it sets: a field of `Experiment`, `TrainSpec` or
+`LiveOptions`, a parameter of the function the command calls, or ``field.key`` for a key of a
+dict field (``--data-seed`` sets ``synthetic.seed``). `given` copies the parsed values by those
+names, so no command keeps a table from flags to fields.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from dataclasses import fields, is_dataclass
+from inspect import signature
+from pathlib import Path
+
+from ..errors import clean
+from .errors import USER_ERROR
+
+
+# ----------------------------------------------------------------------------- number types
+def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0 (seconds, rates)."""
+    value = _number(text, float)
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {clean(text, 40)!r}")
+    return value
+
+
+def finite_float(text: str) -> float:
+    """argparse type: a finite number (thresholds)."""
+    value = _number(text, float)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {clean(text, 40)!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (counts)."""
+    value = _number(text, int)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {clean(text, 40)!r}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: an integer >= 0 (seeds)."""
+    value = _number(text, int)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {clean(text, 40)!r}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """argparse type: a number strictly between 0 and 1 (shares)."""
+    value = _number(text, float)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {clean(text, 40)!r}")
+    return value
+
+
+def _number(text: str, kind: type):
+    try:
+        return kind(text)
+    except ValueError:
+        name = "an integer" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"expected {name}, got {clean(text, 40)!r}") from None
+
+
+# ----------------------------------------------------------------------------- the parser
+class _ValueNamedAfterFlag(argparse.HelpFormatter):
+    """Help that names an option's value after its flag (``--data-seed DATA_SEED``), as
+    argparse does when the dest is the flag's own name, whatever field the dest sets."""
+
+    def _get_default_metavar_for_optional(self, action):
+        return action.option_strings[0].lstrip("-").replace("-", "_").upper()
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse whose errors are physioemo's one line (value sanitised), exit status 2."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _ValueNamedAfterFlag)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message):
+        print(f"physioemo: error: {clean(message, 300)} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(USER_ERROR)
+
+
+def given(args: argparse.Namespace, target) -> dict:
+    """The values the command line set for `target`'s fields (a dataclass) or parameters (a
+    function): each option whose dest is such a name, and each ``name.key`` gathered into a
+    dict under name. Options left unset (None) are left out, so the target's defaults stay."""
+    names = (
+        {f.name for f in fields(target)} if is_dataclass(target) else signature(target).parameters
+    )
+    values: dict = {}
+    for dest, value in vars(args).items():
+        name, _, key = dest.partition(".")
+        if value is None or name not in names:
+            continue
+        if key:
+            values.setdefault(name, {})[key] = value
+        else:
+            values[name] = value
+    return values
+
+
+def choices() -> dict[str, list[str]]:
+    """The names each registry offers, in its order: the choices of every option (read anew
+    each time, so an entry added at run time is offered)."""
+    from ..datasets import available as datasets
+    from ..datasets import scheme_names
+    from ..experiment.backends import NAMES as BACKENDS
+    from ..experiment.reproduce import PAPERS
+    from ..experiment.spec import PROFILES
+    from ..features.extraction import BASELINE_MODES
+    from ..features.recipes import available as recipes
+    from ..models import available as models
+    from ..protocols import PROTOCOLS
+
+    return {
+        "datasets": datasets(),
+        "models": models(),
+        "protocols": list(PROTOCOLS),
+        "recipes": recipes(),
+        "labels": scheme_names(),
+        "baselines": ["auto", *BASELINE_MODES],
+        "profiles": list(PROFILES),
+        "backends": list(BACKENDS),
+        "papers": list(PAPERS),
+    }
+
+
+# ----------------------------------------------------------------------------- option groups
+def add_root(group, help: str, nargs=None, required: bool = False) -> None:
+    """--root: the dataset's file or folder (a Path); with `nargs`, PATH or NAME=PATH for each
+    dataset (`named_roots`)."""
+    if nargs:
+        group.add_argument("--root", nargs=nargs, help=help)
+    else:
+        group.add_argument("--root", type=Path, required=required, help=help)
+
+
+def named_roots(texts: list[str], datasets: list[str]) -> dict[str, str]:
+    """dataset -> resolved path of each --root NAME=PATH (a bare PATH: the one dataset's)."""
+    roots = {}
+    for text in texts:
+        name, _, path = text.rpartition("=")
+        if not name:
+            if len(datasets) != 1:
+                raise ValueError("--root: with several datasets give NAME=PATH for each")
+            name = datasets[0]
+        roots[name] = str(Path(path).resolve())
+    return roots
+
+
+def add_synthetic(group, subjects: str | None = None, seconds: str | None = None, seed=True):
+    """--synthetic-subjects, --synthetic-seconds and --data-seed: size and seed of the built-in
+    synthetic data (dests ``synthetic.*``, as `Experiment.synthetic`)."""
+    group.add_argument(
+        "--synthetic-subjects", dest="synthetic.subjects", type=positive_int, help=subjects
+    )
+    group.add_argument(
+        "--synthetic-seconds", dest="synthetic.seconds", type=positive_float, help=seconds
+    )
+    if seed:
+        group.add_argument(
+            "--data-seed",
+            dest="synthetic.seed",
+            type=non_negative_int,
+            help="synthetic data's seed (0)",
+        )
+
+
+def add_window(group, into: str | None = "feature_options", stride: str = "window step (s)"):
+    """--window and --stride (s) of a feature recipe, into the dict field `into` (None: fields
+    of their own names)."""
+    prefix = f"{into}." if into else ""
+    group.add_argument(
+        "--window", dest=f"{prefix}window", type=positive_float, help="window length (s)"
+    )
+    group.add_argument("--stride", dest=f"{prefix}stride", type=positive_float, help=stride)
+
+
+def add_baseline(group, dest: str = "feature_options.baseline", help: str | None = None) -> None:
+    """--baseline: how a recipe uses the trials' resting baseline (auto or a mode)."""
+    group.add_argument("--baseline", dest=dest, choices=choices()["baselines"], help=help)
+
+
+def add_where(group, out: str, quiet: str, backends: bool = False) -> None:
+    """Where and how a run goes: --jobs, --out, --overwrite, --quiet; with `backends` also the
+    backend, Ray's address and GPUs, torch threads and --no-report (`run_options` reads them)."""
+    group.add_argument("--jobs", type=positive_int, default=1, help="worker processes")
+    if backends:
+        group.add_argument(
+            "--backend", choices=choices()["backends"], help="default: serial, processes if --jobs"
+        )
+        group.add_argument("--address", help="Ray cluster address (HOST:PORT or auto)")
+        group.add_argument("--gpus", type=float, default=0.0, help="Ray: GPUs per torch job")
+        group.add_argument("--threads", type=positive_int, help="torch threads per job (1)")
+    group.add_argument("--out", type=Path, help=out)
+    group.add_argument(
+        "--overwrite", action="store_true", help="replace a run folder of another experiment"
+    )
+    group.add_argument("--quiet", action="store_true", help=quiet)
+    if backends:
+        group.add_argument(
+            "--no-report",
+            dest="report",
+            action="store_false",
+            help="no report.html (`physioemo report RUN` later)",
+        )
+
+
+def run_options(args: argparse.Namespace) -> dict:
+    """`experiment.run`'s out, backend, jobs, overwrite, progress and echo from the options of
+    `add_where`: backend serial, or processes with --jobs > 1, unless --backend says; --quiet:
+    no progress, only the tables."""
+    backend = vars(args).get("backend") or ("processes" if args.jobs > 1 else "serial")
+    return {
+        "out": args.out,
+        "backend": backend,
+        "jobs": args.jobs,
+        "overwrite": args.overwrite,
+        "progress": False if args.quiet else None,
+        "echo": _quiet_echo if args.quiet else print,
+    }
+
+
+def _quiet_echo(*lines) -> None:
+    """--quiet: only the result table (and failures) reach stdout."""
+    for line in lines:
+        if str(line).startswith("|") or "failed" in str(line):
+            print(line)
