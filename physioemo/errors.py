@@ -36,3 +36,11 @@ def clean(value, limit: int = 80) -> str:
     if len(head) > limit or len(text) > window:
         return f"{head[:limit]}... ({len(text):,} characters)"
     return head
+
+
+def entry(registry: dict, name: str, what: str):
+    """`registry[name]`; ValueError "unknown <what> <name>; available: ..." when it is not
+    there."""
+    if name not in registry:
+        raise ValueError(f"unknown {what} {name!r}; available: {', '.join(registry)}")
+    return registry[name]

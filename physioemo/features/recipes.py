@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..errors import DataQualityWarning
+from ..errors import DataQualityWarning, entry
 from ..recording import Recording, WindowSet, make_groups
 from ..windows import Part, SignalTooShort
 from . import papers
@@ -135,9 +135,7 @@ def available() -> list[str]:
 
 
 def get(name: str) -> FeatureRecipe:
-    if name not in RECIPES:
-        raise ValueError(f"unknown feature recipe {name!r}; available: {', '.join(RECIPES)}")
-    return RECIPES[name]
+    return entry(RECIPES, name, "feature recipe")
 
 
 def compute(
@@ -228,23 +226,18 @@ def _part(recipe: FeatureRecipe, recording: Recording, parameters: dict) -> Part
         ) from error
 
 
-def extract_windows(
-    recordings: Iterable[Recording],
-    kind="de",
-    window=1.0,
-    stride=None,
-    bands=None,
-    baseline="none",
-    progress=False,
-) -> WindowSet:
+def extract_windows(recordings: Iterable[Recording], kind="de", progress=False, **parameters):
     """Windowed features of many recordings as one `WindowSet` (the feature recipe `kind`).
 
     kind: "de", "bp", "psd_de" (X is (n_windows, n_channels, n_bands)) or "raw" (X is
-    (n_windows, n_channels, n_window_samples); baseline must be "none" or "zscore"), or any
-    other recipe name (`available()`). Several recipes in one pass: `compute`.
-    progress: a bar over trials (on a terminal only).
+    (n_windows, n_channels, n_window_samples)), or any other recipe name (`available()`).
+    parameters: the recipe's (e.g. window, stride, heart); None keeps a default; window,
+    stride, bands and baseline are ignored by a recipe that has no such parameter, any other
+    unknown name is refused. baseline defaults to "none" here (for "raw": "none" or "zscore").
+    Several recipes in one pass: `compute`. progress: a bar over trials (on a terminal only).
     """
     recipe = get(kind)
-    options = {"window": window, "stride": stride, "bands": bands, "baseline": baseline}
-    parameters = recipe.parameters(**{k: v for k, v in options.items() if k in recipe.defaults})
-    return compute(recordings, [(recipe, parameters)], progress=progress)[0]
+    parameters = {"baseline": "none", **parameters}
+    common = ("window", "stride", "bands", "baseline")
+    given = {k: v for k, v in parameters.items() if k in recipe.defaults or k not in common}
+    return compute(recordings, [(recipe, recipe.parameters(**given))], progress=progress)[0]

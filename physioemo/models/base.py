@@ -103,19 +103,9 @@ class SignatureMixin:
         if "__init__" in cls.__dict__:
             cls.__init__ = _recorded(cls.__init__)
 
-    def __init__(
-        self,
-        *,
-        n_chans: int | None = None,
-        n_outputs: int | None = None,
-        n_times: int | None = None,
-        sfreq: float | None = None,
-        ch_names=None,
-        window_seconds: float | None = None,
-    ):
-        values = resolve_signature(
-            type(self).__name__, n_chans, n_outputs, n_times, sfreq, ch_names, window_seconds
-        )
+    def __init__(self, **signature):
+        """signature: the keyword arguments of `resolve_signature`."""
+        values = resolve_signature(type(self).__name__, **signature)
         super().__init__()
         for name, value in values.items():
             setattr(self, name, value)

@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from importlib import import_module
 
+from ..errors import entry
+from .base import SIGNATURE
+
 #: input kind -> what the model reads
 INPUTS = {
     "raw": "raw windows (batch, n_chans, n_times)",
@@ -99,56 +102,45 @@ def available() -> list[str]:
 
 
 def spec(name: str) -> ModelSpec:
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; available: {', '.join(MODELS)}")
-    return MODELS[name]
+    return entry(MODELS, name, "model")
 
 
-def create(
-    name: str,
-    n_chans: int | None = None,
-    n_outputs: int | None = None,
-    n_times: int | None = None,
-    sfreq: float | None = None,
-    ch_names: list[str] | None = None,
-    **options,
-):
+def create(name: str, **arguments):
     """A new, untrained model.
 
-    Torch models take the shared signature (`models.base`; window_seconds among the
-    options) plus their own options, and record them (`get_config()`) for checkpoints.
-    Baselines ignore the shape arguments and take `seed`.
+    Torch models take the shared signature (`models.base.SIGNATURE`: n_chans, n_outputs,
+    n_times, sfreq, ch_names; window_seconds) plus their own options, and record them
+    (`get_config()`) for checkpoints. Baselines ignore the signature and take `seed`.
     """
-    entry = spec(name)
-    module, attribute = entry.target.split(":")
+    model = spec(name)
+    module, attribute = model.target.split(":")
     factory = getattr(import_module(module), attribute)
-    if entry.framework == "sklearn":
-        return factory(name, **options)
-    signature = {"n_times": n_times, "sfreq": sfreq, "ch_names": ch_names}
-    return factory(n_chans=n_chans, n_outputs=n_outputs, **signature, **options)
+    if model.framework == "sklearn":
+        return factory(name, **{k: v for k, v in arguments.items() if k not in SIGNATURE})
+    return factory(**arguments)
 
 
 def name_of(model) -> str:
     """The registry name of a torch model's class (e.g. "histn" for a `HiSTN`)."""
     target = f"{type(model).__module__}:{type(model).__qualname__}"
-    for name, entry in MODELS.items():
-        if entry.target == target:
+    for name, model_spec in MODELS.items():
+        if model_spec.target == target:
             return name
     raise ValueError(f"{type(model).__name__} is not a registry model ({', '.join(MODELS)})")
 
 
 def describe(name: str) -> dict:
     """Name, inputs, summary and (torch models) parameter counts with the example settings."""
-    entry = spec(name)
+    model_spec = spec(name)
     info = {
         "model": name,
-        "inputs": INPUTS[entry.inputs],
-        "framework": entry.framework,
-        "summary": entry.summary,
+        "inputs": INPUTS[model_spec.inputs],
+        "framework": model_spec.framework,
+        "summary": model_spec.summary,
     }
-    if entry.framework == "torch":
+    if model_spec.framework == "torch":
         from ._layers import count_parameters
 
-        info["parameters"] = count_parameters(create(name, **entry.example))
-        info["settings"] = entry.example
+        info["parameters"] = count_parameters(create(name, **model_spec.example))
+        info["settings"] = model_spec.example
     return info

@@ -7,6 +7,7 @@
 See `base.Protocol` for the interface and docs/protocols.md for what each protocol holds out.
 """
 
+from ..errors import entry
 from .base import INNER_CV, LeakageError, Protocol, check_no_leak, unit_index
 from .honest import CrossSession, SeedSession, SubjectDependent, SubjectIndependent
 from .papers import HistnSD, HistnSI, LeakyWindowKFold, PinnPaper, RBTransformerPaper
@@ -30,10 +31,9 @@ PROTOCOLS = {
 
 def get(name: str, **options) -> Protocol:
     """A protocol by name, e.g. ``get("subject-independent", n_splits=5, random_state=1)``."""
-    if name not in PROTOCOLS:
-        raise ValueError(f"unknown protocol {name!r}; available: {', '.join(PROTOCOLS)}")
+    protocol = entry(PROTOCOLS, name, "protocol")
     try:
-        return PROTOCOLS[name](**options)
+        return protocol(**options)
     except TypeError as error:
         raise ValueError(f"protocol {name!r}: {error}") from None
 

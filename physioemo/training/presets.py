@@ -18,6 +18,7 @@ one CPU thread (demo data: 14 channels, ~280 training windows per subject-depend
 
 from __future__ import annotations
 
+from ..errors import entry
 from ..models.registry import spec
 
 PRESETS = {
@@ -208,9 +209,7 @@ PRESETS = {
 
 def preset(name: str) -> dict:
     """The preset `name`, e.g. "histn" or "histn-quick"."""
-    if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; available: {', '.join(PRESETS)}")
-    return PRESETS[name]
+    return entry(PRESETS, name, "preset")
 
 
 def choose(model: str, profile: str, brought: str | None = None, across_subjects=False) -> str:
