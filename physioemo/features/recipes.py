@@ -226,18 +226,20 @@ def _part(recipe: FeatureRecipe, recording: Recording, parameters: dict) -> Part
         ) from error
 
 
-def extract_windows(recordings: Iterable[Recording], kind="de", progress=False, **parameters):
+def extract_windows(
+    recordings: Iterable[Recording], kind="de", window=None, *, progress=False, **parameters
+) -> WindowSet:
     """Windowed features of many recordings as one `WindowSet` (the feature recipe `kind`).
 
     kind: "de", "bp", "psd_de" (X is (n_windows, n_channels, n_bands)) or "raw" (X is
     (n_windows, n_channels, n_window_samples)), or any other recipe name (`available()`).
-    parameters: the recipe's (e.g. window, stride, heart); None keeps a default; window,
+    window (s) and parameters: the recipe's (e.g. stride, heart); None keeps a default; window,
     stride, bands and baseline are ignored by a recipe that has no such parameter, any other
     unknown name is refused. baseline defaults to "none" here (for "raw": "none" or "zscore").
     Several recipes in one pass: `compute`. progress: a bar over trials (on a terminal only).
     """
     recipe = get(kind)
-    parameters = {"baseline": "none", **parameters}
+    parameters = {"window": window, "baseline": "none", **parameters}
     common = ("window", "stride", "bands", "baseline")
     given = {k: v for k, v in parameters.items() if k in recipe.defaults or k not in common}
     return compute(recordings, [(recipe, recipe.parameters(**given))], progress=progress)[0]
