@@ -38,25 +38,22 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
 from ..errors import DatasetFormatError
 from ..io.bids import (
     DATA_RECORDING,
     EVENT_COLUMNS,
-    LAYOUT,
     PARTICIPANT_COLUMNS,
+    event_columns,
+    events_path,
+    layout_of,
     meta_key,
-    mne_bids,
-    parse,
-    read_json,
-    read_physio,
-    read_tsv,
+    read_run,
     write,
 )
+from ..io.bids_files import mne_bids, parse, read_json, read_tsv
 from ..labels import CategoricalScheme, DatasetLabels
 from ..montage import channel_types
-from ..recording import SI_SCALE, UNIT_TO_VOLTS, Recording, Signal
+from ..recording import Recording, Signal
 from .base import Dataset
 
 EEG_EXTENSIONS = [".vhdr", ".edf", ".bdf", ".set"]
@@ -73,7 +70,6 @@ class BidsDataset(Dataset):
     labels: DatasetLabels | None = None
 
 
-# ----------------------------------------------------------------------------- reading
 def load_bids(root: str | Path, task: str | None = None, ratings=None) -> BidsDataset:
     """Read the BIDS dataset at `root` (the folder holding dataset_description.json).
 
@@ -111,7 +107,7 @@ def load_bids(root: str | Path, task: str | None = None, ratings=None) -> BidsDa
         rating_names=names,
         source=root,
     )
-    dataset.labels = declared_labels(names, _event_columns(path))
+    dataset.labels = declared_labels(names, event_columns(path))
     return dataset
 
 
@@ -177,8 +173,7 @@ def _rating_names(runs: dict[str, list]) -> list[str]:
     """Ratings our layout lists, else the numeric events columns BIDS does not define (both
     from the first run that has them)."""
     for path in (path for paths in runs.values() for path in paths):
-        sidecar = _events_path(path).with_suffix(".json")
-        listed = _layout(sidecar, _event_columns(path)).get("ratings")
+        listed = layout_of(path).get("ratings")
         if listed:
             return [str(name) for name in listed]
         rows = _events(path)
@@ -222,13 +217,13 @@ def _run_trials(path, names, meta=None, counter=None, sessions=()) -> list[Recor
     if not rows:
         return []
     counter = counter or itertools.count(1)
-    formats = _formats(_event_columns(path))
-    whole, starts, layout = _whole_run(path)
+    formats = _formats(event_columns(path))
+    whole, starts, layout = read_run(path)
     baseline = _baseline(path, layout.get("baseline"))
     session = 1 if path.session is None else _session(path.session, sessions)
     trials = []
     for row in rows:
-        where = f"{_events_path(path)}: trial at onset {row['onset']}"
+        where = f"{events_path(path)}: trial at onset {row['onset']}"
         segment = whole if _spans(row, whole, len(rows)) else _cut(whole, starts, row, rows)
         trials.append(
             Recording(
@@ -249,8 +244,9 @@ def _run_trials(path, names, meta=None, counter=None, sessions=()) -> list[Recor
 
 
 def _session(label: str, labels) -> int:
-    """A session label as a number: itself when it is one, else its place among `labels`."""
-    return int(label) if label.isdigit() else list(labels).index(label) + 1
+    """A session label as a number: itself when it is one, else its place among `labels` (the
+    subject's session labels, sorted)."""
+    return int(label) if label.isdigit() else [*labels, label].index(label) + 1
 
 
 def _rating(text: str, where: str, name: str) -> float:
@@ -276,7 +272,7 @@ def _twins(baseline: Recording | None) -> dict[str, Signal]:
 
 def _baseline(path, task) -> Recording | None:
     """All of the run of `path`'s entities in the baseline `task` (None: no baseline)."""
-    return None if task is None else _whole_run(path.copy().update(task=task))[0]
+    return None if task is None else read_run(path.copy().update(task=task))[0]
 
 
 def _spans(row: dict, whole: Recording, n_rows: int) -> bool:
@@ -308,14 +304,9 @@ def _bounds(row: dict, sfreq: float, start: float, n: int, end: float | None = N
     return min(max(a, 0), n), min(max(b, 0), n)
 
 
-# ----------------------------------------------------------------------------- one run's files
-def _events_path(path) -> Path:
-    return path.copy().update(recording=None, suffix="events", extension=".tsv").fpath
-
-
 def _events(path) -> list[dict]:
     """The run's events.tsv rows (none when it has no events.tsv), onsets checked."""
-    events = _events_path(path)
+    events = events_path(path)
     rows = read_tsv(events) if events.is_file() else []
     for number, row in enumerate(rows, start=2):
         for key in ("onset", "duration"):
@@ -325,140 +316,6 @@ def _events(path) -> list[dict]:
     return rows
 
 
-def _event_columns(path) -> dict:
-    """The run's events.json: the dataset's for its task (column descriptions) overlaid by the
-    run's own (our layout), as BIDS's inheritance reads them."""
-    own = _events_path(path).with_suffix(".json")
-    top = Path(path.root) / f"task-{path.task}_events.json"
-    return {
-        key: value
-        for file in (top, own)
-        if file.is_file()
-        for key, value in read_json(file).items()
-    }
-
-
-def _whole_run(path) -> tuple[Recording, dict[str, float], dict]:
-    """All of one run as a `Recording`, the start time (s) of each of its physio streams, and
-    our layout ({} when the run has none)."""
-    sidecar = _events_path(path).with_suffix(".json")
-    layout = _layout(sidecar, _event_columns(path))
-    physio = _physio_files(path)
-    if path.datatype == "beh":
-        if not layout or DATA_RECORDING not in physio:
-            raise DatasetFormatError(f"{sidecar}: key {LAYOUT} is missing (needed by beh runs)")
-        source = physio.pop(DATA_RECORDING)[0]
-        sfreq = source.sfreq
-    else:
-        source = _read_raw(path)
-        main = path.copy().update(extension=".json").fpath
-        stated = read_json(main).get("SamplingFrequency") if main.is_file() else None
-        sfreq = _rate(stated, source.info["sfreq"])
-    if not layout:
-        extra = {label: signal for label, (signal, _) in physio.items()}
-        return Recording.from_mne(source, path.subject, extra=extra), _starts(physio, {}), {}
-    whole = _laid_out(source, sfreq, layout, physio, sidecar, path.subject)
-    return whole, _starts(physio, layout), layout
-
-
-def _starts(physio: dict, layout: dict) -> dict[str, float]:
-    """stream name -> start time (s) of each physio file (named by our layout, else label)."""
-    names = {s["recording"]: key for key, s in layout.get("streams", {}).items()}
-    return {names.get(label, label): start for label, (_, start) in physio.items()}
-
-
-def _rate(stated, read: float) -> float:
-    """The sidecar's SamplingFrequency (exact as written) when it agrees with the file's."""
-    if isinstance(stated, int | float) and abs(stated - read) <= 1e-6 * read:
-        return float(stated)
-    return read
-
-
-def _physio_files(path) -> dict[str, tuple[Signal, float]]:
-    """recording label -> (Signal, start time) of each physio file of the run."""
-    base = path.copy().update(recording=None, suffix=None, extension=None).basename
-    head, tail = f"{base}_recording-", "_physio.tsv.gz"
-    return {
-        file.name[len(head) : -len(tail)]: read_physio(file)
-        for file in sorted(path.fpath.parent.glob(f"{head}*{tail}"))
-    }
-
-
-def _read_raw(path):
-    """The run's EEG file through MNE-BIDS (channel types, units and bads from its TSVs)."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # MNE-BIDS's notes on absent sidecars
-        return mne_bids().read_raw_bids(path, verbose="error")
-
-
-def _layout(sidecar: Path, content: dict) -> dict:
-    """Our layout in a sidecar's `content`, checked ({} when there is none)."""
-    layout = content.get(LAYOUT, {})
-
-    def names(value) -> bool:
-        return isinstance(value, list) and all(isinstance(v, str) for v in value)
-
-    def fail(key: str, what: str):
-        raise DatasetFormatError(f"{sidecar}: key {LAYOUT}{key} {what}")
-
-    if not isinstance(layout, dict):
-        fail("", "is not an object")
-    if not layout:
-        return {}
-    if layout.get("unit") not in UNIT_TO_VOLTS or not names(layout.get("channels")):
-        fail("", "needs a voltage unit and a list of channels")
-    if not isinstance(layout.get("streams", {}), dict) or not names(layout.get("ratings", [])):
-        fail("", "has streams that are not an object or ratings that are not names")
-    for key, stream in layout.get("streams", {}).items():
-        inside = isinstance(stream, dict) and stream.get("recording") is None
-        if not (
-            isinstance(stream, dict)
-            and names(stream.get("channels"))
-            and isinstance(stream.get("unit"), str)
-            and isinstance(stream.get("type"), str)
-            and (isinstance(stream.get("recording"), str) or names(stream.get("columns")))
-            and (not inside or len(stream["columns"]) == len(stream["channels"]))
-        ):
-            fail(f".streams.{key}", "needs channels, unit, type, and a recording or columns")
-    if not isinstance(layout.get("baseline"), str | None):
-        fail(".baseline", "is not a task label")
-    return layout
-
-
-def _laid_out(source, sfreq: float, layout: dict, physio: dict, sidecar, subject) -> Recording:
-    """A whole run as our layout describes it: data and inside streams from `source` (the Raw,
-    or the data's physio Signal), the other streams from the `physio` files."""
-    extra = {}
-    for key, stream in layout.get("streams", {}).items():
-        label, names = stream["recording"], stream["channels"]
-        if label is None:
-            values, rate = _take(source, stream["columns"], stream["unit"], sidecar), sfreq
-        elif label in physio and len(physio[label][0].ch_names) == len(names):
-            values, rate = physio[label][0].data, physio[label][0].sfreq
-        else:
-            raise DatasetFormatError(
-                f"{sidecar}: stream {key}'s file recording-{label} is missing or has other channels"
-            )
-        extra[key] = Signal(values, rate, names, stream["unit"], stream["type"])
-    data = _take(source, layout["channels"], layout["unit"], sidecar)
-    return Recording(data, sfreq, layout["channels"], subject, unit=layout["unit"], extra=extra)
-
-
-def _take(source, names: list[str], unit: str, sidecar: Path) -> np.ndarray:
-    """Channels `names` of `source`: of a Raw scaled from SI back to `unit` (units without an
-    SI scale as stored), of a physio Signal as they are."""
-    absent = [name for name in names if name not in source.ch_names]
-    if absent:
-        raise DatasetFormatError(f"{sidecar}: channels {absent} of {LAYOUT} are not in the file")
-    rows = [source.ch_names.index(name) for name in names]
-    if isinstance(source, Signal):
-        return source.data[rows]
-    return source.get_data(picks=rows) / SI_SCALE.get(unit, 1.0)
-
-
-# ----------------------------------------------------------------------------- label schemes
 def declared_labels(names: list[str], columns: dict) -> DatasetLabels | None:
     """The label schemes the events.json `columns` declare for the ratings `names`."""
     described = {n: columns[n] for n in names if isinstance(columns.get(n), dict)}
@@ -483,7 +340,6 @@ def declared_labels(names: list[str], columns: dict) -> DatasetLabels | None:
     return DatasetLabels("bids", rated, rated[:2], (int(low), int(high), (low + high) / 2))
 
 
-# ----------------------------------------------------------------------------- writing
 def rating_columns(dataset: str, names: list[str]) -> dict[str, dict]:
     """BIDS column descriptions of the ratings `names` of `dataset` from its card: a scale's
     ``Minimum``/``Maximum``, a category's ``Levels`` (from its scheme with the most codes)."""

@@ -30,6 +30,10 @@ over its trials, e.g. DREAMER's age and gender), ``task-<task>_events.json`` (th
 described as the caller gives them, e.g. ``Minimum``/``Maximum`` or ``Levels``; meta columns
 with their ``Format``), ``dataset_description.json`` (``GeneratedBy`` physioemo) and README.
 
+`read_run` reads one run back (ours, or any EEG-BIDS run: EEG channels as data, the other
+types and each physio file as streams); `physioemo.datasets.bids` makes trials and datasets of
+runs. The file helpers (TSV, JSON, physio) are in `physioemo.io.bids_files`.
+
 Precision: the EEG file holds float32 (MNE-BIDS's BrainVision conversion), so a value reads
 back within 2**-24 of itself, relative (`FLOAT32_RTOL` bounds it); physio files are exact.
 """
@@ -37,7 +41,6 @@ back within 2**-24 of itself, relative (`FLOAT32_RTOL` bounds it); physio files 
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import warnings
 from collections.abc import Iterable
@@ -47,9 +50,21 @@ from pathlib import Path
 import numpy as np
 
 from .._version import __version__
-from ..errors import DatasetFormatError, clean
+from ..errors import DatasetFormatError
 from ..montage import channel_types
-from ..recording import SI_SCALE, Recording, Signal
+from ..recording import SI_SCALE, UNIT_TO_VOLTS, Recording, Signal
+from .bids_files import (
+    BIDS_UNITS,
+    mne_bids,
+    read_json,
+    read_physio,
+    read_tsv,
+    value_format,
+    write_json,
+    write_physio,
+    write_text,
+    write_tsv,
+)
 
 TASK = "emotion"
 BASELINE_TASK = "baseline"
@@ -60,19 +75,15 @@ LAYOUT = "PhysioemoLayout"
 FLOAT32_RTOL = 2.0**-23
 #: BIDS channel types that differ from MNE-BIDS's mapping (it writes "bio" as MISC)
 BIDS_TYPES = {"bio": "PPG"}
-#: our unit -> its BIDS (CMIXF) spelling, where they differ
-BIDS_UNITS = {"a.u.": "n/a", "degC": "oC"}
 #: events.tsv columns BIDS defines; any other column holds a rating or a meta entry
-EVENT_COLUMNS = (
-    "onset", "duration", "trial_type", "sample", "value", "response_time", "stim_file", "HED",
-)  # fmt: skip
+EVENT_COLUMNS = tuple("onset duration trial_type sample value response_time stim_file HED".split())
 #: participants.tsv columns BIDS defines that physioemo writes
 PARTICIPANT_COLUMNS = ("participant_id",)
 #: put before a meta entry's name where it would take a rating's or a BIDS column's
 META_PREFIX = "meta_"
 TRIAL_TYPES = {
     "trial": "one trial: its stimulus (clip, video) or protocol condition, rated by the subject",
-    "baseline": f"the resting recording that goes with the run of the same number (task {TASK})",
+    "baseline": "the resting recording that goes with the trial's run of the same number",
 }
 README = """\
 Exported by physioemo {version} from {name}.
@@ -81,15 +92,6 @@ One run per trial (task-{task}); a trial's baseline is the run of the same numbe
 task-{baseline}. Ratings are columns of each run's events.tsv, described in
 task-{task}_events.json. Streams at other rates are _physio.tsv.gz files beside the run.
 """
-
-
-def mne_bids():
-    """The mne_bids module; ValueError saying how to install it when it is missing."""
-    try:
-        import mne_bids
-    except ModuleNotFoundError:
-        raise ValueError("BIDS needs MNE-BIDS: pip install 'physioemo[bids]'") from None
-    return mne_bids
 
 
 # ----------------------------------------------------------------------------- writing
@@ -113,41 +115,45 @@ def write(
     """
     root = Path(root)
     if root.exists() and any(root.iterdir()) and not overwrite:
-        raise FileExistsError(f"{root}: folder is not empty; choose another or overwrite")
+        raise FileExistsError(f"{root}: folder is not empty; choose another or overwrite it")
     root.mkdir(parents=True, exist_ok=True)
-    _write_text(root / "README", README.format(
-        version=__version__, name=name, task=task, baseline=BASELINE_TASK
-    ))  # fmt: skip
+    text = README.format(version=__version__, name=name, task=task, baseline=BASELINE_TASK)
+    write_text(root / "README", text)
     participants, meta, ratings = {}, {}, {}
     for subject, group in itertools.groupby(recordings, key=lambda r: r.subject):
-        group = list(group)
-        constant = _constant_meta(group)
-        participants.setdefault(subject, {}).update(
-            {meta_column(k, PARTICIPANT_COLUMNS): v for k, v in constant.items()}
-        )
-        for recording in group:
-            _check_labels(recording)
-            taken = {*EVENT_COLUMNS, *recording.ratings}
-            varying = {
-                meta_column(k, taken): v
-                for k, v in _scalar_meta(recording).items()
-                if k not in constant
-            }
-            for key, value in varying.items():
-                meta.setdefault(key, []).append(value)
-            ratings.update(dict.fromkeys(recording.ratings))
-            _write_trial(recording, root, task, varying)
+        constant = _write_subject(list(group), root, task, meta, ratings)
+        participants.setdefault(subject, {}).update(constant)
     if not participants:
         raise ValueError("no recordings to write")
     _write_participants(root, participants)
     described = {
-        key: {"Description": f"rating {key}", **(columns or {}).get(key, {})} for key in ratings
+        key: {"Description": f"rating {key}", **(columns or {}).get(key, {}), "Format": "number"}
+        for key in ratings
     }
-    described = {key: {**value, "Format": "number"} for key, value in described.items()}
     _write_events_json(root, task, {**described, **_describe_meta(meta)})
     _write_events_json(root, BASELINE_TASK, {})
     _write_description(root, name)
     return root
+
+
+def _write_subject(group: list[Recording], root: Path, task: str, meta: dict, ratings: dict):
+    """Write one subject's trials; returns its participants.tsv entries (the scalar meta its
+    trials share), and adds the values of its other meta entries (key -> values) to `meta` and
+    its rating names to `ratings`."""
+    constant = _constant_meta(group)
+    for recording in group:
+        _check_labels(recording)
+        taken = {*EVENT_COLUMNS, *recording.ratings}
+        varying = {
+            meta_column(k, taken): v
+            for k, v in _scalar_meta(recording).items()
+            if k not in constant
+        }
+        for key, value in varying.items():
+            meta.setdefault(key, []).append(value)
+        ratings.update(dict.fromkeys(recording.ratings))
+        _write_trial(recording, root, task, varying)
+    return {meta_column(k, PARTICIPANT_COLUMNS): v for k, v in constant.items()}
 
 
 def _check_labels(recording: Recording) -> None:
@@ -334,148 +340,139 @@ def meta_key(column: str, taken) -> str:
     return key if key != column and (key in taken or key.startswith(META_PREFIX)) else column
 
 
-def value_format(values: list) -> str:
-    """The BIDS ``Format`` of a column holding `values` (missing ones skipped)."""
-    known = [v for v in values if not missing(v)]
-    if known and all(isinstance(v, bool) for v in known):
-        return "boolean"
-    if known and all(isinstance(v, int) and not isinstance(v, bool) for v in known):
-        return "integer"
-    if known and all(isinstance(v, int | float) and not isinstance(v, bool) for v in known):
-        return "number"
-    return "string"
+# ----------------------------------------------------------------------------- reading one run
+def events_path(path) -> Path:
+    return path.copy().update(recording=None, suffix="events", extension=".tsv").fpath
 
 
-def missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+def event_columns(path) -> dict:
+    """The run's events.json: the dataset's for its task (column descriptions) overlaid by the
+    run's own (our layout), as BIDS's inheritance reads them."""
+    own = events_path(path).with_suffix(".json")
+    top = Path(path.root) / f"task-{path.task}_events.json"
+    return {
+        key: value
+        for file in (top, own)
+        if file.is_file()
+        for key, value in read_json(file).items()
+    }
 
 
-def parse(text: str, format: str | None):
-    """A TSV cell as the value its column's BIDS ``Format`` says (text when it says none);
-    "n/a" is NaN in a number column, else None."""
-    if text == "n/a":
-        return math.nan if format == "number" else None
-    if format == "number":
-        return float(text)
-    if format == "integer":
-        return int(text)
-    if format == "boolean":
-        return text.lower() == "true"
-    return text
+def read_run(path) -> tuple[Recording, dict[str, float], dict]:
+    """All of one run as a `Recording`, the start time (s) of each of its physio streams, and
+    our layout ({} when the run has none)."""
+    sidecar = events_path(path).with_suffix(".json")
+    layout = layout_of(path)
+    physio = _physio_files(path)
+    if path.datatype == "beh":
+        if not layout or DATA_RECORDING not in physio:
+            raise DatasetFormatError(f"{sidecar}: key {LAYOUT} is missing (needed by beh runs)")
+        source = physio.pop(DATA_RECORDING)[0]
+        sfreq = source.sfreq
+    else:
+        source = _read_raw(path)
+        main = path.copy().update(extension=".json").fpath
+        stated = read_json(main).get("SamplingFrequency") if main.is_file() else None
+        sfreq = _rate(stated, source.info["sfreq"])
+    if not layout:
+        extra = {label: signal for label, (signal, _) in physio.items()}
+        return Recording.from_mne(source, path.subject, extra=extra), _starts(physio, {}), {}
+    whole = _laid_out(source, sfreq, layout, physio, sidecar, path.subject)
+    return whole, _starts(physio, layout), layout
 
 
-# ----------------------------------------------------------------------------- files
-def _cell(value) -> str:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if missing(value):
-        return "n/a"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    return " ".join(str(value).split("\t")).replace("\n", " ")
+def _starts(physio: dict, layout: dict) -> dict[str, float]:
+    """stream name -> start time (s) of each physio file (named by our layout, else label)."""
+    names = {s["recording"]: key for key, s in layout.get("streams", {}).items()}
+    return {names.get(label, label): start for label, (_, start) in physio.items()}
 
 
-def write_tsv(path: Path, rows: list[dict], columns: list[str] | None = None) -> None:
-    """A BIDS TSV file: a header, then one line per row ("n/a" where a row lacks a column)."""
-    columns = columns or list(dict.fromkeys(key for row in rows for key in row))
-    lines = ["\t".join(columns)]
-    lines += ["\t".join(_cell(row.get(key)) for key in columns) for row in rows]
-    _write_text(path, "\n".join(lines) + "\n")
+def _rate(stated, read: float) -> float:
+    """The sidecar's SamplingFrequency (exact as written) when it agrees with the file's."""
+    if isinstance(stated, int | float) and abs(stated - read) <= 1e-6 * read:
+        return float(stated)
+    return read
 
 
-def read_tsv(path: Path) -> list[dict[str, str]]:
-    """The rows of a BIDS TSV file as dicts of text; DatasetFormatError naming the file."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise DatasetFormatError(f"{path}: cannot read it as UTF-8 text ({error})") from None
-    if not lines:
-        raise DatasetFormatError(f"{path}: empty file (expected a header line)")
-    header = lines[0].split("\t")
-    rows = []
-    for number, line in enumerate(lines[1:], start=2):
-        cells = line.split("\t")
-        if len(cells) != len(header):
+def _physio_files(path) -> dict[str, tuple[Signal, float]]:
+    """recording label -> (Signal, start time) of each physio file of the run."""
+    base = path.copy().update(recording=None, suffix=None, extension=None).basename
+    head, tail = f"{base}_recording-", "_physio.tsv.gz"
+    return {
+        file.name[len(head) : -len(tail)]: read_physio(file)
+        for file in sorted(path.fpath.parent.glob(f"{head}*{tail}"))
+    }
+
+
+def _read_raw(path):
+    """The run's EEG file through MNE-BIDS (channel types, units and bads from its TSVs)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # MNE-BIDS's notes on absent sidecars
+        return mne_bids().read_raw_bids(path, verbose="error")
+
+
+def layout_of(path) -> dict:
+    """Our layout of the run at `path` (a BIDSPath), from its events.json, checked ({} when
+    it has none)."""
+    sidecar = events_path(path).with_suffix(".json")
+    layout = event_columns(path).get(LAYOUT, {})
+
+    def names(value) -> bool:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+    def fail(key: str, what: str):
+        raise DatasetFormatError(f"{sidecar}: key {LAYOUT}{key} {what}")
+
+    if not isinstance(layout, dict):
+        fail("", "is not an object")
+    if not layout:
+        return {}
+    if layout.get("unit") not in UNIT_TO_VOLTS or not names(layout.get("channels")):
+        fail("", "needs a voltage unit and a list of channels")
+    if not isinstance(layout.get("streams", {}), dict) or not names(layout.get("ratings", [])):
+        fail("", "has streams that are not an object or ratings that are not names")
+    for key, stream in layout.get("streams", {}).items():
+        inside = isinstance(stream, dict) and stream.get("recording") is None
+        if not (
+            isinstance(stream, dict)
+            and names(stream.get("channels"))
+            and isinstance(stream.get("unit"), str)
+            and isinstance(stream.get("type"), str)
+            and (isinstance(stream.get("recording"), str) or names(stream.get("columns")))
+            and (not inside or len(stream["columns"]) == len(stream["channels"]))
+        ):
+            fail(f".streams.{key}", "needs channels, unit, type, and a recording or columns")
+    if not isinstance(layout.get("baseline"), str | None):
+        fail(".baseline", "is not a task label")
+    return layout
+
+
+def _laid_out(source, sfreq: float, layout: dict, physio: dict, sidecar, subject) -> Recording:
+    """A whole run as our layout describes it: data and inside streams from `source` (the Raw,
+    or the data's physio Signal), the other streams from the `physio` files."""
+    extra = {}
+    for key, stream in layout.get("streams", {}).items():
+        label, names = stream["recording"], stream["channels"]
+        if label is None:
+            values, rate = _take(source, stream["columns"], stream["unit"], sidecar), sfreq
+        elif label in physio and len(physio[label][0].ch_names) == len(names):
+            values, rate = physio[label][0].data, physio[label][0].sfreq
+        else:
             raise DatasetFormatError(
-                f"{path}: line {number} has {len(cells)} cells, the header {len(header)}"
+                f"{sidecar}: stream {key}'s file recording-{label} is missing or has other channels"
             )
-        rows.append(dict(zip(header, cells, strict=True)))
-    return rows
+        extra[key] = Signal(values, rate, names, stream["unit"], stream["type"])
+    data = _take(source, layout["channels"], layout["unit"], sidecar)
+    return Recording(data, sfreq, layout["channels"], subject, unit=layout["unit"], extra=extra)
 
 
-def read_json(path: Path) -> dict:
-    """A JSON object from `path`; DatasetFormatError naming the file."""
-    try:
-        value = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise DatasetFormatError(f"{path}: not a JSON file ({clean(error)})") from None
-    if not isinstance(value, dict):
-        raise DatasetFormatError(f"{path}: expected a JSON object, got {type(value).__name__}")
-    return value
-
-
-def write_json(path: Path, value: dict) -> None:
-    _write_text(path, json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
-
-
-def _write_text(path: Path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-
-
-def write_physio(path: Path, signal: Signal) -> Path:
-    """`signal` as a BIDS physio file (gzipped TSV, no header, one column per channel, values
-    as the shortest text that reads back bit for bit) and its sidecar; returns the sidecar."""
-    import pandas as pd
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame = pd.DataFrame(np.asarray(signal.data, dtype=float).T)
-    frame.to_csv(path, sep="\t", header=False, index=False, na_rep="n/a", compression="gzip")
-    unit = BIDS_UNITS.get(signal.unit, signal.unit)
-    sidecar = path.with_name(path.name.replace(".tsv.gz", ".json"))
-    write_json(sidecar, {
-        "SamplingFrequency": signal.sfreq,
-        "StartTime": 0.0,
-        "Columns": signal.ch_names,
-        "PhysioType": "generic",
-        **{name: {"Units": unit} for name in signal.ch_names},
-    })  # fmt: skip
-    return sidecar
-
-
-def read_physio(path: Path) -> tuple[Signal, float]:
-    """A BIDS physio file as a `Signal` (named by its columns, unit of its first column's
-    ``Units``, type misc) and its ``StartTime`` (s); DatasetFormatError naming the file."""
-    import pandas as pd
-
-    path = Path(path)
-    sidecar = read_json(path.with_name(path.name.replace(".tsv.gz", ".json")))
-    columns, sfreq = sidecar.get("Columns"), sidecar.get("SamplingFrequency")
-    if not (isinstance(columns, list) and columns and all(isinstance(c, str) for c in columns)):
-        raise DatasetFormatError(f"{path}: sidecar key Columns is not a list of names")
-    if not (isinstance(sfreq, int | float) and math.isfinite(sfreq) and sfreq > 0):
-        raise DatasetFormatError(f"{path}: sidecar key SamplingFrequency is not a rate > 0")
-    # exact decimal parsing: pandas 3's default, an option before (deprecated since)
-    exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
-    try:
-        frame = pd.read_csv(
-            path, sep="\t", header=None, na_values=["n/a"], dtype=float, compression="gzip", **exact
-        )
-    except (OSError, ValueError, EOFError) as error:
-        raise DatasetFormatError(f"{path}: not a numeric TSV ({clean(error)})") from None
-    if frame.shape[1] != len(columns):
-        raise DatasetFormatError(
-            f"{path}: {frame.shape[1]} columns, its sidecar's Columns names {len(columns)}"
-        )
-    described = sidecar.get(columns[0])
-    unit = described.get("Units") if isinstance(described, dict) else None
-    unit = {v: k for k, v in BIDS_UNITS.items()}.get(
-        unit, unit if isinstance(unit, str) else "a.u."
-    )
-    start = sidecar.get("StartTime", 0.0)
-    start = float(start) if isinstance(start, int | float) else 0.0
-    return Signal(frame.to_numpy().T, float(sfreq), columns, unit), start
+def _take(source, names: list[str], unit: str, sidecar: Path) -> np.ndarray:
+    """Channels `names` of `source`: of a Raw scaled from SI back to `unit` (units without an
+    SI scale as stored), of a physio Signal as they are."""
+    absent = [name for name in names if name not in source.ch_names]
+    if absent:
+        raise DatasetFormatError(f"{sidecar}: channels {absent} of {LAYOUT} are not in the file")
+    rows = [source.ch_names.index(name) for name in names]
+    if isinstance(source, Signal):
+        return source.data[rows]
+    return source.get_data(picks=rows) / SI_SCALE.get(unit, 1.0)
