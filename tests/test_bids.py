@@ -14,7 +14,7 @@ import pytest
 
 from physioemo.cli import main
 from physioemo.datasets import card, load, synthetic
-from physioemo.datasets.bids import export_bids, load_bids, rating_columns, write_synthetic_bids
+from physioemo.datasets.bids import describe_events, export_bids, load_bids, write_synthetic_bids
 from physioemo.errors import DatasetFormatError
 from physioemo.io import bids as io_bids
 from physioemo.labels import make
@@ -40,7 +40,7 @@ def exported(request, tmp_path_factory):
     source = load(name, write(tmp_path_factory.mktemp(name)))
     recordings = [r for r in source if keep is None or keep(r)]
     out = tmp_path_factory.mktemp(f"{name}-bids")
-    columns = rating_columns(name, source.rating_names)
+    columns = describe_events(name, source.rating_names)
     io_bids.write(recordings, out, name=name, columns=columns, overwrite=True)
     return name, recordings, out
 
@@ -129,6 +129,8 @@ def test_channels_events_and_participants_as_bids_tools_read_them(exported):
     kind = "eeg" if "eeg" in card(name).modalities else "beh"
     (event,) = _tsv(folder / kind / f"{run}_events.tsv")
     assert event["trial_type"] == "trial" and float(event["onset"]) == 0.0
+    described = json.loads((out / "task-emotion_events.json").read_text())
+    assert card(name).stimuli in described["trial_type"]["Levels"]["trial"]
     assert float(event["duration"]) == first.n_times / first.sfreq
     for key, value in first.ratings.items():
         assert _same(value, math.nan if event[key] == "n/a" else float(event[key]))
@@ -165,9 +167,12 @@ def test_mne_bids_reads_the_export(exported):
     import mne_bids
 
     name, recordings, out = exported
-    if "eeg" not in card(name).modalities:
-        pytest.skip("no EEG file")
     first = recordings[0]
+    if "eeg" not in card(name).modalities:  # physio files only: MNE-BIDS finds every one
+        found = mne_bids.find_matching_paths(out, datatypes="beh", extensions=".tsv.gz")
+        assert sorted(p.fpath for p in found) == sorted(out.rglob("*_physio.tsv.gz"))
+        assert {p.recording for p in found} == {"data", *(k.replace("_", "") for k in first.extra)}
+        return
     path = mne_bids.BIDSPath(
         subject=first.subject, session=str(first.session), task="emotion", run=first.trial,
         datatype="eeg", root=out,
@@ -247,6 +252,32 @@ def test_damaged_files_raise_one_line_naming_them(exported, tmp_path):
         list(load_bids(copy))
     sidecar.write_text("{not json")
     with pytest.raises(DatasetFormatError, match=f"{sidecar.name}: not a JSON file"):
+        list(load_bids(copy))
+    shutil.copy(out / sidecar.relative_to(copy), sidecar)
+    events = sidecar.with_suffix(".tsv")
+    events.write_text("onset\tduration\ttrial_type\nsoon\t1\ttrial\n")
+    with pytest.raises(DatasetFormatError, match=f"{events.name}: line 2, column onset"):
+        list(load_bids(copy))
+    shutil.copy(out / events.relative_to(copy), events)
+    people = copy / "participants.tsv"
+    people.write_text(
+        "participant_id\tyears\n" + "".join(f"sub-{r.subject}\told\n" for r in recordings[:1])
+    )
+    (copy / "participants.json").write_text(json.dumps({"years": {"Format": "integer"}}))
+    with pytest.raises(
+        DatasetFormatError, match=f"{people.name}: years: 'old' is not of Format integer"
+    ):
+        load_bids(copy)
+    shutil.copy(out / "participants.tsv", people)
+    shutil.copy(out / "participants.json", copy / "participants.json")
+    for physio in copy.rglob("*_physio.tsv.gz"):  # DREAMER's ECG, WESAD's streams
+        physio.write_bytes(gzip.compress(b"1.5\tnot a number\n"))
+        with pytest.raises(DatasetFormatError, match=f"{physio.name}: "):
+            list(load_bids(copy))
+        return
+    data = next(copy.rglob("*_eeg.eeg"))
+    data.write_bytes(b"")
+    with pytest.raises(DatasetFormatError, match=f"{data.stem}.vhdr: MNE-BIDS cannot read it"):
         list(load_bids(copy))
 
 

@@ -10,10 +10,14 @@ from .options import add_root, add_synthetic, choices
 def add_export_bids(export) -> None:
     export.add_argument("dataset", choices=choices()["datasets"])
     add_root(export, "the dataset's file or folder (default: the built-in synthetic data)")
-    export.add_argument("--out", type=Path, required=True, help="the BIDS folder to write")
+    export.add_argument(
+        "--out", type=Path, required=True, metavar="BIDS", help="the BIDS folder to write"
+    )
     add_synthetic(export, subjects="default: the dataset's", seconds="clip length (s)")
     export.add_argument(
-        "--overwrite", action="store_true", help="write into a folder that holds files"
+        "--overwrite",
+        action="store_true",
+        help="write into a folder that holds files (same names replaced)",
     )
     export.add_argument("--quiet", action="store_true", help="no progress bar")
     export.set_defaults(run=_export_bids)

@@ -43,6 +43,7 @@ from ..io.bids import (
     DATA_RECORDING,
     EVENT_COLUMNS,
     PARTICIPANT_COLUMNS,
+    TRIAL_TYPES,
     event_columns,
     events_path,
     layout_of,
@@ -154,7 +155,7 @@ def _participants(root: Path) -> dict[str, dict]:
     for row in read_tsv(table):
         label = row.pop("participant_id", "").removeprefix("sub-")
         people[label] = {
-            meta_key(key, PARTICIPANT_COLUMNS): parse(text, formats.get(key))
+            meta_key(key, PARTICIPANT_COLUMNS): parse(text, formats.get(key), f"{table}: {key}")
             for key, text in row.items()
         }
     return people
@@ -237,7 +238,7 @@ def _run_trials(path, names, meta=None, counter=None, sessions=()) -> list[Recor
                 baseline=None if baseline is None else baseline.data,
                 unit=whole.unit,
                 extra={**segment.extra, **_twins(baseline)},
-                meta={**(meta or {}), **_row_meta(row, names, formats)},
+                meta={**(meta or {}), **_row_meta(row, names, formats, where)},
             )
         )
     return trials
@@ -256,11 +257,11 @@ def _rating(text: str, where: str, name: str) -> float:
         raise DatasetFormatError(f"{where}: column {name} is not a number") from None
 
 
-def _row_meta(row: dict, names: list[str], formats: dict) -> dict:
+def _row_meta(row: dict, names: list[str], formats: dict, where: str) -> dict:
     """The meta entries of an events row: its columns other than BIDS's and the ratings."""
     taken = {*EVENT_COLUMNS, *names}
     return {
-        meta_key(key, taken): parse(text, formats.get(key))
+        meta_key(key, taken): parse(text, formats.get(key), f"{where}, column {key}")
         for key, text in row.items()
         if key not in taken
     }
@@ -340,22 +341,29 @@ def declared_labels(names: list[str], columns: dict) -> DatasetLabels | None:
     return DatasetLabels("bids", rated, rated[:2], (int(low), int(high), (low + high) / 2))
 
 
-def rating_columns(dataset: str, names: list[str]) -> dict[str, dict]:
-    """BIDS column descriptions of the ratings `names` of `dataset` from its card: a scale's
-    ``Minimum``/``Maximum``, a category's ``Levels`` (from its scheme with the most codes)."""
+def describe_events(dataset: str, names: list[str]) -> dict[str, dict]:
+    """BIDS column descriptions of the events of `dataset` from its card: what a trial's
+    stimulus is (trial_type), and each rating of `names`: a scale's ``Minimum``/``Maximum``, a
+    category's ``Levels`` (from its scheme with the most classes)."""
     from .cards import CARDS
 
     card = CARDS.get(dataset)
-    columns = {}
+    if card is None:
+        return {}
+    levels = {**TRIAL_TYPES, "trial": f"{TRIAL_TYPES['trial']}; {card.stimuli}"}
+    columns = {"trial_type": {"LongName": "segment", "Levels": levels}}
     for name in names:
         column = {"LongName": f"{name} rating", "Description": f"self-reported {name}"}
-        if card is not None and name in card.dimensions and card.scale:
+        if name in card.dimensions and card.scale:
             column |= {"Minimum": card.scale[0], "Maximum": card.scale[1]}
-        schemes = [s for s in (card.categorical.values() if card else ()) if s.dimension == name]
+        schemes = [s for s in card.categorical.values() if s.dimension == name]
         if schemes:
-            widest = max(schemes, key=lambda s: len(s.codes))
-            levels = {str(c[0]): n for n, c in zip(widest.class_names, widest.codes, strict=True)}
-            column |= {"Description": f"{name} code", "Levels": levels}
+            widest = max(schemes, key=lambda s: s.n_classes)
+            codes = zip(widest.class_names, widest.codes, strict=True)
+            column |= {
+                "Description": f"{name} code",
+                "Levels": {str(code): label for label, group in codes for code in group},
+            }
         columns[name] = column
     return columns
 
@@ -370,7 +378,7 @@ def export_bids(dataset: Dataset, out: str | Path, overwrite: bool = False, prog
         disable=None if progress else True,
     )  # fmt: skip
     recordings = (recording for _, group in subjects for recording in group)
-    columns = rating_columns(dataset.name, dataset.rating_names)
+    columns = describe_events(dataset.name, dataset.rating_names)
     return write(recordings, out, name=dataset.name, columns=columns, overwrite=overwrite)
 
 

@@ -50,7 +50,7 @@ from pathlib import Path
 import numpy as np
 
 from .._version import __version__
-from ..errors import DatasetFormatError
+from ..errors import DatasetFormatError, clean
 from ..montage import channel_types
 from ..recording import SI_SCALE, UNIT_TO_VOLTS, Recording, Signal
 from .bids_files import (
@@ -108,8 +108,8 @@ def write(
     dataset under `root`; returns `root`.
 
     name: the dataset's name (dataset_description.json). task: the trials' BIDS task label.
-    columns: BIDS descriptions of the rating columns (LongName, Description, Minimum/Maximum or
-        Levels, ...), written to ``task-<task>_events.json``.
+    columns: BIDS descriptions of events columns (LongName, Description, Minimum/Maximum or
+        Levels, ...): the ratings' and trial_type's, written to ``task-<task>_events.json``.
     overwrite: write into a folder that already holds files (else FileExistsError).
     Subjects must be BIDS labels (letters and digits), sessions and trials integers >= 0.
     """
@@ -126,11 +126,12 @@ def write(
     if not participants:
         raise ValueError("no recordings to write")
     _write_participants(root, participants)
+    columns = columns or {}
     described = {
-        key: {"Description": f"rating {key}", **(columns or {}).get(key, {}), "Format": "number"}
+        key: {"Description": f"rating {key}", **columns.get(key, {}), "Format": "number"}
         for key in ratings
     }
-    _write_events_json(root, task, {**described, **_describe_meta(meta)})
+    _write_events_json(root, task, {**columns, **described, **_describe_meta(meta)})
     _write_events_json(root, BASELINE_TASK, {})
     _write_description(root, name)
     return root
@@ -278,6 +279,8 @@ def _write_participants(root: Path, participants: dict[str, dict]) -> None:
 
 
 def _write_events_json(root: Path, task: str, columns: dict) -> None:
+    """The dataset's events.json of `task`: trial_type's levels (unless `columns` describe
+    them) and `columns`."""
     trial_type = {"LongName": "segment", "Levels": TRIAL_TYPES}
     write_json(root / f"task-{task}_events.json", {"trial_type": trial_type, **columns})
 
@@ -405,10 +408,17 @@ def _physio_files(path) -> dict[str, tuple[Signal, float]]:
 
 
 def _read_raw(path):
-    """The run's EEG file through MNE-BIDS (channel types, units and bads from its TSVs)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # MNE-BIDS's notes on absent sidecars
-        return mne_bids().read_raw_bids(path, verbose="error")
+    """The run's EEG file through MNE-BIDS (channel types, units and bads from its TSVs);
+    DatasetFormatError naming it when MNE or MNE-BIDS cannot read it."""
+    read_raw_bids = mne_bids().read_raw_bids
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # notes on absent sidecars
+            return read_raw_bids(path, verbose="error").load_data()
+    except (ValueError, OSError, RuntimeError, KeyError, IndexError) as error:
+        raise DatasetFormatError(
+            f"{path.fpath}: MNE-BIDS cannot read it ({clean(error)})"
+        ) from None
 
 
 def layout_of(path) -> dict:

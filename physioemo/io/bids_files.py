@@ -41,18 +41,20 @@ def value_format(values: list) -> str:
     return "string"
 
 
-def parse(text: str, format: str | None):
+def parse(text: str, format: str | None, where: str):
     """A TSV cell as the value its column's BIDS ``Format`` says (text when it says none);
-    "n/a" is NaN in a number column, else None."""
+    "n/a" is NaN in a number column, else None. DatasetFormatError naming `where` (file and
+    column) when the cell is not what its Format says."""
     if text == "n/a":
         return math.nan if format == "number" else None
-    if format == "number":
-        return float(text)
-    if format == "integer":
-        return int(text)
-    if format == "boolean":
+    if format == "boolean" and text.lower() in ("true", "false"):
         return text.lower() == "true"
-    return text
+    try:
+        return {"number": float, "integer": int}.get(format, str)(text)
+    except ValueError:
+        raise DatasetFormatError(
+            f"{where}: {clean(text, 40)!r} is not of Format {format}"
+        ) from None
 
 
 def _cell(value) -> str:
