@@ -165,9 +165,9 @@ def compute(
                 continue
             n = len(part.X)
             ratings = {k: np.full(n, float(v)) for k, v in recording.ratings.items()}
-            groups = make_groups(
-                n, recording.subject, recording.session, recording.trial, part.starts, part.stops
-            )
+            trial = (recording.subject, recording.session, recording.trial)
+            stimulus = recording.meta.get("stimulus", "")
+            groups = make_groups(n, *trial, part.starts, part.stops, stimulus)
             parts[index].append(
                 WindowSet(part.X.astype(np.float32), groups, ratings, {}, part.extra)
             )

@@ -9,7 +9,14 @@ See `base.Protocol` for the interface and docs/protocols.md for what each protoc
 
 from ..errors import entry
 from .base import INNER_CV, LeakageError, Protocol, check_no_leak, unit_index
-from .honest import CrossSession, SeedSession, SubjectDependent, SubjectIndependent
+from .honest import (
+    CrossSession,
+    SeedSession,
+    StimulusIndependent,
+    SubjectDependent,
+    SubjectIndependent,
+    SubjectStimulusIndependent,
+)
 from .papers import HistnSD, HistnSI, LeakyWindowKFold, PinnPaper, RBTransformerPaper
 
 #: protocol name -> class, the one list of protocols
@@ -20,6 +27,8 @@ PROTOCOLS = {
         SubjectIndependent,
         SeedSession,
         CrossSession,
+        StimulusIndependent,
+        SubjectStimulusIndependent,
         HistnSD,
         HistnSI,
         RBTransformerPaper,
@@ -50,8 +59,10 @@ __all__ = [
     "Protocol",
     "RBTransformerPaper",
     "SeedSession",
+    "StimulusIndependent",
     "SubjectDependent",
     "SubjectIndependent",
+    "SubjectStimulusIndependent",
     "check_no_leak",
     "get",
     "unit_index",
