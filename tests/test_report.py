@@ -129,7 +129,7 @@ def test_audit_flags_each_leak_kind_and_passes_honest_protocols(capsys):
     printed = run_cli([*wesad, "--protocols", "pinn-paper", "subject-independent"], capsys)
     verdicts = dict(re.findall(r"\| ([\w-]+) \| \d+ \|.*\| (honest|LEAKS: .*) \|", printed))
     assert "inputs that proxy the label: panas_positive" in verdicts["pinn-paper"]
-    assert "fitted on test data: eda_scaled" in verdicts["pinn-paper"]
+    assert "fitted on test data" not in verdicts["pinn-paper"]  # EDA scaled per fold (jobs)
     assert verdicts["subject-independent"] == "honest"  # on the features without self-reports
 
 

@@ -64,28 +64,35 @@ def peripheral_part(recording: Recording, window=60.0, stride=5.0, heart="chest_
 
 
 def finish_peripheral(windows: WindowSet, **_) -> WindowSet:
-    """Drop windows with a NaN feature (too few beats or breaths; counted in info) and add
-    "eda_scaled": the EDA target min-max scaled to [0, 1] within each subject (papers.md 2.4),
-    a step fitted on all of a subject's windows (info "fitted_on_all_windows", for the audit)."""
+    """Drop windows with a NaN feature (too few beats or breaths; counted in info). The EDA
+    target "eda" stays in uS: each fold scales it on its training windows (`minmax_per_subject`,
+    `experiment.jobs`)."""
     complete = np.isfinite(windows.X).all(axis=1)
     kept = windows.select(complete)
     kept.info["dropped_nan_windows"] = int((~complete).sum())
     kept.info["feature_names"] = list(FEATURE_NAMES)
-    kept.info["fitted_on_all_windows"] = {
-        "eda_scaled: the EDA target min-max scaled over all of a subject's windows": "subject"
-    }
-    kept.extra["eda_scaled"] = minmax_per_subject(kept.extra["eda"], kept.groups["subject"])
     return kept
 
 
-def minmax_per_subject(values: np.ndarray, subjects: np.ndarray) -> np.ndarray:
-    """values (n,) scaled to [0, 1] within each subject (papers.md's EDA target); a subject
-    whose values are all equal gets 0."""
+def minmax_per_subject(values: np.ndarray, subjects: np.ndarray, fit=None) -> np.ndarray:
+    """values (n,) scaled to [0, 1] within each subject (papers.md's EDA target) by the range
+    of its rows among `fit` (int positions; None: all rows). A subject without rows in `fit`
+    (held out) takes the mean low and high of the others (ours: papers.md scales each subject
+    by its own range, under leave-one-subject-out the test subject's); a subject whose range
+    is empty gets 0, and values outside the fitted range fall outside [0, 1]."""
     values = np.asarray(values, dtype=np.float64)
+    fit = np.arange(len(values)) if fit is None else np.asarray(fit, dtype=int)
+    if not fit.size:
+        raise ValueError("minmax_per_subject: no rows to fit the ranges on")
+    fitted, owners = values[fit], subjects[fit]
+    ranges = {
+        s: (fitted[owners == s].min(), fitted[owners == s].max()) for s in np.unique(owners)
+    }
+    unseen = tuple(np.mean(list(ranges.values()), axis=0))
     out = np.zeros_like(values)
     for subject in np.unique(subjects):
         mine = subjects == subject
-        low, high = values[mine].min(), values[mine].max()
+        low, high = ranges.get(subject, unseen)
         if high > low:
             out[mine] = (values[mine] - low) / (high - low)
     return out
