@@ -74,6 +74,10 @@ def test_reproduce_with_the_paper_model_keeps_attention_and_scores_higher(rbt_ru
     assert row["inflation"] == pytest.approx(100 * (row["paper_score"] - row["honest_score"]))
     assert row["inflation"] > 0 and row["verdict"].startswith("LEAKS")
     assert row["honest_verdict"] == "honest"
+    assert (
+        "training budget of rbtransformer, the same under rbtransformer-paper, "
+        "subject-dependent: rbtransformer-quick: 5 epochs of 6 batches, batch 32" in printed
+    )
     with Store(out / "store.sqlite") as store:
         rows = store.rows(predictions=True)
     attention = rows[0]["predictions"]["attention"]
@@ -85,7 +89,7 @@ def test_reproduce_with_the_paper_model_keeps_attention_and_scores_higher(rbt_ru
 
 def test_reproduce_histn_prints_both_protocols_beside_the_published_f1(tmp_path):
     experiment = experiment_for("histn", dimensions=["valence"], synthetic={"subjects": 2})
-    experiment.select = {"folds": [0]}  # one fold of each protocol: HiSTN trains 4 times
+    experiment.select = {"folds": [0]}  # one fold of each protocol: HiSTN trains 5 times
     lines = []
     result = reproduce(
         "histn", experiment, out=tmp_path, progress=False, echo=lines.append, report=False
@@ -105,6 +109,11 @@ def test_reproduce_histn_prints_both_protocols_beside_the_published_f1(tmp_path)
     table = comparison_rows(printed)
     assert [cells[3] for cells in table] == ["histn-sd", "histn-si"]
     assert [cells[8] for cells in table] == ["96.8", "78.3"]
+    test_set, split = rows["histn-sd"]["steps"]  # the in-between step ran
+    assert test_set["to"] == "histn-sd-windows" and test_set["to_score"] is not None
+    assert test_set["points"] + split["points"] == pytest.approx(rows["histn-sd"]["inflation"])
+    assert "Where the inflation comes from" in printed
+    assert "training budget of histn, the same under histn-si, subject-independent" in printed
 
 
 def test_reproduce_refuses_a_dataset_the_paper_did_not_publish(capsys):

@@ -150,9 +150,11 @@ def inflation(leaky_score: float, honest_score: float) -> float:
 #: leaky protocol -> the honest protocol measuring what it claims to measure, its comparison
 COUNTERPARTS = {
     "histn-sd": "subject-dependent",
+    "histn-sd-windows": "subject-dependent",
     "histn-si": "subject-independent",
     "rbtransformer-paper": "subject-dependent",
     "pinn-paper": "subject-independent",
+    "pinn-paper-no-self-report": "subject-independent",
     "leaky-window-kfold": "subject-dependent",
 }
 #: what identifies one audit in a run: a protocol's folds on one feature set and target

@@ -17,7 +17,15 @@ from .honest import (
     SubjectIndependent,
     SubjectStimulusIndependent,
 )
-from .papers import HistnSD, HistnSI, LeakyWindowKFold, PinnPaper, RBTransformerPaper
+from .papers import (
+    HistnSD,
+    HistnSDWindows,
+    HistnSI,
+    LeakyWindowKFold,
+    PinnPaper,
+    PinnPaperNoSelfReport,
+    RBTransformerPaper,
+)
 
 #: protocol name -> class, the one list of protocols
 PROTOCOLS = {
@@ -30,9 +38,11 @@ PROTOCOLS = {
         StimulusIndependent,
         SubjectStimulusIndependent,
         HistnSD,
+        HistnSDWindows,
         HistnSI,
         RBTransformerPaper,
         PinnPaper,
+        PinnPaperNoSelfReport,
         LeakyWindowKFold,
     )
 }
@@ -52,10 +62,12 @@ __all__ = [
     "PROTOCOLS",
     "CrossSession",
     "HistnSD",
+    "HistnSDWindows",
     "HistnSI",
     "LeakageError",
     "LeakyWindowKFold",
     "PinnPaper",
+    "PinnPaperNoSelfReport",
     "Protocol",
     "RBTransformerPaper",
     "SeedSession",
