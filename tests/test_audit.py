@@ -153,7 +153,8 @@ def overlap_by_hand(groups, folds) -> dict:
         for subject, session, trial, clip in tested:
             same = [t for t in trained if t[3] == clip]
             counts["test_trials"] += 1
-            counts["by_subject"] += any(t[0] == subject and t[1:3] != (session, trial) for t in same)
+            other_trial = [t for t in same if t[1:3] != (session, trial)]
+            counts["by_subject"] += any(t[0] == subject for t in other_trial)
             counts["by_others"] += any(t[0] != subject for t in same)
             counts["in_training"] += bool(same)
     return counts
@@ -230,8 +231,9 @@ def test_synthetic_seed_names_its_clips_and_the_audit_flags_subject_dependent():
     )
     audits = {a["protocol"]: a for a in audit_only(experiment, echo=lambda *_: None).values()}
     assert audits["subject-dependent"]["stimulus"]["by_subject"] == 90  # 2 x 3 sessions x 15
-    assert "90 of 90 test trials have their stimulus in training" in (
-        audits["subject-dependent"]["verdict"]
+    assert (
+        "90 of 90 test trials have their stimulus in training"
+        in (audits["subject-dependent"]["verdict"])
     )
     assert audits["seed-session"]["verdict"] == "honest"  # clips 1-9 train, 10-15 test
     assert audits["stimulus-independent"]["verdict"] == "honest"

@@ -62,9 +62,11 @@ def test_registry_lists_every_protocol_with_its_contract():
         "stimulus-independent",
         "subject-stimulus-independent",
         "histn-sd",
+        "histn-sd-windows",
         "histn-si",
         "rbtransformer-paper",
         "pinn-paper",
+        "pinn-paper-no-self-report",
         "leaky-window-kfold",
     ]
     for name, cls in protocols.PROTOCOLS.items():
@@ -270,6 +272,25 @@ def test_histn_sd_draws_class_balanced_test_crops_with_a_seed():
     other = next(protocols.get("histn-sd", random_state=1).split(None, y, groups))[1]
     np.testing.assert_array_equal(test, again)
     assert not np.array_equal(test, other)
+
+
+def test_the_in_between_protocols_change_one_thing_each():
+    groups, y = histn_grid(n_subjects=1, n_trials=6)
+    crops, windows = (
+        list(protocols.get(name).split(None, y, groups))
+        for name in ("histn-sd", "histn-sd-windows")
+    )
+    for (train, drawn), (same_train, every) in zip(crops, windows, strict=True):
+        np.testing.assert_array_equal(train, same_train)  # the same split
+        assert len(every) == 6 * 41 and set(drawn) <= set(every)  # every test window, once
+    assert sorted(np.bincount(y[windows[0][1]])) == [82, 82, 82]  # the ratings' own balance
+    pooled, plain = protocols.get("pinn-paper"), protocols.get("pinn-paper-no-self-report")
+    groups, y = grid(n_subjects=2, n_trials=6, n_windows=10)
+    both = zip(pooled.split(None, y, groups), plain.split(None, y, groups), strict=True)
+    for (train, test), (same_train, same_test) in both:
+        np.testing.assert_array_equal(train, same_train)
+        np.testing.assert_array_equal(test, same_test)
+    assert (pooled.features, plain.features) == ("peripheral-self-report", "peripheral")
 
 
 def test_histn_sd_refuses_geometry_it_cannot_follow():

@@ -85,9 +85,7 @@ def minmax_per_subject(values: np.ndarray, subjects: np.ndarray, fit=None) -> np
     if not fit.size:
         raise ValueError("minmax_per_subject: no rows to fit the ranges on")
     fitted, owners = values[fit], subjects[fit]
-    ranges = {
-        s: (fitted[owners == s].min(), fitted[owners == s].max()) for s in np.unique(owners)
-    }
+    ranges = {s: (fitted[owners == s].min(), fitted[owners == s].max()) for s in np.unique(owners)}
     unseen = tuple(np.mean(list(ranges.values()), axis=0))
     out = np.zeros_like(values)
     for subject in np.unique(subjects):

@@ -70,9 +70,7 @@ class SubjectDependent(Protocol):
         names, first = np.unique(keys, return_index=True)
         n_splits = min(self.n_splits, names.size)
         if n_splits < 2:
-            raise ValueError(
-                f"subject {subject} has {names.size} {self.unit}(s); need at least 2"
-            )
+            raise ValueError(f"subject {subject} has {names.size} {self.unit}(s); need at least 2")
         labels = None if y is None else y[first]
         random_state = self.random_state if self.shuffle else None
         if labels is not None and np.unique(labels, return_counts=True)[1].min() >= n_splits:
