@@ -210,5 +210,11 @@ BIDS = replace(
     stimulus_id="",
 )
 
+#: synthetic data seed of the development subjects (``physioemo bench --development``): every
+#: dataset's writer draws subjects and clips from its seed alone, so these are drawn
+#: independently of the evaluation data (seed 0: the demo, README and docs). Recipe choices
+#: that need data are made on them (or on inner validation data); they are never reported.
+DEVELOPMENT_SEED = 1
+
 #: registry name -> card: the one list of datasets (the CLI, experiment files and docs read it)
 CARDS = {card.name: card for card in (DREAMER, DEAP, SEED, SEED_IV, WESAD, BIDS)}

@@ -10,7 +10,7 @@ unless the user sets one (``seed``), and per kind of model:
 
 Full recipes follow papers.md; "ours" marks every choice the papers leave open, and no choice
 is made on test folds of reported subjects: each is the paper's, made before any run, or made
-on inner validation data or development subjects (`experiment.spec.DEVELOPMENT_SEED`);
+on inner validation data or development subjects (`datasets.cards.DEVELOPMENT_SEED`);
 docs/training.md says which for each. "-quick" presets are ours: short schedules of the full
 recipes, sized so one fold takes about a second on one CPU thread (demo data: 14 channels,
 ~280 training windows per subject-dependent fold, ~3,000 per leave-one-subject-out fold).
