@@ -157,7 +157,8 @@ class PINNClassifier(ClassifierMixin, BaseEstimator):
         n_classes: default max(y) + 1. seed: None = the preset's (42).
     fit(X, y, t, eda, validation=None): X (n, n_features) peripheral features (standardised
     inside with the training rows' statistics), t (n,) time in [0, 1] within the condition
-    segment, eda (n,) the EDA target (e.g. WindowSet.extra["eda_scaled"]), validation int
+    segment, eda (n,) the EDA target (e.g. `minmax_per_subject` of WindowSet.extra["eda"]
+    fitted on the training rows, as the experiment engine scales it), validation int
     positions held out for early stopping. predict(X, t), predict_proba(X, t),
     predict_eda(X, t), eda_scores(X, t, eda) -> {"eda_rmse", "eda_pearson_r"}.
     Fitted: network_, classes_, physics_ (alpha0, gamma, beta, alpha0_over_gamma, and
