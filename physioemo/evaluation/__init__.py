@@ -1,7 +1,6 @@
 """Evaluation: metrics, summaries of a run (per-subject pooled scores), reports."""
 
 from .metrics import (
-    fold_metrics,
     ordinal_metrics,
     permutation_p_value,
     scores,
@@ -13,7 +12,6 @@ from .metrics import (
 from .summary import format_table, summarise
 
 __all__ = [
-    "fold_metrics",
     "format_table",
     "ordinal_metrics",
     "permutation_p_value",

@@ -275,60 +275,94 @@ def audit(out) -> tuple[dict, list[dict]]:
     """The audits kept in a run folder's store and the inflation of its leaky rows over honest
     ones (`evaluation.audit.inflations`)."""
     from ..evaluation.audit import inflations
-    from ..evaluation.summary import summarise
 
     with open_existing(out) as store:
-        rows = store.rows(predictions=True)
         audits = store.get("audits", {})
-        return audits, inflations(summarise(rows, store.planned()) if rows else [], audits)
+        return audits, inflations(summary_of(store), audits)
+
+
+def compare(out, metric: str | None = None) -> dict:
+    """The paired comparisons of a run folder's rows on `metric` (default the headline,
+    `evaluation.comparisons.COMPARE_METRIC`); nothing is written."""
+    from ..evaluation.comparisons import COMPARE_METRIC, compare
+
+    with open_existing(out) as store:
+        seed = (store.get("experiment") or {}).get("seed") or 0
+        return compare(summary_of(store), metric or COMPARE_METRIC, seed)
+
+
+def summary_of(store: Store, permutations: int = 0, rows: list[dict] | None = None) -> list[dict]:
+    """The summary of a store's finished jobs (`evaluation.summary.summarise`; rows: those
+    jobs when already read), each row's leaks marked from its protocol and its audit
+    (`evaluation.audit.mark_leaks`)."""
+    from ..evaluation.audit import mark_leaks
+    from ..evaluation.summary import summarise
+
+    rows = store.rows(predictions=True) if rows is None else rows
+    if not rows:
+        return []
+    seed = (store.get("experiment") or {}).get("seed") or 0
+    summary = summarise(rows, store.planned(), permutations, seed)
+    return mark_leaks(summary, store.get("audits", {}))
 
 
 def _export(out: Path, store: Store) -> dict:
     from ..evaluation.audit import inflations
-    from ..evaluation.summary import summarise
+    from ..evaluation.comparisons import compare
 
     rows = store.rows(predictions=True)
     experiment = store.get("experiment")
-    permutations, seed = experiment.get("permutations", 0), experiment.get("seed") or 0
-    summary = summarise(rows, store.planned(), permutations, seed) if rows else []
-    fields = [c for c in rows[0] if c not in ("predictions", "report")] if rows else []
-    with open(out / "results.csv", "w", newline="") as f:
-        writer = csv.DictWriter(
-            f, fieldnames=[*fields, "accuracy", "epochs_run", "epoch_kept", "kept_because"]
-        )
-        writer.writeheader()
-        for row in rows:
-            p = row["predictions"]
-            writer.writerow(
-                {
-                    **{k: row[k] for k in fields},
-                    "accuracy": round(float((p["y_true"] == p["y_pred"]).mean()), 6),
-                    **{
-                        k: row["report"].get(k, "")
-                        for k in ("epochs_run", "epoch_kept", "kept_because")
-                    },
-                }
-            )
+    summary = summary_of(store, experiment.get("permutations", 0), rows)
+    _write_results(out / "results.csv", rows)
     audits = store.get("audits", {})
     pairs = inflations(summary, audits)
+    comparisons = compare(summary, seed=experiment.get("seed") or 0)
     context = {
         "experiment": experiment,
         "environment": store.get("environment"),
         "sources": store.get("sources", {}),
         "runs": store.runs(),
         "summary": summary,
+        "comparisons": comparisons,
         "audit": audits,
         "inflation": pairs,
     }
     (out / "summary.json").write_text(json.dumps(context, indent=2, default=str) + "\n")
     (out / "summary.md").write_text(summary_markdown(context))
-    return {"summary": summary, "audit": audits, "inflation": pairs}
+    return {"summary": summary, "audit": audits, "inflation": pairs, "comparisons": comparisons}
+
+
+#: scores of each fold's own test windows in results.csv
+FOLD_SCORES = ("balanced_accuracy", "macro_f1", "accuracy")
+
+
+def _write_results(path: Path, rows: list[dict]) -> None:
+    """results.csv: one line per stored job, its fields, its `FOLD_SCORES` and what its fit
+    report says of epochs."""
+    from ..evaluation.metrics import confusion_score
+
+    fields = [c for c in rows[0] if c not in ("predictions", "report")] if rows else []
+    epochs = ("epochs_run", "epoch_kept", "kept_because")
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=[*fields, *FOLD_SCORES, *epochs])
+        writer.writeheader()
+        for row in rows:
+            p = row["predictions"]
+            scores = {
+                name: round(confusion_score(p["y_true"], p["y_pred"], row["n_classes"], name), 6)
+                for name in FOLD_SCORES
+            }
+            epoch = {k: row["report"].get(k, "") for k in epochs}
+            writer.writerow({**{k: row[k] for k in fields}, **scores, **epoch})
 
 
 def summary_markdown(context: dict) -> str:
-    """summary.md: where the data came from, the result tables, the audit and the inflation."""
+    """summary.md: where the data came from, the result tables, the comparisons, the audit and
+    the inflation."""
     from ..evaluation.audit import format_audit
-    from ..evaluation.summary import format_table
+    from ..evaluation.comparisons import comparison_tables
+    from ..evaluation.comparisons import notes as comparison_notes
+    from ..evaluation.summary import format_table, markdown
 
     summary = context["summary"]
     synthetic = [name for name, source in context["sources"].items() if source.get("synthetic")]
@@ -338,16 +372,18 @@ def summary_markdown(context: dict) -> str:
             f"Synthetic data ({', '.join(synthetic)}): physioemo's simulator in the dataset's "
             "file format, not the real dataset."
         )
-    lines.append(
-        "Scores on each subject's pooled test predictions, mean ± std over subjects; chance is "
-        "the accuracy of predicting each fold's training majority class."
-    )
+    lines.append("Scores on each subject's pooled test predictions.")
     lines.append(format_table(summary))
     if any(e["leaks"] for e in summary):
         lines.append(
-            "Rows marked LEAKS let data of the test windows reach training (see each protocol's "
-            "leak statement); their scores are inflated and not comparable to honest rows."
+            "Rows marked LEAKS let data of the test windows reach training: their protocol "
+            "declares it or their audit found it (see the audit); their scores are inflated "
+            "and not comparable to honest rows."
         )
+    comparisons = context.get("comparisons")
+    if comparisons and comparisons["pairs"]:
+        lines += ["## Comparisons", comparison_notes(comparisons)]
+        lines += [markdown(*table) for table in comparison_tables(comparisons)]
     lines += ["## Audit", format_audit(context["audit"], context["inflation"])]
     return "\n\n".join(lines) + "\n"
 
