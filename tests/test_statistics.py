@@ -80,9 +80,7 @@ def test_ranks_friedman_and_nemenyi_against_demsar():
     scores = np.array([[0.9, 0.8, 0.7], [0.7, 0.8, 0.9], [0.6, 0.6, 0.5]])
     # ranks (1 best): [1, 2, 3], [3, 2, 1], [1.5, 1.5, 3]
     assert statistics.mean_ranks(scores).tolist() == pytest.approx([5.5 / 3, 5.5 / 3, 7 / 3])
-    assert statistics.friedman(scores) == pytest.approx(
-        tuple(stats.friedmanchisquare(*scores.T))
-    )
+    assert statistics.friedman(scores) == pytest.approx(tuple(stats.friedmanchisquare(*scores.T)))
     # Demšar (2006), Table 5(a): q_0.05 for k = 2..10
     table = [1.960, 2.343, 2.569, 2.728, 2.850, 2.949, 3.031, 3.102, 3.164]
     for k, q in enumerate(table, start=2):
@@ -135,9 +133,10 @@ def test_monte_carlo_f1_and_kappa_match_exact_enumeration():
     fold = np.array([0, 0, 0, 1, 1, 1])
     counts = np.array([[6, 3, 1], [1, 2, 7]])
     for strategy in ("prior", "uniform"):
-        guesses = chance.ranked_pairs(counts[0], strategy).sum(1), chance.ranked_pairs(
-            counts[1], strategy
-        ).sum(1)
+        guesses = (
+            chance.ranked_pairs(counts[0], strategy).sum(1),
+            chance.ranked_pairs(counts[1], strategy).sum(1),
+        )
         exact = _enumerated(y, fold, guesses, 3)
         found = chance.expected_scores(y, fold, counts, strategy, seed=3, draws=40_000)
         sampled = [found["macro_f1"], found["weighted_f1"], found["kappa"]]
@@ -229,7 +228,8 @@ def test_training_majority_is_the_test_minority_and_a_coin_flip_is_chance(dummy_
     # ... so the chance is a coin flip's (0.5), not the majority's: a coin flip does not beat it
     assert entry["chance"]["accuracy"] == pytest.approx(0.5)
     assert entry["chance_strategy"]["accuracy"] == "uniform"
-    assert entry["accuracy"] > majority["accuracy"] + 0.15 and not any(entry["beats_chance"].values())
+    assert entry["accuracy"] > majority["accuracy"] + 0.15
+    assert not any(entry["beats_chance"].values())
 
 
 @pytest.mark.parametrize("protocol", ["subject-independent", "subject-dependent"])

@@ -27,9 +27,7 @@ def _compare(args) -> None:
 
     comparisons = compare(args.folder, args.metric)
     if not comparisons["pairs"]:
-        print(
-            f"{args.folder}: no two result rows of one target share two subjects: nothing to compare"
-        )
+        print(f"{args.folder}: no two rows of one target share two subjects: nothing to compare")
         return
     print(notes(comparisons))
     for table in [*matrices(comparisons), *comparison_tables(comparisons)]:
