@@ -260,8 +260,8 @@ def notes(summary: list[dict]) -> str:
 
 
 def format_table(summary: list[dict]) -> str:
-    """Markdown tables of the summary (`tables`) after their `notes`."""
-    return "\n\n".join([notes(summary), *(markdown(*table) for table in tables(summary))])
+    """Markdown tables of the summary (`tables`), then their `notes`."""
+    return "\n\n".join([*(markdown(*table) for table in tables(summary)), notes(summary)])
 
 
 def markdown(title: str, head: list[str], rows: list[list[str]]) -> str:
