@@ -144,14 +144,15 @@ def _p(result: dict | None) -> str:
 
 def notes(comparisons: dict) -> str:
     """What the comparison tables show (one paragraph)."""
+    tested = sum(pair["t_test"] is not None for pair in comparisons["pairs"])
     return (
         f"Paired comparisons on {comparisons['metric']} (per-subject scores, A - B in points, "
         "95 % percentile-bootstrap intervals over subjects): two-sided Wilcoxon signed-rank "
         "over subjects, and Nadeau & Bengio's corrected resampled t-test over folds when both "
-        f"rows ran the same protocol; p (Holm-corrected over all {len(comparisons['pairs'])} "
-        f"pairs), * Holm p < {comparisons['alpha']}. Ranks: mean rank over the subjects every "
-        "row scored (1 is best); two rows whose mean ranks differ by more than the critical "
-        "difference (Nemenyi) differ at that level (Demšar 2006)."
+        f"rows ran the same protocol; p (Holm-corrected over the {len(comparisons['pairs'])} "
+        f"pairs, or the {tested} with a t-test), * Holm p < {comparisons['alpha']}. Ranks: mean "
+        "rank over the subjects every row scored (1 is best); two rows whose mean ranks differ "
+        "by more than the critical difference (Nemenyi) differ at that level (Demšar 2006)."
     )
 
 
