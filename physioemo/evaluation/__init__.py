@@ -2,7 +2,7 @@
 
 from .metrics import (
     ordinal_metrics,
-    permutation_p_value,
+    permutation_p_values,
     scores,
     seq2hr,
     top2_accuracy,
@@ -14,7 +14,7 @@ from .summary import format_table, summarise
 __all__ = [
     "format_table",
     "ordinal_metrics",
-    "permutation_p_value",
+    "permutation_p_values",
     "scores",
     "seq2hr",
     "summarise",

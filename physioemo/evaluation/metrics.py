@@ -252,7 +252,7 @@ def permutation_p_values(
     trial_subject = np.zeros(trial_of.max() + 1, dtype=np.int64)
     trial_subject[trial_of] = subject_of
     if np.any(trial_label[trial_of] != y_true) or np.any(trial_subject[trial_of] != subject_of):
-        raise ValueError("permutation_p_value: a trial's windows carry different labels")
+        raise ValueError("permutation_p_values: a trial's windows carry different labels")
     observed = from_confusion(
         confusion_counts(y_true, y_pred, n_classes, subject_of, n_subjects), metric
     )
@@ -275,19 +275,6 @@ def permutation_p_values(
         hits += np.sum(values >= observed - 1e-12, axis=0)
         pooled_hits += int(np.sum(values.mean(axis=1) >= observed.mean() - 1e-12))
     return (1 + pooled_hits) / (1 + n_permutations), (1 + hits) / (1 + n_permutations)
-
-
-def permutation_p_value(
-    y_true,
-    y_pred,
-    trials=None,
-    subjects=None,
-    n_permutations: int = 1000,
-    metric: str = PERMUTATION_METRIC,
-    seed: int = 0,
-) -> float:
-    """The pooled p-value of `permutation_p_values` (its test, null and assumptions)."""
-    return permutation_p_values(y_true, y_pred, trials, subjects, n_permutations, metric, seed)[0]
 
 
 # ----------------------------------------------------------------------------- the entry point
@@ -313,10 +300,10 @@ def scores(
 
     y_true, y_pred: (n,) class indices in 0..n_classes-1. proba: (n, n_classes) class scores,
     needed for ordinal=True (HiSTN's metrics). trials, subjects: per window, for the
-    permutation test (`permutation_p_value`; `permutations` > 0 runs it). train_majority: the
-    training labels' majority class, for "chance". eda_true, eda_pred: (n,) EDA target and
-    prediction for the PINN's eda_rmse and eda_pearson_r. The ordinal metrics rank `proba`;
-    the others score `y_pred`.
+    permutation test (`permutation_p_values`, its pooled p; `permutations` > 0 runs it).
+    train_majority: the training labels' majority class, for "chance". eda_true, eda_pred: (n,)
+    EDA target and prediction for the PINN's eda_rmse and eda_pearson_r. The ordinal metrics
+    rank `proba`; the others score `y_pred`.
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if len(y_true) != len(y_pred) or not len(y_true):
@@ -334,7 +321,7 @@ def scores(
     if eda_true is not None and eda_pred is not None:
         out.update(eda_metrics(eda_true, eda_pred))
     if permutations:
-        out["p_value"] = permutation_p_value(
+        out["p_value"] = permutation_p_values(
             y_true, y_pred, trials, subjects, permutations, permutation_metric, seed
-        )
+        )[0]
     return out
