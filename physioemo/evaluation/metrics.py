@@ -210,6 +210,20 @@ def confusion_score(y_true, y_pred, n_classes: int, metric: str) -> float:
 _PERMUTATION_BATCH = 2_000_000
 
 
+def _trial_table(y_true, trials, subject_of) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each window's trial (an index), and each trial's label and subject; trials None: every
+    window its own trial. A trial whose windows carry different labels is refused."""
+    trials = np.arange(len(y_true)) if trials is None else np.asarray(trials)
+    _, trial_of = np.unique(trials, return_inverse=True)
+    trial_label = np.zeros(trial_of.max() + 1, dtype=np.int64)
+    trial_label[trial_of] = y_true
+    trial_subject = np.zeros(trial_of.max() + 1, dtype=np.int64)
+    trial_subject[trial_of] = subject_of
+    if np.any(trial_label[trial_of] != y_true) or np.any(trial_subject[trial_of] != subject_of):
+        raise ValueError("permutation_p_values: a trial's windows carry different labels")
+    return trial_of, trial_label, trial_subject
+
+
 def permutation_p_values(
     y_true,
     y_pred,
@@ -242,17 +256,10 @@ def permutation_p_values(
     """
     y_true, y_pred = np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)
     n_classes = int(max(y_true.max(), y_pred.max())) + 1
-    trials = np.arange(len(y_true)) if trials is None else np.asarray(trials)
     subjects = np.zeros(len(y_true)) if subjects is None else np.asarray(subjects)
     _, subject_of = np.unique(subjects, return_inverse=True)
     n_subjects = int(subject_of.max()) + 1
-    _, trial_of = np.unique(trials, return_inverse=True)
-    trial_label = np.zeros(trial_of.max() + 1, dtype=np.int64)
-    trial_label[trial_of] = y_true
-    trial_subject = np.zeros(trial_of.max() + 1, dtype=np.int64)
-    trial_subject[trial_of] = subject_of
-    if np.any(trial_label[trial_of] != y_true) or np.any(trial_subject[trial_of] != subject_of):
-        raise ValueError("permutation_p_values: a trial's windows carry different labels")
+    trial_of, trial_label, trial_subject = _trial_table(y_true, trials, subject_of)
     observed = from_confusion(
         confusion_counts(y_true, y_pred, n_classes, subject_of, n_subjects), metric
     )

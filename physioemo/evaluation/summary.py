@@ -122,13 +122,7 @@ def row_entry(jobs: list[dict], n_planned: int, permutations: int = 0, seed: int
         entry[score] = float(np.mean(values))
         entry[f"{score}_std"] = float(np.std(values, ddof=1)) if len(values) > 1 else None
     found = chance.row_chance(strategies)
-    entry.update(chance=found["chance"], chance_strategy=found["strategy"])
-    tested = {
-        metric: statistics.above_chance([s[metric] for s in per_subject], values)
-        for metric, values in found["per_subject"].items()
-    }
-    entry["beats_chance"] = {metric: beats for metric, (beats, _) in tested.items()}
-    entry["beats_chance_p"] = {metric: p for metric, (_, p) in tested.items()}
+    entry.update(against_chance(per_subject, found))
     entry["per_subject"] = {
         "subject": subjects.astype(str).tolist(),
         **{score: [s[score] for s in per_subject] for score in PER_SUBJECT},
@@ -138,6 +132,22 @@ def row_entry(jobs: list[dict], n_planned: int, permutations: int = 0, seed: int
     if permutations:
         entry.update(significance(arrays, entry["per_subject"], permutations, seed))
     return entry
+
+
+def against_chance(per_subject: list[dict], found: dict) -> dict:
+    """A row's "chance" and "chance_strategy" (`chance.row_chance`'s `found`), and per metric
+    whether its subjects' scores beat their chance ("beats_chance") with the one-sided
+    Wilcoxon p ("beats_chance_p"; `statistics.above_chance`)."""
+    tested = {
+        metric: statistics.above_chance([s[metric] for s in per_subject], values)
+        for metric, values in found["per_subject"].items()
+    }
+    return {
+        "chance": found["chance"],
+        "chance_strategy": found["strategy"],
+        "beats_chance": {metric: beats for metric, (beats, _) in tested.items()},
+        "beats_chance_p": {metric: p for metric, (_, p) in tested.items()},
+    }
 
 
 def fold_scores(jobs: list[dict]) -> dict[str, list]:
@@ -218,11 +228,11 @@ CHANCE_NOTE = (
     f"p ≥ {statistics.ALPHA})."
 )
 P_NOTE = (
-    " p: permutation test of balanced accuracy, trial labels shuffled within each subject and "
+    " p: a permutation test of balanced accuracy, trial labels shuffled within each subject and "
     "predictions kept; its null, predictions that carry no information about the labels, "
     "holds for every label-only guess, and its mean is about the balanced-accuracy chance. "
-    f"subjects p < {statistics.ALPHA}: the same test per subject, Holm-corrected over the "
-    "row's subjects."
+    f"subjects p < {statistics.ALPHA} (Holm): how many subjects pass the same test on their "
+    "own, Holm-corrected over the row's subjects."
 )
 
 
@@ -280,7 +290,8 @@ def _cells(summary, varying, columns, p_values) -> tuple[list[str], list[list[st
     head = [*varying, "dimension", "protocol", "model", *(name for name, _ in columns)]
     if with_chance:
         head.append("chance % (" + " / ".join(name.removesuffix(" %") for name, _ in columns) + ")")
-    head += ["p", f"subjects p < {statistics.ALPHA}"] * p_values + ["subjects", "folds"]
+    tested = ["p (balanced acc.)", f"subjects p < {statistics.ALPHA} (Holm)"]
+    head += tested * p_values + ["subjects", "folds"]
     rows = []
     for e in summary:
         protocol = e["protocol"] + (" (LEAKS)" if e["leaks"] else "")
