@@ -254,3 +254,14 @@ def test_a_model_that_learns_beats_chance(dummy_rows, protocol):
     assert entry["beats_chance"]["balanced_accuracy"] and entry["beats_chance"]["macro_f1"]
     assert entry["balanced_accuracy"] > entry["chance"]["balanced_accuracy"] + 0.15
     assert entry["p_value"] < 0.01 and entry["subjects_significant"] >= 5
+
+
+def test_jobs_stored_without_training_counts_are_refused():
+    windows, y = majority_is_minority_windows(per_trial=2)
+    protocol = protocols.get("subject-independent")
+    [job, *_] = cross_validate(windows, y, LogisticRegression(), protocol)
+    held_out = np.bincount(job["predictions"]["y_true"], minlength=2)
+    assert (job["predictions"]["train_counts"] == np.bincount(y) - held_out).all()
+    stored = {k: v for k, v in job["predictions"].items() if k != "train_counts"}
+    with pytest.raises(ValueError, match=f"job {job['key']} holds no training class counts"):
+        summarise([{**job, "predictions": stored}])
