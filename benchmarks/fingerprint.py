@@ -61,7 +61,7 @@ def status_only(root: Path) -> None:
         path.stat()
 
 
-def timed(function, root: Path, repeats: int) -> float:
+def timed(function, repeats: int, root: Path) -> float:
     """Best of `repeats` wall-clock seconds."""
     best = float("inf")
     for _ in range(repeats):
@@ -96,7 +96,7 @@ def main() -> None:
             "sha256sum of every file": (with_sha256sum, 3) if shutil.which("sha256sum") else None,
             "status of every file (os.stat)": (status_only, 20),
         }
-        seconds = {name: timed(row[0], root, row[1]) for name, row in rows.items() if row is not None}
+        seconds = {name: timed(*row, root) for name, row in rows.items() if row is not None}
         reference = seconds["hashlib SHA-256 of every byte (reference)"]
         print("| fingerprint | seconds | MB/s | x hashlib |\n|---|---:|---:|---:|")
         for name, value in seconds.items():

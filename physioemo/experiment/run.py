@@ -166,11 +166,7 @@ def _prepare(out: Path, store: Store, experiment: Experiment, progress, echo) ->
     same_data(out, [(store.path, store.get("sources", {})), (None, plan.sources)])
     remember(store, plan)
     store.plan(plan.jobs)
-    damaged = store.damaged()
-    for reason in dict.fromkeys(damaged.values()):
-        count = sum(found == reason for found in damaged.values())
-        echo(f"{store.path}: {count} stored job(s): {reason}; they run again")
-    done = store.done() - set(damaged)
+    done = {row["key"] for row in store.rows()}  # a damaged row is reported and runs again
     return plan, [job for job in plan.jobs if job.key not in done], done
 
 

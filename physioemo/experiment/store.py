@@ -142,6 +142,7 @@ class Store:
     def __init__(self, path):
         self.path = Path(path)
         self.connection = None
+        self._reported: set[str] = set()  # keys of the damaged rows already warned about
         self._open()
 
     @_guarded
@@ -245,6 +246,10 @@ class Store:
                 yield row, str(damage)
 
     def _left_out(self, row: dict, reason: str) -> None:
+        """Warn (once per store object) that a damaged row is left out."""
+        if row["key"] in self._reported:
+            return
+        self._reported.add(row["key"])
         name = " ".join(clean(row.get(k), 40) for k in ("dataset", "model", "protocol"))
         warnings.warn(
             f"{self.path}: job {name} fold {clean(row.get('fold'), 10)}: {reason}; left out "
