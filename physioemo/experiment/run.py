@@ -163,40 +163,48 @@ def _prepare(out: Path, store: Store, experiment: Experiment, progress, echo) ->
     plan = build(experiment, str(running), progress=progress is not False, echo=echo)
     for line in dict.fromkeys(plan.notes + [f"skipped: {s}" for s in plan.skipped]):
         echo(line)
-    same_data(out, [(store.path, store.get("sources", {})), (None, plan.sources)])
+    _same_data(out, store.get("sources", {}), plan.sources)
     remember(store, plan)
     store.plan(plan.jobs)
     done = {row["key"] for row in store.rows()}  # a damaged row is reported and runs again
     return plan, [job for job in plan.jobs if job.key not in done], done
 
 
-def same_data(out, sources: list[tuple]) -> None:
-    """Refuse to mix results of different data in one run folder: RunFolderError naming the
-    dataset when two of `sources` ((store path or None for the files on disk now, its
-    `plan.sources`)) give one dataset different fingerprints (`features.cache.fingerprint`)."""
-    seen = {}
-    for where, found in sources:
-        for name, source in found.items():
-            fingerprint = source.get("fingerprint") if isinstance(source, dict) else None
-            if fingerprint is None:
-                continue
-            first = seen.setdefault(name, (where, fingerprint, source.get("root")))
-            if first[1] != fingerprint:
-                raise RunFolderError(_other_data(out, name, first, (where, fingerprint)))
+def _fingerprints(sources: dict) -> dict[str, str]:
+    """Dataset -> content fingerprint, of a plan's or a store's `sources`."""
+    return {
+        name: source["fingerprint"]
+        for name, source in sources.items()
+        if isinstance(source, dict) and source.get("fingerprint")
+    }
 
 
-def _other_data(out, name: str, first: tuple, second: tuple) -> str:
-    """One line: two fingerprints of one dataset (stored in a store, or of the files now)."""
-    if second[0] is None:
-        return (
-            f"{out} holds {name} results made from other data than the files under {first[2]} "
-            f"hold now (fingerprint {first[1][:12]} then, {second[1][:12]} now): results of "
-            "both would mix; use --overwrite (every job runs again) or another --out"
-        )
-    return (
-        f"{first[0]} and {second[0]} hold {name} results of different data (fingerprints "
-        f"{first[1][:12]} and {second[1][:12]}); merge only runs of the same files"
-    )
+def _same_data(out, stored: dict, found: dict) -> None:
+    """RunFolderError when the files of a dataset are not the data the folder's results were
+    made from (`stored`: the store's sources; `found`: the plan's), so they never mix."""
+    before = _fingerprints(stored)
+    for name, now in _fingerprints(found).items():
+        if before.get(name, now) != now:
+            raise RunFolderError(
+                f"{out} holds {name} results made from other data than the files under "
+                f"{found[name]['root']} hold now (fingerprint {before[name][:12]} then, "
+                f"{now[:12]} now): results of both would mix; use --overwrite (every job runs "
+                "again) or another --out"
+            )
+
+
+def _same_data_merged(stores: list[Store]) -> None:
+    """RunFolderError when two of the stores hold results of one dataset's different data."""
+    seen: dict[str, tuple] = {}
+    for store in stores:
+        for name, fingerprint in _fingerprints(store.get("sources", {})).items():
+            first, known = seen.setdefault(name, (store.path, fingerprint))
+            if known != fingerprint:
+                raise RunFolderError(
+                    f"{first} and {store.path} hold {name} results of different data "
+                    f"(fingerprints {known[:12]} and {fingerprint[:12]}); merge only runs of the "
+                    "same files"
+                )
 
 
 def _finish(out: Path, store: Store, report: bool, failures: list[str], echo) -> dict:
@@ -454,7 +462,7 @@ def merge(folders: list, out) -> dict:
             whole = union(whole, other)
         target = open_folder(Path(out), whole)
         stores.append(target)
-        same_data(out, [(store.path, store.get("sources", {})) for store in stores])
+        _same_data_merged(stores)
         copied = sum(target.copy_rows_from(store) for store in stores[:-1])
         target.set("environment", stores[0].get("environment"))
         for key in PLANNED_META:
