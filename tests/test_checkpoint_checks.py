@@ -15,6 +15,7 @@ import torch
 
 from physioemo import models, montage
 from physioemo.cli import main
+from physioemo.models.hierarchy import DREAMER_CHANNELS
 from physioemo.training import load_checkpoint, save_checkpoint
 
 META = {
@@ -147,22 +148,7 @@ def test_cli_reports_a_refused_checkpoint(tmp_path, capsys, monkeypatch):
 
 
 # ----------------------------------------------------------------------------- consistency
-ELECTRODES = [
-    "AF3",
-    "F7",
-    "F3",
-    "FC5",
-    "T7",
-    "P7",
-    "O1",
-    "O2",
-    "P8",
-    "T8",
-    "FC6",
-    "F4",
-    "F8",
-    "AF4",
-]
+ELECTRODES = list(DREAMER_CHANNELS)  # AF3 first
 
 
 @pytest.fixture
