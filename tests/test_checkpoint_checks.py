@@ -197,10 +197,33 @@ def _set(*keys, value):
         (_set("model", value="logreg"), ["key meta.model: logreg is not a torch model"]),
         (_set("args", "dim", value="128"), ["key meta.args.dim: '128' is not a whole number"]),
         (_set("args", "dim", value=4096), ["key meta.args.dim: 4096", "1..512 (rbtransformer's"]),
+        (_set("features", "window", value=1e9), ["key meta.features.window: 1000000000.0 is"]),
+        (_set("features", "sfreq", value=1e7), ["key meta.features.sfreq: 10000000.0 is not"]),
+        (
+            _set("features", "window", value=600.0),  # 76,800 samples: a stream could hold it
+            [],
+        ),
+        (
+            _set("features", "bands", value={"alpha": [8, 13]}),
+            ["key meta.features.bands: the model takes 4 bands"],
+        ),
     ],
 )
 def test_metadata_that_contradicts_the_model_is_refused_in_one_line(rbt_checkpoint, change, parts):
-    refused(rewrite(rbt_checkpoint, change), *parts)
+    if parts:
+        refused(rewrite(rbt_checkpoint, change), *parts)
+    else:  # within the limits: loads
+        assert load_checkpoint(rewrite(rbt_checkpoint, change))[1]["features"]["window"] == 600
+
+
+def test_raw_windows_must_be_the_models_samples(tmp_path):
+    net = models.create("eegnet", n_chans=4, n_outputs=2, n_times=128, sfreq=128.0)
+    raw = {**META, "features": {**META["features"], "kind": "raw", "window": 2.0}}
+    with pytest.raises(ValueError, match="2-s windows at 128 Hz are 256 samples, the model takes"):
+        save_checkpoint(tmp_path / "x.pt", net, raw)
+    raw["features"]["window"] = 1.0
+    path = save_checkpoint(tmp_path / "x.pt", net, raw)
+    assert load_checkpoint(path)[1]["args"]["n_times"] == 128
 
 
 def test_saving_refuses_metadata_that_loading_would_refuse(tmp_path):

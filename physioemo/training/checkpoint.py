@@ -37,8 +37,8 @@ REQUIRED = ("model", "args", "ch_names", "features", "labels")
 ARG_LIMITS = {
     "n_chans": (1, 1024),
     "n_outputs": (1, 1000),
-    "n_times": (1, 1_000_000),
-    "sfreq": (1e-3, 100_000.0),
+    "n_times": (1, metadata.SAMPLES_LIMIT),
+    "sfreq": metadata.RATE_LIMITS,
 }
 #: bounds on a model's other arguments (those its SIZE_LIMITS do not list): magnitude, text
 #: length, elements
@@ -129,6 +129,7 @@ def _check_meta(meta: dict, args: dict, name: str, path: Path) -> None:
     metadata.check_names(path, meta, n_chans)
     metadata.check_classes(path, meta, args.get("n_outputs"))
     metadata.check_kind(path, meta, name, MODELS[name].inputs)
+    metadata.check_features(path, meta, args.get("n_bands"), args.get("n_times"))
 
 
 def _build(name: str, args: dict, path: Path) -> torch.nn.Module:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .metadata import check_classes, check_names
+from .metadata import check_classes, check_features, check_names
 
 #: format tag of the file (a torch checkpoint says "physioemo-checkpoint-1")
 FORMAT = "physioemo-linear-1"
@@ -116,6 +116,7 @@ def _sizes(path, meta: dict) -> tuple[int, int]:
 
     names = check_names(path, meta)
     classes = check_classes(path, meta)
+    check_features(path, meta)
     features = meta.get("features")
     try:
         kind = features["kind"]

@@ -11,10 +11,15 @@ no torch.
 
 from __future__ import annotations
 
+import math
+
 from ..errors import clean
 
 #: longest channel or class name a checkpoint may hold (characters)
 NAME_LIMIT = 256
+#: (lowest, highest) rate in Hz, longest window in seconds, most samples in one window that a
+#: checkpoint may declare: a stream's buffers are sized by them
+RATE_LIMITS, WINDOW_LIMIT, SAMPLES_LIMIT = (1e-3, 100_000.0), 600.0, 1_000_000
 
 
 def check_names(path, meta: dict, n_chans: int | None = None) -> list[str]:
@@ -83,3 +88,51 @@ def _texts(path, value, key: str, what: str) -> list[str]:
             raise ValueError(f"{path}: key meta.{key}: {clean(item, 40)!r} appears twice")
         seen.add(item.casefold())
     return value
+
+
+def check_features(path, meta: dict, n_bands: int | None = None, n_times: int | None = None):
+    """meta.features: window and stride (s) in (0, `WINDOW_LIMIT`], sfreq (Hz, when given)
+    within `RATE_LIMITS`, at most `SAMPLES_LIMIT` samples per window; as many bands as the
+    model's `n_bands` and, for raw windows, window x sfreq = the model's `n_times` (when the
+    model has them)."""
+    from ..features import BANDS
+    from ..windows import window_samples
+
+    features = meta.get("features")
+    if not isinstance(features, dict):
+        raise ValueError(f"{path}: key meta.features: expected a table")
+    window, stride = features.get("window", 1.0), features.get("stride")
+    for key, value in (("window", window), ("stride", stride)):
+        if value is not None and not _number_in(value, 0.0, WINDOW_LIMIT, low_open=True):
+            raise ValueError(
+                f"{path}: key meta.features.{key}: {clean(repr(value), 40)} is not a number of "
+                f"seconds in (0, {WINDOW_LIMIT:g}]"
+            )
+    sfreq = features.get("sfreq")
+    if sfreq is not None and not _number_in(sfreq, *RATE_LIMITS):
+        raise ValueError(
+            f"{path}: key meta.features.sfreq: {clean(repr(sfreq), 40)} is not a rate in "
+            f"{RATE_LIMITS[0]:g}..{RATE_LIMITS[1]:g} Hz"
+        )
+    samples = window_samples(window or 1.0, sfreq) if sfreq else None
+    if samples is not None and samples > SAMPLES_LIMIT:
+        raise ValueError(
+            f"{path}: key meta.features: windows of {samples:,} samples, more than the limit "
+            f"of {SAMPLES_LIMIT:,}"
+        )
+    if features.get("kind") == "raw" and n_times is not None and samples not in (None, n_times):
+        raise ValueError(
+            f"{path}: key meta.features: {window:g}-s windows at {sfreq:g} Hz are {samples} "
+            f"samples, the model takes {n_times}"
+        )
+    bands = features.get("bands") or BANDS
+    if n_bands is not None and (not isinstance(bands, dict | list) or len(bands) != n_bands):
+        raise ValueError(f"{path}: key meta.features.bands: the model takes {n_bands} bands")
+
+
+def _number_in(value, low: float, high: float, low_open: bool = False) -> bool:
+    """Whether `value` is a finite real number (not a bool) in [low, high] ((low, high] when
+    `low_open`)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return False
+    return (low < value if low_open else low <= value) and value <= high
