@@ -1,5 +1,5 @@
 """The `physioemo` command: synth, info, features, bench, merge, audit, reproduce, report,
-compare, train, models, live."""
+compare, train, models, live, export-bids."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from .._version import __version__
-from . import bench, compare, data, live, models, train
+from . import bench, bids, compare, data, live, models, train
 from .errors import exit_status, warnings_as_lines
 from .options import Parser
 
@@ -66,6 +66,11 @@ COMMANDS = (
         live.add_live,
     ),
     ("models", "list the models, parameter counts and inputs", models.add_models),
+    (
+        "export-bids",
+        "write a dataset (default: synthetic) as BIDS (MNE-BIDS)",
+        bids.add_export_bids,
+    ),
 )
 
 
