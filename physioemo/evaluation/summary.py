@@ -266,7 +266,9 @@ def tables(summary: list[dict]) -> list[tuple[str, list[str], list[list[str]]]]:
 
 def notes(summary: list[dict]) -> str:
     """What the tables' chance, mark and p-values mean (one paragraph)."""
-    return CHANCE_NOTE + (P_NOTE if any("p_value" in e for e in summary) else "")
+    chance = any(isinstance(e.get("chance"), dict) for e in summary)
+    p_values = any("p_value" in e for e in summary)
+    return (CHANCE_NOTE if chance else "Mean ± std over subjects.") + (P_NOTE if p_values else "")
 
 
 def format_table(summary: list[dict]) -> str:
@@ -286,7 +288,9 @@ def _cells(summary, varying, columns, p_values) -> tuple[list[str], list[list[st
     """Header and rows of one table: identity, the `columns`' cells, the chance of each column
     (when every row has it), p and significant subjects (p_values), subjects and folds."""
     keys = [key for _, key in columns]
-    with_chance = all(key in e.get("chance", {}) for e in summary for key in keys)
+    with_chance = all(  # summaries written before chance was a mapping show none
+        isinstance(e.get("chance"), dict) and key in e["chance"] for e in summary for key in keys
+    )
     head = [*varying, "dimension", "protocol", "model", *(name for name, _ in columns)]
     if with_chance:
         head.append("chance % (" + " / ".join(name.removesuffix(" %") for name, _ in columns) + ")")
