@@ -1,14 +1,24 @@
 """The leakage audit flags each kind of leak on a constructed example and passes honest splits."""
 
+import json
+
 import numpy as np
 import pytest
 from sklearn.neighbors import KNeighborsClassifier
 
 from physioemo import protocols
-from physioemo.evaluation.audit import audit, audit_protocol, inflation
+from physioemo.evaluation.audit import (
+    audit,
+    audit_key,
+    audit_protocol,
+    inflation,
+    leak_evidence,
+    mark_leaks,
+)
 from physioemo.evaluation.exposure import stimulus_overlap
 from physioemo.experiment import Experiment
 from physioemo.experiment.plan import audit_only
+from physioemo.protocols.papers import LeakyWindowKFold
 from physioemo.recording import make_groups
 
 SFREQ = 128.0
@@ -237,3 +247,52 @@ def test_synthetic_seed_names_its_clips_and_the_audit_flags_subject_dependent():
     )
     assert audits["seed-session"]["verdict"] == "honest"  # clips 1-9 train, 10-15 test
     assert audits["stimulus-independent"]["verdict"] == "honest"
+
+
+class WindowKFoldSaidHonest(LeakyWindowKFold):
+    """A custom protocol that splits the windows of trials but declares no leak."""
+
+    name = "window-kfold-said-honest"
+    leaks = False
+    leak = ""
+
+
+def test_a_leak_the_audit_finds_marks_the_row_though_the_protocol_declares_none(
+    tmp_path, monkeypatch
+):
+    from physioemo.experiment import Experiment, run
+    from physioemo.protocols import PROTOCOLS
+
+    monkeypatch.setitem(PROTOCOLS, WindowKFoldSaidHonest.name, WindowKFoldSaidHonest)
+    experiment = Experiment(
+        models=["logreg"],
+        protocols=[WindowKFoldSaidHonest.name, "subject-dependent"],
+        dimensions=["arousal"],
+        synthetic={"subjects": 3, "seconds": 8.0, "seed": 2},
+        n_splits=2,
+    )
+    out = tmp_path / "run"
+    result = run(experiment, out=out, echo=lambda *_: None, report=False)
+    rows = {e["protocol"]: e for e in result["summary"]}
+    custom, honest = rows[WindowKFoldSaidHonest.name], rows["subject-dependent"]
+    assert (custom["leaks"], custom["leak_evidence"]) == (True, ["audit"])
+    assert (honest["leaks"], honest["leak_evidence"]) == (False, [])
+    table = (out / "summary.md").read_text()
+    assert f"| arousal | {WindowKFoldSaidHonest.name} (LEAKS) | logreg |" in table
+    assert "| arousal | subject-dependent | logreg |" in table
+    [pair] = result["inflation"]
+    assert pair["leaky"]["protocol"] == WindowKFoldSaidHonest.name
+    stored = json.loads((out / "summary.json").read_text())["summary"]
+    assert [e["leaks"] for e in stored] == [e["leaks"] for e in result["summary"]]
+
+
+def test_leak_evidence_is_the_declaration_or_the_audit():
+    entry = {"dataset": "d", "features": "f", "labels": "l", "dimension": "x", "protocol": "p"}
+    leaking = {audit_key(entry): {"verdict": "LEAKS: something"}}
+    honest = {audit_key(entry): {"verdict": "honest"}}
+    assert leak_evidence({**entry, "leaks": True}, honest) == ["declared"]
+    assert leak_evidence({**entry, "leaks": False}, leaking) == ["audit"]
+    assert leak_evidence({**entry, "leaks": True}, leaking) == ["declared", "audit"]
+    assert leak_evidence({**entry, "leaks": False}, {}) == []
+    [marked] = mark_leaks([{**entry, "leaks": False}], leaking)
+    assert marked["leaks"] and mark_leaks([marked], leaking)[0]["leak_evidence"] == ["audit"]

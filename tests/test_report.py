@@ -174,14 +174,20 @@ def test_report_embeds_decodable_images_and_every_stored_row(rbt_run):
     for image in images:
         assert image.ndim == 3 and min(image.shape[:2]) > 100 and np.ptp(image) > 0
     names = {p.stem.split("-")[0] for p in pngs}
-    assert {"paper", "subjects", "confusion", "topomap", "attention"} <= names
+    assert {"paper", "subjects", "confusion", "topomap", "attention", "critical"} <= names
     with Store(out / "store.sqlite") as store:
         keys = [row["key"] for row in store.rows()]
     assert len(keys) == 5 + 2 * 3 and all(f"<td>{key}</td>" in page for key in keys)
     for entry in result["summary"]:
         protocol = entry["protocol"] + (" (LEAKS)" if entry["leaks"] else "")
         cells = f"<td>{entry['dimension']}</td><td>{protocol}</td><td>{entry['model']}</td>"
-        assert cells + f"<td>{100 * entry['accuracy']:.1f} ± " in page
+        assert cells + f"<td>{100 * entry['balanced_accuracy']:.1f} ± " in page
+        assert f"<td>{100 * entry['accuracy']:.1f} ± " in page
+        chance = " / ".join(
+            f"{100 * entry['chance'][k]:.1f}" for k in ("balanced_accuracy", "macro_f1", "accuracy")
+        )
+        assert f"<td>{chance}</td>" in page
+    assert "Comparisons" in page and "critical difference" in page
     assert "not the real DREAMER" in page and "Leakage audit" in page
 
 

@@ -1,5 +1,5 @@
 """The `physioemo` command: synth, info, features, bench, merge, audit, reproduce, report,
-train, models, live, export-bids."""
+compare, train, models, live, export-bids."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from .._version import __version__
-from . import bench, bids, data, live, models, train
+from . import bench, bids, compare, data, live, models, train
 from .errors import exit_status, warnings_as_lines
 from .options import Parser
 
@@ -53,6 +53,11 @@ COMMANDS = (
         "report",
         "write report.html (figures embedded) and figures/*.png of a run folder",
         bench.add_report,
+    ),
+    (
+        "compare",
+        "compare the result rows of a run folder: paired tests over subjects and folds, ranks",
+        compare.add_compare,
     ),
     (
         "live",

@@ -168,10 +168,28 @@ def audit_key(entry: dict) -> str:
     return "/".join(str(entry[k]) for k in AUDIT_KEYS)
 
 
-def leaky(entry: dict, audits: dict) -> bool:
-    """Whether a summary entry leaks: its audit's verdict, else its protocol's declaration."""
+def leak_evidence(entry: dict, audits: dict) -> list[str]:
+    """Why a summary entry leaks: "declared" when its protocol says so, "audit" when its
+    audit (audit key -> audit, `audit_key`) found a leak; empty when neither."""
+    declared = "declared" in entry.get("leak_evidence", ["declared"] * bool(entry["leaks"]))
     found = audits.get(audit_key(entry))
-    return entry["leaks"] if found is None else found["verdict"] != "honest"
+    audited = found is not None and found["verdict"] != "honest"
+    return ["declared"] * declared + ["audit"] * audited
+
+
+def leaky(entry: dict, audits: dict) -> bool:
+    """Whether a summary entry leaks: its protocol declares a leak or its audit finds one."""
+    return bool(leak_evidence(entry, audits))
+
+
+def mark_leaks(summary: list[dict], audits: dict) -> list[dict]:
+    """The summary with each entry's "leaks" set from the evidence (`leaky`) and
+    "leak_evidence" saying which (`leak_evidence`)."""
+    marked = []
+    for entry in summary:
+        evidence = leak_evidence(entry, audits)
+        marked.append({**entry, "leaks": bool(evidence), "leak_evidence": evidence})
+    return marked
 
 
 def inflations(summary: list[dict], audits: dict | None = None) -> list[dict]:

@@ -116,7 +116,8 @@ def run_job(job: Job, windows, y: np.ndarray) -> dict:
     """Fit the job's estimator on its training windows and predict its test windows.
 
     Returns the job's result: identity, sizes, the training majority class, per-window
-    predictions (`predictions`, arrays), the estimator's fit report and timings.
+    predictions (`predictions`, arrays, with the training windows per class "train_counts"),
+    the estimator's fit report and timings.
     """
     import torch
     from threadpoolctl import threadpool_limits
@@ -149,6 +150,7 @@ def _fit_and_predict(job: Job, windows, y: np.ndarray) -> dict:
         "index": test,
         **{name: windows.groups[name][test] for name in ("subject", "session", "trial", "start")},
         "y_true": y[test],
+        "train_counts": counts,  # what a label-only guess knows: the chance (evaluation.chance)
     }
     if estimator is None:
         predictions["y_pred"] = np.full(test.size, majority)
