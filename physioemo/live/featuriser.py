@@ -20,10 +20,9 @@ import numpy as np
 
 from ..features import BANDS
 from ..features.spectral import de_from_variance
-from ..features.streaming import LIVE_BASELINES, CausalFilterBank, StreamResampler
+from ..features.streaming import LIVE_BASELINES, CausalFilterBank, StreamResampler, Windower
 from ..windows import window_samples
 from . import LiveError, MontageError
-from .buffer import Windower
 from .channels import map_channels
 
 #: seconds at the start of a stream whose windows are left out of the baseline reference: the
