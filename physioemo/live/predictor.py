@@ -1,11 +1,13 @@
 """One interface for the stream's model: class probabilities of one window of features.
 
-A predictor carries what the stream needs to feed it: `ch_names` (its channel order),
-`features` (kind "de" or "raw", window and stride in seconds, bands, sfreq, baseline) and
-`labels` (class names). Three implementations: a scikit-learn pipeline (`SklearnPredictor`,
-including the model trained on the fly on synthetic EEG), a torch checkpoint
-(`TorchPredictor`, from `physioemo.training.checkpoint`) and a logistic regression stored as
-arrays (`training.linear.LinearPredictor`, what ``physioemo train --model logreg`` writes).
+A predictor carries what the stream needs to feed it: `ch_names` (its channel order, or its
+input features' names), `features` (kind "de", "raw", "peripheral" or "fused", window and
+stride in seconds, bands, sfreq, baseline, peripheral inputs) and `labels` (class names).
+Four implementations: a scikit-learn pipeline (`SklearnPredictor`, including the model trained
+on the fly on synthetic EEG), a torch checkpoint (`TorchPredictor`, from
+`physioemo.training.checkpoint`), the EDA PINN's checkpoint (`PINNPredictor`: a time input,
+and its predicted EDA) and a logistic regression stored as arrays
+(`training.linear.LinearPredictor`, what ``physioemo train --model logreg`` writes).
 `load_predictor` reads either kind of file.
 """
 
@@ -79,6 +81,27 @@ class TorchPredictor:
             return torch.softmax(logits.reshape(1, -1), dim=-1)[0].double().numpy()
 
 
+class PINNPredictor(TorchPredictor):
+    """The EDA PINN (`models.pinn`) of a checkpoint: features and a time input t in [0, 1]
+    (`physiology.PeripheralFeaturiser.time`) -> class probabilities and the predicted EDA (on
+    the per-subject [0, 1] scale of its training target)."""
+
+    time_input = True
+
+    def predict_with_eda(self, x: np.ndarray, t: float) -> tuple[np.ndarray, float]:
+        """One window: (n_features,) features and its time -> ((n_classes,), EDA)."""
+        import torch
+
+        with torch.inference_mode():
+            inputs = torch.as_tensor(x[None], dtype=torch.float32)
+            eda, logits = self.model(inputs, torch.tensor([t], dtype=torch.float32))
+            probabilities = torch.softmax(logits.reshape(1, -1), dim=-1)[0].double().numpy()
+        return probabilities, float(eda[0])
+
+    def predict_proba(self, x: np.ndarray, t: float = 0.5) -> np.ndarray:
+        return self.predict_with_eda(x, t)[0]
+
+
 def load_predictor(path, threads=1) -> TorchPredictor | LinearPredictor:
     """The model of a checkpoint written by `physioemo train` or physioemo's trainer: a torch
     model, or a logistic regression stored as arrays (threads: see `TorchPredictor`). A
@@ -99,7 +122,8 @@ def load_predictor(path, threads=1) -> TorchPredictor | LinearPredictor:
         missing = {"ch_names", "features", "labels"} - set(meta)
         if missing:
             raise LiveError(f"checkpoint {path} lacks {', '.join(sorted(missing))} in its metadata")
-        predictor = TorchPredictor(model, meta, name=str(path), threads=threads)
+        kind = PINNPredictor if meta.get("model") == "pinn" else TorchPredictor
+        predictor = kind(model, meta, name=str(path), threads=threads)
     if predictor.features.get("causal") is False:
         warnings.warn(
             f"{path} was trained on zero-phase features; a stream computes causal ones, so "
