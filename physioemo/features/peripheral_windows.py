@@ -185,6 +185,13 @@ def _first_stream(recording: Recording, modality: str) -> str | None:
     return next((name for name in STREAM_NAMES[modality] if _has(recording, name)), None)
 
 
+def find_stream(recording: Recording, modality: str) -> tuple[np.ndarray, float] | None:
+    """(n_channels, n_times) and rate of the recording's first stream of `modality`
+    (`STREAM_NAMES`; acceleration in g), or None when it has none."""
+    name = _first_stream(recording, modality)
+    return None if name is None else _stream(recording, name)
+
+
 def _eda_target(recording: Recording) -> str | None:
     """The EDA stream whose window means are the PINN's target: the first one, if in uS."""
     name = _first_stream(recording, "eda")

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from . import BoardError
+from .labels import read_sidecar
 from .layout import PRESET_NAMES, DropCounter, Preset, board_layout
 from .source import Chunk
 
@@ -141,7 +142,9 @@ class Board:
         serial_port, mac_address, ip_address, timeout: BrainFlow connection parameters.
         file, master_board: playback only: a BrainFlow file and the board that recorded it;
             the board's other presets play from ``<stem>-aux<suffix>`` and
-            ``<stem>-anc<suffix>`` beside it when they exist (`preset_file`).
+            ``<stem>-anc<suffix>`` beside it when they exist (`preset_file`). A sidecar
+            written by ``physioemo playback`` (`labels.read_sidecar`, kept as `sidecar`)
+            gives the master board, the EEG names unless they are given, and the speed.
         sfreq: override of the main stream's rate in Hz (default: the descriptor's; for
             playback, the file's timestamps, see `file_rate`).
         speed: playback: how many times faster than real time the file's timestamps run
@@ -192,6 +195,12 @@ class Board:
         self.board_id = resolve_board_id(board)
         self.playback = self.board_id == board_shim.BoardIds.PLAYBACK_FILE_BOARD.value
         self.file = Path(file) if file else None
+        self.sidecar = read_sidecar(self.file) if self.playback and self.file else None
+        if self.sidecar is not None:  # what `physioemo playback` wrote beside the file
+            master_board = master_board or self.sidecar["master_board"]
+            speed = self.sidecar.get("speed", speed)
+            if ch_names is None and self.sidecar.get("eeg_names"):
+                ch_names = self.sidecar["eeg_names"]
         layout_id = self._recording_board(master_board) if self.playback else self.board_id
         descriptors = self._descriptors(layout_id, board)
         self.device = descriptors[min(descriptors)].get("name", str(board))

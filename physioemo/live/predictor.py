@@ -40,6 +40,7 @@ class SklearnPredictor:
 
     def __init__(self, pipeline, ch_names, features, labels, name="scikit-learn"):
         self.pipeline = pipeline
+        self.meta = {"labels": dict(labels)}
         self.ch_names = list(ch_names)
         self.features = dict(features)
         self.labels = list(labels["classes"])
@@ -67,7 +68,7 @@ class TorchPredictor:
 
         if threads:
             torch.set_num_threads(threads)
-        self.model = model
+        self.model, self.meta = model, meta
         self.ch_names = list(meta["ch_names"])
         self.features = dict(meta["features"])
         self.labels = [str(label) for label in meta["labels"]["classes"]]

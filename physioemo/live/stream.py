@@ -90,6 +90,8 @@ class Counters:
     cpu_ms: list = field(default_factory=list)
     predictions: dict = field(default_factory=dict)
     bad_windows: dict = field(default_factory=dict)
+    labelled: int = 0  # windows whose true label is one of the model's classes
+    agreed: int = 0  # of those, predicted right
 
 
 class LiveStream:
@@ -331,6 +333,9 @@ class LiveStream:
             physiology=latest.get("physiology"),
             traces=self._traces(),
         )
+        if result.true_label in self.predictor.labels:
+            counts.labelled += 1
+            counts.agreed += result.true_label == label
         counts.latency_ms.append(result.latency_ms)
         counts.compute_ms.append(result.compute_ms)
         counts.cpu_ms.append((cpu - polled[1]) * 1e3)
@@ -369,6 +374,15 @@ class LiveStream:
         return traces or None
 
     # ------------------------------------------------------------------ report
+    def _agreement(self) -> dict:
+        """With true labels: of the windows whose true label is a model class, how many and
+        the share predicted right."""
+        counts = self.counts
+        if self.labels is None:
+            return {}
+        share = round(counts.agreed / counts.labelled, 4) if counts.labelled else None
+        return {"true_label_windows": counts.labelled, "agreement": share}
+
     def summary(self) -> dict:
         """Counts and latency percentiles of the run so far (JSON-ready)."""
         counts = self.counts
@@ -389,6 +403,7 @@ class LiveStream:
             "reconnects": counts.reconnects,
             "predictions": counts.predictions,
             "bad_channel_windows": {k: v for k, v in counts.bad_windows.items() if v},
+            **self._agreement(),
             "latency_ms": percentiles(counts.latency_ms),
             "compute_ms": percentiles(counts.compute_ms),
             "cpu_ms": percentiles(counts.cpu_ms),
