@@ -21,8 +21,8 @@ from physioemo.live import BoardError, LiveError, MontageError
 from physioemo.live.board import Board, brainflow, file_rate, resolve_board_id
 from physioemo.live.buffer import RingBuffer
 from physioemo.live.channels import map_channels
-from physioemo.live.layout import DropCounter
 from physioemo.live.featuriser import CausalFeatures
+from physioemo.live.layout import DropCounter
 from physioemo.live.quality import channel_quality
 from physioemo.live.record import Recorder, free_path, write_bdf
 from physioemo.live.source import Chunk
