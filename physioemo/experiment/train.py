@@ -121,6 +121,11 @@ def train(spec: TrainSpec, out, overwrite=False, progress=False, echo=print) -> 
     echo(f"{'Synthetic ' if spec.root is None else ''}{dataset}")
     wanted = {recipe: _recipe_options(spec, recipe, dataset)}
     windows, parameters, _ = feature_sets(spec.dataset, root, dataset, wanted, progress)[recipe]
+    if model_spec(spec.model).inputs == "peripheral" and "eda_scaled" not in windows.extra:
+        raise ValueError(
+            f"--model {spec.model}: its EDA target needs an EDA stream in uS, which "
+            f"{spec.dataset} lacks"
+        )
     y = window_labels(scheme, windows)
     windows, y = windows.select(y >= 0), y[y >= 0]
     echo(f"{len(windows)} windows of {recipe} features, shape {windows.X.shape[1:]}")
@@ -187,8 +192,9 @@ def choose_recipe(spec: TrainSpec) -> str:
     recipe = chosen[0]
     if spec.causal and recipe not in LIVE_RECIPES:
         raise ValueError(
-            f"--features {recipe}: a live stream computes {' and '.join(LIVE_RECIPES)} "
-            "features only; choose one, or --no-causal for a checkpoint live cannot run"
+            f"--features {recipe}: a live stream computes de and raw features (EEG), peripheral "
+            "and de+peripheral ones (physiology) only; choose one, or --no-causal for a "
+            "checkpoint live cannot run"
         )
     return recipe
 
