@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..recording import Recording, WindowSet
+from ..recording import Recording, Signal, WindowSet
 from ..windows import Part
 from . import physio
 
@@ -185,11 +185,19 @@ def _first_stream(recording: Recording, modality: str) -> str | None:
     return next((name for name in STREAM_NAMES[modality] if _has(recording, name)), None)
 
 
-def find_stream(recording: Recording, modality: str) -> tuple[np.ndarray, float] | None:
-    """(n_channels, n_times) and rate of the recording's first stream of `modality`
-    (`STREAM_NAMES`; acceleration in g), or None when it has none."""
+def find_stream(recording: Recording, modality: str) -> Signal | None:
+    """The recording's first stream of `modality` (`STREAM_NAMES`; a row of `data` in the
+    recording's unit, acceleration in g when its unit says how), or None when it has none."""
     name = _first_stream(recording, modality)
-    return None if name is None else _stream(recording, name)
+    if name is None:
+        return None
+    data, rate = _stream(recording, name)
+    signal = recording.extra.get(name)
+    unit = recording.unit if signal is None else signal.unit
+    names = [n for n in recording.ch_names if n.lower() == name] if signal is None else None
+    if modality == "acc" and unit in ACC_TO_G:
+        unit = "g"
+    return Signal(data, rate, names or signal.ch_names, unit, modality)
 
 
 def _eda_target(recording: Recording) -> str | None:

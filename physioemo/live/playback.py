@@ -13,17 +13,21 @@ fills every row of a multi-row one (EmotiBit's three PPG wavelengths). EEG goes 
 EEG rows, when the recording has no more channels than the board has rows. A sidecar
 (`labels.read_sidecar`) names the board, the EEG rows and the segments with their ratings,
 so the live view shows the true label of every stimulus or condition (`labels.TrueLabels`).
+`LSLPlayer` plays the same recordings as LSL outlets instead, one per modality at its own rate
+(WESAD's chest ECG and respiration at 700 Hz too: LSL has no fixed layout).
 """
 
 from __future__ import annotations
 
 import json
+import time
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from ..features.peripheral_windows import find_stream
+from ..recording import Signal
 from . import LiveError
 from .board import board_descriptor, brainflow, preset_file, resolve_board_id
 from .labels import SIDECAR_FORMAT, sidecar_path
@@ -100,7 +104,8 @@ def _signals(recordings, streams, eeg: bool) -> dict[str, tuple[np.ndarray, floa
                     f"has {len(stream.ch_names)} EEG rows"
                 )
         else:
-            parts = [find_stream(r, stream.kind) for r in recordings]
+            signals = [find_stream(r, stream.kind) for r in recordings]
+            parts = [(s.data, s.sfreq) if s is not None else None for s in signals]
         if parts and all(part is not None for part in parts):
             rate = parts[0][1]
             found[stream.kind] = (np.concatenate([data for data, _ in parts], axis=1), rate)
@@ -146,12 +151,10 @@ def _segments(recordings) -> list[dict]:
     return segments
 
 
-def playback_of(
-    dataset: str, out, subject=None, board="emotibit", root=None, synthetic=None, speed=1.0
-):
-    """`write_playback` of one subject of `dataset` (files at `root`, else the built-in
-    synthetic data sized by `synthetic`: subjects, seconds, seed); its first subject by
-    default. Returns (main file, its sidecar's path, the subject)."""
+def subject_recordings(dataset: str, subject=None, root=None, synthetic=None):
+    """(recordings in time order, subject, whether their `data` is EEG) of one subject of
+    `dataset` (files at `root`, else the built-in synthetic data sized by `synthetic`:
+    subjects, seconds, seed); its first subject by default."""
     from ..datasets import card, load
     from ..experiment.plan import synthetic_root
     from ..experiment.spec import Experiment
@@ -166,6 +169,103 @@ def playback_of(
             f"--subject {subject}: {dataset} has subjects {', '.join(loaded.subjects[:20])}"
         )
     recordings = list(loaded.subject(subject))  # in the loader's (time) order
-    eeg = "eeg" in card(dataset).modalities
+    return recordings, subject, "eeg" in card(dataset).modalities
+
+
+def playback_of(
+    dataset: str, out, subject=None, board="emotibit", root=None, synthetic=None, speed=1.0
+):
+    """`write_playback` of one subject (`subject_recordings`); returns (main file, its
+    sidecar's path, the subject)."""
+    recordings, subject, eeg = subject_recordings(dataset, subject, root, synthetic)
     path = write_playback(recordings, out, board, eeg, dataset, speed=speed)
     return path, sidecar_path(path), subject
+
+
+#: units of a stream as its LSL description names them
+LSL_UNITS = {"uV": "microvolts", "mV": "millivolts", "V": "volts", "uS": "microsiemens"}
+
+
+class LSLPlayer:
+    """A subject's recordings end to end as LSL outlets, one per modality at its own rate,
+    named ``<name>-<modality>`` (``physioemo live --source lsl --stream`` with `stream`).
+
+    Args: recordings (one subject's, in time order), name, eeg (whether `data` is EEG), speed
+    (samples are pushed, and stamped, this many times faster than real time; the outlets
+    declare the true rates), chunk (s of signal per push).
+    `open()` creates the outlets, `play()` pushes in a background thread until the end (or
+    `stop()`); `done` is set at the end.
+    """
+
+    def __init__(self, recordings, name="physioemo", eeg=False, speed=1.0, chunk=0.1):
+        import threading
+
+        self.name, self.speed, self.chunk = name, float(speed), float(chunk)
+        self.signals = {}
+        kinds = ("eeg",) if eeg else ()
+        for kind in (*kinds, "ecg", "ppg", "eda", "resp", "temp", "acc"):
+            found = [_as_signal(r, kind) for r in recordings]
+            if all(s is not None for s in found):
+                data = np.concatenate([s.data for s in found], axis=1)
+                self.signals[kind] = (found[0], data)
+        self.outlets = {}
+        self.done = threading.Event()
+        self._thread = None
+
+    @property
+    def stream(self) -> str:
+        """The value of ``--stream`` that reads every outlet."""
+        return ",".join(f"{self.name}-{kind}" for kind in self.signals)
+
+    def open(self) -> None:
+        from .lsl import _lsl
+
+        lsl = _lsl()
+        for kind, (signal, data) in self.signals.items():
+            outlet = f"{self.name}-{kind}"
+            info = lsl.StreamInfo(outlet, kind.upper(), len(data), signal.sfreq, "float64", outlet)
+            info.set_channel_names(list(signal.ch_names))
+            info.set_channel_types([kind] * len(data))
+            info.set_channel_units([LSL_UNITS.get(signal.unit, signal.unit)] * len(data))
+            self.outlets[kind] = lsl.StreamOutlet(info, chunk_size=1)
+
+    def play(self) -> None:
+        import threading
+
+        self._thread = threading.Thread(target=self._push, daemon=True)
+        self._thread.start()
+
+    def _push(self) -> None:
+        from .lsl import _lsl
+
+        clock = _lsl().local_clock
+        start, sent = clock(), dict.fromkeys(self.signals, 0)
+        seconds = max(d.shape[1] / s.sfreq for s, d in self.signals.values())
+        at = 0.0
+        while at < seconds and not self.done.is_set():
+            at = min(at + self.chunk, seconds)
+            for kind, (signal, data) in self.signals.items():
+                stop = min(int(round(at * signal.sfreq)), data.shape[1])
+                if stop > sent[kind]:
+                    stamps = start + np.arange(sent[kind], stop) / (signal.sfreq * self.speed)
+                    piece = np.ascontiguousarray(data[:, sent[kind] : stop].T)
+                    if len(piece) == 1:
+                        self.outlets[kind].push_sample(piece[0], stamps[0])
+                    else:
+                        self.outlets[kind].push_chunk(piece, stamps)
+                    sent[kind] = stop
+            time.sleep(max(0.0, start + at / self.speed - clock()))
+        self.done.set()
+
+    def stop(self) -> None:
+        self.done.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.outlets.clear()
+
+
+def _as_signal(recording, kind: str):
+    """The recording's stream of `kind` (its EEG `data` for "eeg")."""
+    if kind != "eeg":
+        return find_stream(recording, kind)
+    return Signal(recording.data, recording.sfreq, recording.ch_names, recording.unit, "eeg")

@@ -276,9 +276,9 @@ class LiveStream:
 
     def _quality(self, window) -> tuple[list[str], np.ndarray]:
         """Quality and RMS of the main stream's channels: over an EEG window's raw samples,
-        else over its newest second."""
+        else over the main stream's newest second."""
         name = self.main.name
-        if window.stream == name and 0 < window.size <= self.buffer.capacity:
+        if window.segment is not None:  # an EEG window, still held (`_ingest`'s pieces)
             stop, size = window.stop, window.size
         else:
             stop = self.seen[name]
