@@ -142,7 +142,8 @@ def test_wesad_playback_features_and_predictions_equal_offline(wesad):
 
 def test_pinn_playback_equals_the_offline_pinn(wesad):
     """The PINN's live probabilities and EDA equal the checkpoint's network run offline on
-    the recipe's windows with t = window centre / recording length."""
+    the recipe's windows, with t the window centre's place in its replayed condition segment
+    (as offline, where each segment is a recording)."""
     import torch
 
     from physioemo.training.checkpoint import load_checkpoint
@@ -152,11 +153,19 @@ def test_pinn_playback_equals_the_offline_pinn(wesad):
     predictor = load_predictor(models["pinn"])
     _, summary, results = replay(board, predictor)
     offline = peripheral_part(recorded(board), **predictor.features["parameters"])
+    parameters = predictor.features["parameters"]
+    centres = np.arange(len(offline.X)) * parameters["stride"] + parameters["window"] / 2
+    t = [
+        (c - s["start"]) / (s["stop"] - s["start"])
+        for c in centres
+        for s in board.sidecar["segments"]
+        if s["start"] <= c < s["stop"]
+    ]
+    assert len(t) == len(centres)
     network, _ = load_checkpoint(models["pinn"])
     with torch.no_grad():
         eda, logits = network(
-            torch.as_tensor(offline.X, dtype=torch.float32),
-            torch.as_tensor(offline.extra["t"], dtype=torch.float32),
+            torch.as_tensor(offline.X, dtype=torch.float32), torch.tensor(t, dtype=torch.float32)
         )
     np.testing.assert_allclose(
         [r.probabilities for r in results], torch.softmax(logits, -1).numpy(), atol=1e-5

@@ -88,6 +88,14 @@ class TrueLabels:
     def __init__(self, segments: list[tuple[float, float, str]]):
         self.segments = sorted(segments)
 
+    def fraction(self, seconds: float) -> float | None:
+        """Where `seconds` lies in the segment [start, stop) holding it, from 0 (its start)
+        towards 1 (its end); None outside the segments."""
+        for start, stop, _ in self.segments:
+            if start <= seconds < stop:
+                return (seconds - start) / (stop - start)
+        return None
+
     def at(self, seconds: float) -> str | None:
         """The label of the segment holding the instant just before `seconds` (a window's
         end); None between or after the segments."""

@@ -131,10 +131,16 @@ class PeripheralFeaturiser:
             return None
         return x
 
-    def time(self, window: Window) -> float:
-        """The PINN's time input: the window's centre over the source's duration (a finite
-        source) or the mean training recording length, clipped to [0, 1] (ours)."""
+    def time(self, window: Window, segments=None) -> float:
+        """The PINN's time input, its window centre's place in its recording as offline: in
+        the replayed segment holding it when `segments` (`labels.TrueLabels`) know them (the
+        protocol's timing, as an experimenter marks a condition's start), else over the
+        source's duration (a finite source) or the mean training recording length, clipped to
+        [0, 1] (ours)."""
         centre = window.index * self.stride + self.window / 2
+        within = segments.fraction(centre) if segments is not None else None
+        if within is not None:
+            return float(within)
         return float(np.clip(centre / self.duration, 0.0, 1.0)) if self.duration else 0.5
 
 
@@ -203,8 +209,8 @@ class FusedFeaturiser:
             return None
         return np.concatenate([np.ravel(de), body])
 
-    def time(self, window: Window) -> float:
-        return self.body.time(window)
+    def time(self, window: Window, segments=None) -> float:
+        return self.body.time(window, segments)
 
 
 def make_featuriser(features: dict, streams, model_names, baseline_seconds, duration=None):

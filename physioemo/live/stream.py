@@ -302,7 +302,7 @@ class LiveStream:
             return None  # a baseline window, or peripheral features that could not be had
         eda = None
         if getattr(self.predictor, "time_input", False):
-            t = self.featuriser.time(window)
+            t = self.featuriser.time(window, self.labels)
             probabilities, predicted = self.predictor.predict_with_eda(x, t)
             eda = self._eda(predicted)
         else:
