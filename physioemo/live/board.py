@@ -1,8 +1,8 @@
 """Any BrainFlow board by name or id as a live source: every stream it has (EEG, ECG, EDA,
 PPG, temperature, acceleration) on every preset, rows, names and rates from BrainFlow itself.
 
-Boards are named like their headsets (`BOARD_NAMES`: among them the wearables that carry
-physiology, EmotiBit and Muse with its PPG preset), by any `BoardIds` member name
+Boards are named like their headsets (`BOARD_NAMES`, among them Muse with its PPG preset) and
+wearables (`WEARABLE_NAMES`: EmotiBit, Galea, Shimmer3), by any `BoardIds` member name
 (``cyton_wifi``, ``CYTON_WIFI_BOARD``) or by BrainFlow's integer id. Everything about a board's
 layout (rows of each type, electrode names, sampling rates, timestamp and package-counter rows,
 of each preset) is asked from BrainFlow's board descriptors (`layout`), never from tables of
@@ -37,10 +37,14 @@ BOARD_NAMES = {
     "unicorn": "UNICORN_BOARD",
     "brainbit": "BRAINBIT_BOARD",
     "crown": "CROWN_BOARD",
+    "playback": "PLAYBACK_FILE_BOARD",
+}
+#: Short names of wearables that stream physiology (EDA, PPG, temperature, motion) without
+#: EEG or beside it -> BrainFlow `BoardIds` member.
+WEARABLE_NAMES = {
     "emotibit": "EMOTIBIT_BOARD",
     "galea": "GALEA_BOARD",
     "shimmer3": "SHIMMER3_BOARD",
-    "playback": "PLAYBACK_FILE_BOARD",
 }
 
 #: What to check, by the name of BrainFlow's exit code.
@@ -86,12 +90,13 @@ def resolve_board_id(board: str | int) -> int:
             raise BoardError(f"BrainFlow has no board with id {value}")
         return value
     key = str(board).strip()
-    member = BOARD_NAMES.get(key.lower(), key.upper().replace("-", "_"))
+    names = {**BOARD_NAMES, **WEARABLE_NAMES}
+    member = names.get(key.lower(), key.upper().replace("-", "_"))
     for candidate in (member, f"{member}_BOARD"):
         if candidate in ids.__members__:
             return ids[candidate].value
     raise BoardError(
-        f"unknown board {board!r}; use one of {', '.join(BOARD_NAMES)}, "
+        f"unknown board {board!r}; use one of {', '.join({**BOARD_NAMES, **WEARABLE_NAMES})}, "
         "a BrainFlow BoardIds name or an integer id"
     )
 
@@ -138,7 +143,7 @@ class Board:
     each preset's package counter and timestamps (`layout.DropCounter`).
 
     Args:
-        board: short name (`BOARD_NAMES`), `BoardIds` member name or integer id.
+        board: short name (`BOARD_NAMES`, `WEARABLE_NAMES`), `BoardIds` member name or id.
         serial_port, mac_address, ip_address, timeout: BrainFlow connection parameters.
         file, master_board: playback only: a BrainFlow file and the board that recorded it;
             the board's other presets play from ``<stem>-aux<suffix>`` and
