@@ -343,7 +343,7 @@ def test_failed_reconnects_raise_a_board_error():
 
 
 def de_checkpoint(tmp_path, names, **options):
-    from physioemo.experiment.train import synthetic_training_set
+    from physioemo.experiment.stand_in import synthetic_training_set
     from physioemo.live.predictor import load_predictor
     from physioemo.training.estimator import TorchClassifier
 
@@ -375,7 +375,7 @@ def test_torch_checkpoint_runs_live(tmp_path, capsys):
 def test_histn_checkpoint_on_raw_windows_runs_live(tmp_path):
     import torch
 
-    from physioemo.experiment.train import synthetic_training_set
+    from physioemo.experiment.stand_in import synthetic_training_set
     from physioemo.live.predictor import load_predictor
     from physioemo.training.estimator import TorchClassifier
 

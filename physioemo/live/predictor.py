@@ -135,10 +135,10 @@ def load_predictor(path, threads=1) -> TorchPredictor | LinearPredictor:
 
 
 def train_synthetic_predictor(ch_names, sfreq, seed=0, **options) -> SklearnPredictor:
-    """The stand-in model (`experiment.train.train_stand_in`) as a predictor: it makes the
+    """The stand-in model (`experiment.stand_in.train_stand_in`) as a predictor: it makes the
     live command work out of the box; its predictions on a real headset (or on BrainFlow's
     synthetic signal, which is not emotion EEG) mean nothing."""
-    from ..experiment.train import train_stand_in
+    from ..experiment.stand_in import train_stand_in
 
     pipeline, features, labels = train_stand_in(ch_names, sfreq, seed=seed, **options)
     return SklearnPredictor(pipeline, ch_names, features, labels, "logreg (synthetic EEG)")
