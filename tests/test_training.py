@@ -133,7 +133,12 @@ def test_checkpoint_round_trip_restores_predictions(tmp_path):
             "sfreq": 128.0,
             "baseline": "subtract",
         },
-        "labels": {"dimension": "arousal", "kind": "binary", "threshold": 3.0},
+        "labels": {
+            "dimension": "arousal",
+            "kind": "binary",
+            "threshold": 3.0,
+            "classes": ["low arousal", "high arousal"],
+        },
     }
     path = save_checkpoint(tmp_path / "model.pt", fitted.network_, meta)
     model, loaded = load_checkpoint(path)

@@ -1,5 +1,5 @@
 """The `physioemo` command: synth, info, features, bench, merge, audit, reproduce, report,
-train, live, playback, models."""
+train, live, playback, models, export-bids."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from .._version import __version__
-from . import bench, data, live, models, playback, train
+from . import bench, bids, data, live, models, playback, train
 from .errors import exit_status, warnings_as_lines
 from .options import Parser
 
@@ -67,6 +67,11 @@ COMMANDS = (
         playback.add_playback,
     ),
     ("models", "list the models, parameter counts and inputs", models.add_models),
+    (
+        "export-bids",
+        "write a dataset (default: synthetic) as BIDS (MNE-BIDS)",
+        bids.add_export_bids,
+    ),
 )
 
 

@@ -181,5 +181,20 @@ WESAD = DatasetCard(
     ),
 )
 
+#: any BIDS emotion dataset (``physioemo export-bids`` writes one); its synthetic data is a
+#: synthetic DREAMER exported as BIDS, so it carries DREAMER's rating schemes (a loaded dataset's
+#: own, from its events.json, are `BidsDataset.labels`)
+BIDS = replace(
+    DREAMER,
+    name="bids",
+    loader="physioemo.datasets.bids:load_bids",
+    writer="physioemo.datasets.bids:write_synthetic_bids",
+    synthetic={"subjects": 4, "seconds": 10.0},
+    stimuli=(
+        "what the dataset's events say; in our export trial k is run k (DREAMER's clip k in "
+        "the synthetic data)"
+    ),
+)
+
 #: registry name -> card: the one list of datasets (the CLI, experiment files and docs read it)
-CARDS = {card.name: card for card in (DREAMER, DEAP, SEED, SEED_IV, WESAD)}
+CARDS = {card.name: card for card in (DREAMER, DEAP, SEED, SEED_IV, WESAD, BIDS)}

@@ -464,8 +464,9 @@ def fold_jobs(fold: Fold, protocol, presets: dict, context: dict, seed, threads,
 
 
 def _content_digest(root) -> str:
-    """Digest of the dataset's files by sampled content, not times (a copy of the same files
-    on another machine gives the same job keys)."""
-    from ..features.cache import content_fingerprint
+    """Digest of every byte of the dataset's files (`features.cache.fingerprint`), not their
+    times: a copy of the same files on another machine gives the same job keys, a changed
+    sample gives new ones."""
+    from ..features.cache import fingerprint
 
-    return digest(content_fingerprint(root))
+    return digest(fingerprint(root))

@@ -30,7 +30,7 @@ from .._version import __version__
 from . import backends
 from .plan import build
 from .spec import SELECTORS, Experiment
-from .store import Store
+from .store import Store, StoreError
 
 STORE = "store.sqlite"
 LIBRARIES = ("numpy", "scipy", "scikit-learn", "torch", "mne", "numba", "brainflow")
@@ -66,12 +66,15 @@ def open_folder(out: Path, experiment: Experiment, overwrite: bool = False) -> S
             f"{out} holds results without a store (an older run); use --overwrite or another --out"
         )
     store = Store(path)
-    stored = store.get("experiment")
-    if stored is None:
-        store.set("experiment", asdict(experiment))
-        store.set("core_digest", experiment.core_digest())
-        return store
-    previous = Experiment(**stored)
+    try:
+        if store.get("experiment") is None:
+            store.set("experiment", asdict(experiment))
+            store.set("core_digest", experiment.core_digest())
+            return store
+        previous = stored_experiment(store)
+    except BaseException:
+        store.close()
+        raise
     if previous.core_digest() != experiment.core_digest():
         store.close()
         differences = [k for k, v in previous.core().items() if experiment.core()[k] != v]
@@ -160,10 +163,48 @@ def _prepare(out: Path, store: Store, experiment: Experiment, progress, echo) ->
     plan = build(experiment, str(running), progress=progress is not False, echo=echo)
     for line in dict.fromkeys(plan.notes + [f"skipped: {s}" for s in plan.skipped]):
         echo(line)
+    _same_data(out, store.get("sources", {}), plan.sources)
     remember(store, plan)
     store.plan(plan.jobs)
-    done = store.done()
+    done = {row["key"] for row in store.rows()}  # a damaged row is reported and runs again
     return plan, [job for job in plan.jobs if job.key not in done], done
+
+
+def _fingerprints(sources: dict) -> dict[str, str]:
+    """Dataset -> content fingerprint, of a plan's or a store's `sources`."""
+    return {
+        name: source["fingerprint"]
+        for name, source in sources.items()
+        if isinstance(source, dict) and source.get("fingerprint")
+    }
+
+
+def _same_data(out, stored: dict, found: dict) -> None:
+    """RunFolderError when the files of a dataset are not the data the folder's results were
+    made from (`stored`: the store's sources; `found`: the plan's), so they never mix."""
+    before = _fingerprints(stored)
+    for name, now in _fingerprints(found).items():
+        if before.get(name, now) != now:
+            raise RunFolderError(
+                f"{out} holds {name} results made from other data than the files under "
+                f"{found[name]['root']} hold now (fingerprint {before[name][:12]} then, "
+                f"{now[:12]} now): results of both would mix; use --overwrite (every job runs "
+                "again) or another --out"
+            )
+
+
+def _same_data_merged(stores: list[Store]) -> None:
+    """RunFolderError when two of the stores hold results of one dataset's different data."""
+    seen: dict[str, tuple] = {}
+    for store in stores:
+        for name, fingerprint in _fingerprints(store.get("sources", {})).items():
+            first, known = seen.setdefault(name, (store.path, fingerprint))
+            if known != fingerprint:
+                raise RunFolderError(
+                    f"{first} and {store.path} hold {name} results of different data "
+                    f"(fingerprints {known[:12]} and {fingerprint[:12]}); merge only runs of the "
+                    "same files"
+                )
 
 
 def _finish(out: Path, store: Store, report: bool, failures: list[str], echo) -> dict:
@@ -239,7 +280,7 @@ def remember(store: Store, plan) -> None:
 
 
 def _write_context(out: Path, store: Store, command: str) -> None:
-    experiment = Experiment(**store.get("experiment"))
+    experiment = stored_experiment(store)
     (out / "experiment.toml").write_text(experiment.to_toml())
     with open(out / "commands.txt", "a") as log:
         log.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {command}\n")
@@ -249,11 +290,33 @@ def _write_context(out: Path, store: Store, command: str) -> None:
 
 
 def open_existing(out) -> Store:
-    """The store of an existing run folder (RunFolderError when `out` is none)."""
+    """The store of an existing run folder, its experiment checked (RunFolderError when `out`
+    is none, StoreError when its store or experiment cannot be read)."""
     path = Path(out) / STORE
     if not path.is_file():
         raise RunFolderError(f"{out} is not a run folder (no {STORE})")
-    return Store(path)
+    store = Store(path)
+    try:
+        stored_experiment(store)
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+def stored_experiment(store: Store) -> Experiment:
+    """The experiment a store holds; StoreError in one line when it is missing, or not one
+    this version of physioemo reads (an unknown key, a value out of range)."""
+    stored = store.get("experiment")
+    try:
+        if not isinstance(stored, dict):
+            raise ValueError("stored experiment: missing or not a table")
+        return Experiment.from_dict(stored, source="stored experiment")
+    except (TypeError, ValueError, AttributeError) as error:
+        raise StoreError(
+            f"{store.path}: {error}; was the folder written by another physioemo version? run "
+            "the experiment again with --overwrite or into another --out"
+        ) from None
 
 
 def export(out) -> dict:
@@ -390,7 +453,7 @@ def merge(folders: list, out) -> dict:
     try:
         for folder in folders:
             stores.append(open_existing(folder))
-        experiments = [Experiment(**s.get("experiment")) for s in stores]
+        experiments = [stored_experiment(s) for s in stores]
         digests = {e.core_digest() for e in experiments}
         if len(digests) > 1:
             raise RunFolderError("the runs hold different experiments (their cores differ)")
@@ -398,14 +461,15 @@ def merge(folders: list, out) -> dict:
         for other in experiments[1:]:
             whole = union(whole, other)
         target = open_folder(Path(out), whole)
-        copied = sum(target.copy_rows_from(store) for store in stores)
+        stores.append(target)
+        _same_data_merged(stores)
+        copied = sum(target.copy_rows_from(store) for store in stores[:-1])
         target.set("environment", stores[0].get("environment"))
         for key in PLANNED_META:
             target.set(key, {k: v for store in stores for k, v in store.get(key, {}).items()})
         (Path(out) / "experiment.toml").write_text(whole.to_toml())
         summary = _export(Path(out), target)
         write_report(Path(out), target, summary)
-        target.close()
     finally:
         for store in stores:
             store.close()

@@ -181,8 +181,9 @@ def compute(
 
     Each set's info records the recipe, its kind (the band feature, or the recipe's name), its
     parameters, the rate, the channel names and, for named feature vectors, "feature_names". A
-    trial (or its baseline) shorter than one window is skipped, all such trials named in one
-    `DataQualityWarning` per recipe; ValueError when no trial is long enough.
+    trial (or its baseline) shorter than one window, or that gives no window, is skipped, all
+    such trials named in one `DataQualityWarning` per recipe; ValueError when no trial is long
+    enough.
     """
     parts: list[list[WindowSet]] = [[] for _ in requests]
     names: list[tuple | None] = [None for _ in requests]  # of the values, when named
@@ -199,6 +200,12 @@ def compute(
                 short[index].append((recording, str(error)))
                 continue
             n = len(part.X)
+            if n == 0:  # a recipe that gives no windows rather than raising SignalTooShort
+                window = parameters.get("window")
+                short[index].append(
+                    (recording, f"no {window:g}-s window fits in its {recording.duration:g} s")
+                )
+                continue
             names[index] = names[index] or part.names
             ratings = {k: np.full(n, float(v)) for k, v in recording.ratings.items()}
             groups = make_groups(
@@ -253,8 +260,18 @@ def _skip_short(recipe, skipped: list[tuple[Recording, str]], kept_some: bool) -
 
 
 def _part(recipe: FeatureRecipe, recording: Recording, parameters: dict) -> Part:
-    """recipe.function on one recording; an error names the subject and trial."""
+    """recipe.function on one recording; an error names the subject and trial. Data or a
+    baseline holding NaN or infinite samples are refused (every window they reach would be
+    NaN, and raw windows would carry them into a model silently)."""
     try:
+        for name, values in (("signal", recording.data), ("baseline", recording.baseline)):
+            if values is not None and not np.isfinite(values).all():
+                channel, sample = np.argwhere(~np.isfinite(values))[0]
+                raise ValueError(
+                    f"its {name} holds {int((~np.isfinite(values)).sum())} NaN or infinite "
+                    f"sample(s), the first in channel {recording.ch_names[channel]} at sample "
+                    f"{sample}"
+                )
         return recipe.function(recording, **parameters)
     except SignalTooShort:
         raise

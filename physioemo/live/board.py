@@ -127,9 +127,18 @@ def file_rate(path: Path, timestamp_row: int, nominal: float, n_lines: int = 200
     Our choice: the nominal rate of the recording board is kept unless the median timestamp
     step of the first `n_lines` samples says otherwise by more than 5 %; then that rate,
     rounded to a whole Hz, is used (BrainFlow's playback paces samples by these timestamps).
+    BoardError naming the file and line when a line is not a sample (garbage, another format).
     """
-    with open(path) as f:
-        stamps = [float(line.split("\t")[timestamp_row]) for line in islice(f, n_lines)]
+    stamps = []
+    with open(path, "rb") as f:
+        for number, line in enumerate(islice(f, n_lines), start=1):
+            try:
+                stamps.append(float(line.split(b"\t")[timestamp_row]))
+            except (ValueError, IndexError):
+                raise BoardError(
+                    f"{path}: line {number} is not a BrainFlow sample (tab-separated numbers, "
+                    f"the timestamp in column {timestamp_row + 1}); is it a BrainFlow recording?"
+                ) from None
     steps = np.diff(stamps)
     if steps.size == 0 or np.median(steps) <= 0:
         return nominal

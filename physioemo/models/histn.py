@@ -149,6 +149,9 @@ class HiSTN(MaxNormMixin, SignatureMixin, nn.Module):
     paper's Keras layout with the same arithmetic; it avoids copies on CPU.
     """
 
+    #: (lowest, highest) of each size option a checkpoint may ask for (`training.checkpoint`)
+    SIZE_LIMITS = {"n_filters": (1, 64), "filter_length": (1, 4096), "hops": (1, 10)}
+
     def __init__(
         self,
         *,

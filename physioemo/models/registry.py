@@ -112,12 +112,17 @@ def create(name: str, **arguments):
     n_times, sfreq, ch_names; window_seconds) plus their own options, and record them
     (`get_config()`) for checkpoints. Baselines ignore the signature and take `seed`.
     """
-    model = spec(name)
-    module, attribute = model.target.split(":")
-    factory = getattr(import_module(module), attribute)
+    model, factory = spec(name), factory_of(name)
     if model.framework == "sklearn":
         return factory(name, **{k: v for k, v in arguments.items() if k not in SIGNATURE})
     return factory(**arguments)
+
+
+def factory_of(name: str):
+    """The class (torch models) or function (baselines) that builds model `name`, imported;
+    a torch model's class lists the bounds of its size options in ``SIZE_LIMITS``."""
+    module, attribute = spec(name).target.split(":")
+    return getattr(import_module(module), attribute)
 
 
 def name_of(model) -> str:

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .metadata import check_classes, check_features, check_names
+
 #: format tag of the file (a torch checkpoint says "physioemo-checkpoint-1")
 FORMAT = "physioemo-linear-1"
 #: the scaler's mean and scale (n_features,), coef (k, n_features) and intercept (k,) with
@@ -112,12 +114,10 @@ def _sizes(path, meta: dict) -> tuple[int, int]:
     from ..features import BANDS
     from ..windows import window_samples
 
-    names, features, labels = meta.get("ch_names"), meta.get("features"), meta.get("labels")
-    classes = labels.get("classes") if isinstance(labels, dict) else None
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or not names:
-        raise ValueError(f"{path}: key meta.ch_names: expected a list of channel names")
-    if not isinstance(classes, list) or len(classes) < 2:
-        raise ValueError(f"{path}: key meta.labels.classes: expected at least two class names")
+    names = check_names(path, meta)
+    classes = check_classes(path, meta)
+    check_features(path, meta)
+    features = meta.get("features")
     try:
         kind = features["kind"]
         # fused: DE per channel and band, then the named peripheral inputs
