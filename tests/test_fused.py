@@ -15,25 +15,26 @@ from physioemo.experiment.spec import Experiment
 from physioemo.features import recipes
 
 FEATURES = ["de", "peripheral", "de+peripheral"]
-SMALL = {"subjects": 2, "seconds": 14.0}  # DREAMER clips vary about it
 
 
 @pytest.mark.parametrize(
-    "dataset, physiology",
-    [
-        ("deap", ["hr_mean", "sdnn", "rmssd", "resp_rate", "temp_mean", "temp_slope"]),
-        ("dreamer", ["hr_mean", "sdnn", "rmssd"]),
+    "dataset, seconds, baseline, physiology",
+    [  # DEAP's 3-s baselines are shorter than half a 10-s window: no DE baseline there
+        ("deap", 12, "none", ["hr_mean", "sdnn", "rmssd", "resp_rate", "temp_mean", "temp_slope"]),
+        ("dreamer", 20, "auto", ["hr_mean", "sdnn", "rmssd"]),  # baselines a third of a clip
     ],
 )
-def test_eeg_physiology_and_fused_rows_share_windows_and_folds(dataset, physiology):
+def test_eeg_physiology_and_fused_rows_share_windows_and_folds(
+    dataset, seconds, baseline, physiology
+):
     experiment = Experiment(
         datasets=[dataset],
         models=["logreg"],
         features=FEATURES,
         protocols=["subject-dependent"],
         dimensions=["arousal"],
-        feature_options={"window": 10.0, "stride": 2.0},
-        synthetic=SMALL,
+        feature_options={"window": 10.0, "stride": 2.0, "baseline": baseline},
+        synthetic={"subjects": 2, "seconds": seconds},
     )
     plan = build(experiment, echo=lambda *_: None)
     sets = {w.info["recipe"]: w for w in plan.windows.values()}

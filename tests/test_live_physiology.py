@@ -301,7 +301,7 @@ def test_fused_live_features_equal_the_fused_recipe():
     assert fused.names[-3:] == ("hr_mean", "sdnn", "rmssd") and fused.names[0] == "AF3 theta"
 
     features = {
-        "kind": "fused",
+        "kind": "de+peripheral",
         "window": 10.0,
         "stride": 5.0,
         "baseline": "none",

@@ -52,8 +52,8 @@ LIVE_RECIPES = {
     "peripheral": {"causal": True},
     "de+peripheral": {"causal": True},
 }
-#: the live feature kind of a recipe, when it is not the recipe's own kind
-LIVE_KINDS = {"de+peripheral": "fused"}
+#: why a model with an EDA target (the PINN) cannot train on a dataset
+_NO_TARGET = "its EDA target needs an EDA stream in uS, which {dataset} lacks"
 #: window and stride (s) of peripheral checkpoints for live use unless given (ours: the
 #: recipe's 60-s windows would keep a stream waiting a minute for its first prediction)
 LIVE_PERIPHERAL_WINDOW = {"window": 10.0, "stride": 1.0}
@@ -122,10 +122,7 @@ def train(spec: TrainSpec, out, overwrite=False, progress=False, echo=print) -> 
     wanted = {recipe: _recipe_options(spec, recipe, dataset)}
     windows, parameters, _ = feature_sets(spec.dataset, root, dataset, wanted, progress)[recipe]
     if model_spec(spec.model).inputs == "peripheral" and "eda_scaled" not in windows.extra:
-        raise ValueError(
-            f"--model {spec.model}: its EDA target needs an EDA stream in uS, which "
-            f"{spec.dataset} lacks"
-        )
+        raise ValueError(f"--model {spec.model}: {_NO_TARGET.format(dataset=spec.dataset)}")
     y = window_labels(scheme, windows)
     windows, y = windows.select(y >= 0), y[y >= 0]
     echo(f"{len(windows)} windows of {recipe} features, shape {windows.X.shape[1:]}")
@@ -190,6 +187,8 @@ def choose_recipe(spec: TrainSpec) -> str:
             f"{spec.model} reads {inputs} inputs, which {spec.dataset} does not provide"
         )
     recipe = chosen[0]
+    if inputs == "peripheral" and "eda" not in card(spec.dataset).modalities:
+        raise ValueError(f"--model {spec.model}: {_NO_TARGET.format(dataset=spec.dataset)}")
     if spec.causal and recipe not in LIVE_RECIPES:
         raise ValueError(
             f"--features {recipe}: a live stream computes de and raw features (EEG), peripheral "
@@ -331,7 +330,7 @@ def checkpoint_meta(spec, windows, y, parameters, scheme, preset, seed) -> dict:
 
     ch_names: the model's channel order (a peripheral model's: its input features' names);
     positions: {name: [x, y, z]} in metres on the template 10-05 head (`montage.positions`)
-    for the names it places. features: kind ("de", "raw", "peripheral", "fused" or another
+    for the names it places. features: kind ("de", "raw", "peripheral", "de+peripheral" or another
     recipe's), recipe and its parameters, window and stride (s), sfreq (Hz), bands ({name:
     [low, high]} Hz, DE and fused), baseline ("none", "subtract", "zscore"), causal (whether a
     stream computes them exactly as training did); `train` adds the peripheral inputs
@@ -343,7 +342,7 @@ def checkpoint_meta(spec, windows, y, parameters, scheme, preset, seed) -> dict:
     """
     info = windows.info
     recipe = info["recipe"]
-    kind = LIVE_KINDS.get(recipe, info["kind"])
+    kind = info["kind"]
     names = list(info["feature_names"] if kind == "peripheral" else info["ch_names"])
     window = parameters.get("window")
     live = LIVE_RECIPES.get(recipe)
@@ -357,7 +356,7 @@ def checkpoint_meta(spec, windows, y, parameters, scheme, preset, seed) -> dict:
         "baseline": parameters.get("baseline", "none"),
         "causal": live is not None and all(parameters.get(k) == v for k, v in live.items()),
     }
-    if kind in ("de", "fused"):
+    if kind in ("de", "de+peripheral"):
         features["bands"] = {k: list(v) for k, v in dict(parameters.get("bands") or BANDS).items()}
     placed = [name for name in names if name not in set(montage.unplaced(names))]
     positions = montage.positions(placed)

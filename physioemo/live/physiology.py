@@ -215,11 +215,11 @@ class FusedFeaturiser:
 
 def make_featuriser(features: dict, streams, model_names, baseline_seconds, duration=None):
     """The featuriser of a checkpoint's features: kind "de" or "raw" (`Featuriser`, on the
-    first EEG stream), "peripheral" or "fused"."""
+    first EEG stream), "peripheral" or "de+peripheral" (fused)."""
     kind = features.get("kind", "de")
     if kind == "peripheral":
         return PeripheralFeaturiser(features, streams, duration)
-    if kind == "fused":
+    if kind == "de+peripheral":
         return FusedFeaturiser(features, streams, model_names, baseline_seconds, duration)
     eeg = next((s for s in streams if s.kind == "eeg"), None)
     if eeg is None:

@@ -1,7 +1,7 @@
 """One interface for the stream's model: class probabilities of one window of features.
 
 A predictor carries what the stream needs to feed it: `ch_names` (its channel order, or its
-input features' names), `features` (kind "de", "raw", "peripheral" or "fused", window and
+input features' names), `features` (kind "de", "raw", "peripheral" or "de+peripheral", window and
 stride in seconds, bands, sfreq, baseline, peripheral inputs) and `labels` (class names).
 Four implementations: a scikit-learn pipeline (`SklearnPredictor`, including the model trained
 on the fly on synthetic EEG), a torch checkpoint (`TorchPredictor`, from

@@ -120,9 +120,9 @@ def _sizes(path, meta: dict) -> tuple[int, int]:
     features = meta.get("features")
     try:
         kind = features["kind"]
-        # fused: DE per channel and band, then the named peripheral inputs
-        extra = len(features["feature_names"]) if kind == "fused" else 0
-        if kind in ("de", "fused"):
+        # de+peripheral: DE per channel and band, then the named peripheral inputs
+        extra = len(features["feature_names"]) if kind == "de+peripheral" else 0
+        if kind in ("de", "de+peripheral"):
             width = len(features.get("bands") or BANDS)
         elif kind == "raw":
             width = window_samples(float(features["window"]), float(features["sfreq"]))
@@ -132,10 +132,10 @@ def _sizes(path, meta: dict) -> tuple[int, int]:
         raise ValueError(
             f"{path}: key meta.features: expected kind, window, sfreq (or feature_names)"
         ) from None
-    if kind not in ("de", "raw", "peripheral", "fused"):
+    if kind not in ("de", "raw", "peripheral", "de+peripheral"):
         raise ValueError(
             f"{path}: key meta.features.kind: live features are 'de', 'raw', 'peripheral' or "
-            "'fused'"
+            "'de+peripheral'"
         )
     return len(names) * width + extra, len(classes)
 
