@@ -140,7 +140,8 @@ SEED = DatasetCard(
     synthetic={"subjects": 5, "seconds": 8.0},
     n_subjects=15,
     models=("logreg", "rbtransformer"),
-    protocols=("subject-dependent", "subject-independent"),
+    # the same clips in every session: k-fold over trials would test clips seen in training
+    protocols=("stimulus-independent", "subject-independent"),
     stimuli="15 film clips, the same in every session: trial k is clip k",
     stimulus_id="clip{trial}",
 )
@@ -156,6 +157,7 @@ SEED_IV = replace(
             "emotion", ("neutral", "sad", "fear", "happy"), ((0,), (1,), (2,), (3,))
         ),
     },
+    protocols=("subject-dependent", "subject-independent"),
     stimuli="24 film clips per session, other ones each session: trial k is its clip k",
     stimulus_id="session{session}-clip{trial}",
 )
