@@ -136,7 +136,7 @@ def test_playback_demo_shows_the_true_label_track(browser, tmp_path):
 
     recording = tmp_path / "s01.csv"
     arguments = ["--dataset", "dreamer", "--board", "synthetic", "--synthetic-seconds", "6"]
-    assert main(["playback", *arguments, "--speed", "8", "--out", str(recording)]) == 0
+    assert main(["playback", *arguments, "--speed", "12", "--out", str(recording)]) == 0
     sidecar = json.loads(recording.with_suffix(".json").read_text())
     with live("--board", "playback", "--file", str(recording)) as (url, process):
         page = browser.open(url, height=1700)
@@ -151,8 +151,9 @@ def test_playback_demo_shows_the_true_label_track(browser, tmp_path):
         )
         shot = page.screenshot()
         page.close()
-        out, _ = process.communicate(timeout=120)
-    assert process.returncode == 0 and json.loads(out)["true_label_windows"] > 0
+        process.send_signal(signal.SIGTERM)  # the replay need not run to its end
+        out, _ = process.communicate(timeout=60)
+    assert process.returncode == 143 and json.loads(out)["true_label_windows"] > 0
     classes = ["arousal low (<3)", "arousal high (>=3)"]
     expected = [arousal_class(sidecar, t) for t in track["x"]]
     assert set(expected) == set(classes)  # both classes come by in the windows shown

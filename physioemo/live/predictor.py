@@ -2,7 +2,9 @@
 
 A predictor carries what the stream needs to feed it: `ch_names` (its channel order, or its
 input features' names), `features` (kind "de", "raw", "peripheral" or "de+peripheral", window and
-stride in seconds, bands, sfreq, baseline, peripheral inputs) and `labels` (class names).
+stride in seconds, bands, sfreq, baseline, peripheral inputs) and `labels` (class names: the
+label registry's when the model names a scheme it knows, `class_names`, so every model of one
+scheme names its classes alike).
 Four implementations: a scikit-learn pipeline (`SklearnPredictor`, including the model trained
 on the fly on synthetic EEG), a torch checkpoint (`TorchPredictor`, from
 `physioemo.training.checkpoint`), the EDA PINN's checkpoint (`PINNPredictor`: a time input,
