@@ -129,6 +129,20 @@ def arousal_class(sidecar: dict, seconds: float) -> str | None:
     return None
 
 
+def track_screenshot(page) -> tuple[dict, bytes]:
+    """The track's box and a screenshot taken while it stayed there (a warning band may
+    appear above it and move it down)."""
+    where = (
+        "(({x, y, width, height}) => ({x, y, width, height}))"
+        "(document.getElementById('track').getBoundingClientRect())"
+    )
+    for _ in range(5):
+        box, shot = page.evaluate(where), page.screenshot()
+        if page.evaluate(where) == box:
+            return box, shot
+    raise AssertionError("the track kept moving")
+
+
 def test_playback_demo_shows_the_true_label_track(browser, tmp_path):
     from PIL import Image
 
@@ -145,11 +159,7 @@ def test_playback_demo_shows_the_true_label_track(browser, tmp_path):
             "(({x, z, text}) => ({x, z, text}))(document.getElementById('track').data[0])"
         )
         status = page.evaluate("document.getElementById('status').textContent")
-        box = page.evaluate(
-            "(({x, y, width, height}) => ({x, y, width, height}))"
-            "(document.getElementById('track').getBoundingClientRect())"
-        )
-        shot = page.screenshot()
+        box, shot = track_screenshot(page)
         page.close()
         process.send_signal(signal.SIGTERM)  # the replay need not run to its end
         out, _ = process.communicate(timeout=60)

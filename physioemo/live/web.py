@@ -229,8 +229,12 @@ class WebView:
             total = sum(self.stream.seen.values())
             if total in (shown, 0):  # nothing new (or nothing yet, e.g. while models warm up)
                 continue
+            try:
+                frame = self._frame(self.frame_id + 1)
+            except IndexError:  # the stream pushed while a buffer was read: the next tick
+                continue
             shown = total
-            body = json.dumps(self._frame(self.frame_id + 1), allow_nan=False).encode()
+            body = json.dumps(frame, allow_nan=False).encode()
             with self.changed:
                 self.frame, self.frame_id = body, self.frame_id + 1
                 self.changed.notify_all()

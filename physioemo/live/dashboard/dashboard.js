@@ -203,7 +203,7 @@ function drawTopomap(frame) {
   Plotly.react("topomap", [
     { z: grid, x: topo.axis, y: topo.axis, type: "contour", colorscale: "RdBu",
       contours: { coloring: "heatmap", showlines: false }, ncontours: 24, connectgaps: false,
-      colorbar: { title: { text: `log10 ${setup.unit}²` } }, hoverinfo: "skip" },
+      colorbar: { title: { text: esc(`log10 ${setup.unit}²`) } }, hoverinfo: "skip" },
     { x: topo.x, y: topo.y, text: topo.names.map(esc), type: "scatter", mode: "markers+text",
       textposition: "top center", marker: { color: "#111", size: 5 }, textfont: { size: 9 },
       hovertext: topo.names.map((name, j) => esc(`${name}: ${values[j]}`)), hoverinfo: "text" },
