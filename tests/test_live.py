@@ -30,6 +30,7 @@ from physioemo.live.stream import LiveStream
 from physioemo.windows import window_bounds
 
 SYNTHETIC_NAMES = "Fz C3 Cz C4 Pz PO7 Oz PO8 F5 F7 F3 F1 F2 F4 F6 F8".split()
+DREAMER_NAMES = "AF3 F7 F3 FC5 T7 P7 O1 O2 P8 T8 FC6 F4 F8 AF4".split()
 
 
 class StubPredictor:
@@ -358,7 +359,7 @@ def test_torch_checkpoint_runs_live(tmp_path, capsys):
 
     names = ["Fz", "Cz", "Pz"]
     path, predictor = de_checkpoint(tmp_path, names, stride=0.5)
-    assert predictor.labels == ["low arousal", "high arousal"]
+    assert predictor.labels == ["arousal low (<3)", "arousal high (>=3)"]  # the registry's
     eeg = noise_eeg(3, 1000)
     order = [1, 2, 0]  # the source lists Cz, Pz, Fz: the stream reorders to the model's
     results, _ = run(MemorySource(eeg[order], [names[i] for i in order]), predictor)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .errors import INTERRUPTED, USER_ERROR
+from .errors import INTERRUPTED, USER_ERROR, describe
 from .options import given, positive_float
 
 
@@ -78,7 +78,7 @@ def _live(args) -> None:
     try:
         code = run_live(LiveOptions(**given(args, LiveOptions)))
     except LiveError as error:
-        print(f"physioemo: error: {error}", file=sys.stderr)
+        print(f"physioemo: error: {describe(error)}", file=sys.stderr)
         raise SystemExit(USER_ERROR) from None
     except KeyboardInterrupt as interrupt:  # during start-up, before streaming
         print("physioemo: stopped before streaming", file=sys.stderr)

@@ -6,6 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import labels
+
+#: the stand-in's label scheme in the registry: (dataset, scheme, dimension)
+STAND_IN_LABELS = ("dreamer", "binary", "arousal")
+
 
 def synthetic_training_set(
     ch_names,
@@ -21,7 +26,10 @@ def synthetic_training_set(
     """Windows of synthetic EEG for these channels and rate, to train a stand-in model.
 
     One simulated subject (`EmotionEEG`), `trials` trials of `seconds` with arousal drawn
-    uniformly in [-1, 1]; label 1 ("high arousal") when it is above 0.
+    uniformly in [-1, 1], the signal model's z of a rating 3 + 2 z on DREAMER's 1-5 scale (as
+    synthetic DREAMER draws it), labelled by DREAMER's binary arousal scheme from the label
+    registry (`STAND_IN_LABELS`: "arousal high (>=3)" when z >= 0), so the stand-in names its
+    classes as a DREAMER checkpoint does and a DREAMER replay's true labels are its classes.
     kind "de": causal DE per window, X (n_windows, n_channels, n_bands); "raw": the windows'
     samples in uV, X (n_windows, n_channels, round(window * sfreq)) -- what the stream feeds
     such models.
@@ -39,6 +47,7 @@ def synthetic_training_set(
     generator = EmotionEEG(ch_names, sfreq)
     subject = generator.subject(rng)
     X, y = [], []
+    scheme = labels.make(*STAND_IN_LABELS)
     for arousal in rng.uniform(-1, 1, trials):
         eeg = generator.eeg(rng, subject, int(seconds * sfreq), arousal=arousal)
         if kind == "de":
@@ -47,7 +56,7 @@ def synthetic_training_set(
             starts, stops = window_bounds(eeg.shape[1], sfreq, window, stride)
             x = np.stack([eeg[:, a:b] for a, b in zip(starts, stops, strict=True)])
         X.append(x)
-        y.append(np.full(len(x), int(arousal > 0)))
+        y.append(np.repeat(scheme({"arousal": np.array([3 + 2 * arousal])}), len(x)))
     features = {
         "kind": kind,
         "window": window,
@@ -57,8 +66,16 @@ def synthetic_training_set(
     }
     if kind == "de":
         features["bands"] = bands
-    labels = {"dimension": "arousal", "kind": "binary", "classes": ["low arousal", "high arousal"]}
-    return np.concatenate(X).astype(np.float32), np.concatenate(y), features, labels
+    dataset, name, dimension = STAND_IN_LABELS
+    meta = {
+        "dataset": dataset,
+        "scheme": name,
+        "dimension": dimension,
+        "kind": scheme.kind,
+        "threshold": scheme.threshold,
+        "classes": labels.output_names(scheme),
+    }
+    return np.concatenate(X).astype(np.float32), np.concatenate(y), features, meta
 
 
 def train_stand_in(ch_names, sfreq, seed=0, **options):

@@ -385,7 +385,7 @@ def checkpoint_meta(spec, windows, y, parameters, scheme, preset, seed) -> dict:
 
 
 def _labels_meta(spec: TrainSpec, scheme) -> dict:
-    """The label scheme; rated classes are named with their dimension ("arousal high (>=3)")."""
+    """The label scheme; its classes named by `labels.output_names` ("arousal high (>=3)")."""
     rated = isinstance(scheme, labels.LabelScheme)
     name, dimension = _label_choice(spec)
     return {
@@ -394,7 +394,7 @@ def _labels_meta(spec: TrainSpec, scheme) -> dict:
         "dimension": dimension,
         "kind": scheme.kind if rated else "categorical",
         "threshold": scheme.threshold if rated and scheme.kind == "binary" else None,
-        "classes": [f"{dimension} {c}" if rated else c for c in scheme.class_names],
+        "classes": labels.output_names(scheme),
         "ordinal": scheme.ordinal,
     }
 

@@ -26,6 +26,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import clean
 from . import LiveError
 from .labels import TrueLabels
 from .predictor import load_predictor, train_synthetic_predictor
@@ -161,12 +162,18 @@ def _stream(options, stream) -> int:
     labels, ch_names = stream.predictor.labels, stream.source.ch_names
     views = _views(options, stream)
     jsonl = open(options.jsonl, "w") if options.jsonl else None  # closed in the finally below
+    # without the terminal view, each kind of loud warning is one stderr line when it starts
+    told = set() if not any(isinstance(view, TerminalView) for view in views) else None
 
     def on_window(result) -> None:
         if jsonl is not None:
             jsonl.write(json.dumps(result.to_json(labels, ch_names)) + "\n")
         for view in views:
             view.update(result, stream)
+        for kind, text in result.warnings.items() if told is not None else ():
+            if kind not in told:
+                told.add(kind)
+                print(f"physioemo: WARNING: {clean(text, 600)}", file=sys.stderr, flush=True)
 
     ended_by = None
     try:

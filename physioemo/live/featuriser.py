@@ -128,6 +128,7 @@ class Featuriser:
         self.baseline = baseline
         self.source_names, self.model_names = list(source_names), list(model_names)
         self.map = map_channels(self.model_names, self.source_names)
+        self.used = self.map  # the map of the last window (bad channels interpolated)
         self._maps = {frozenset(): self.map}
         rate = float(features.get("sfreq") or sfreq) if kind == "raw" else sfreq
         n = len(self.source_names)
@@ -171,7 +172,8 @@ class Featuriser:
     def compute(self, window: Window, bad=frozenset()) -> np.ndarray | None:
         """The model's input for `window`, the `bad` source channels interpolated when that
         is possible; None while the baseline windows are being collected."""
-        x = self.causal.compute(window.segment, self._map_without(frozenset(bad)))
+        self.used = self._map_without(frozenset(bad))
+        x = self.causal.compute(window.segment, self.used)
         if self.baseline_seen < self.baseline_windows:
             self.baseline_seen += 1
             if self.baseline_seen > self.settling:

@@ -10,6 +10,10 @@ is taken as microvolts (LSL's convention for EEG). Timestamps are LSL's, correct
 sender's clock (``clocksync``) and moved to `time.time()`'s clock. LSL numbers no packets, so
 lost samples are found from the timestamps alone: a step longer than 1.5 sample periods counts
 the samples that would fill it (ours; a sender with jittery timestamps over-counts).
+
+A stream's declared rate and channel count are checked (`buffer.check_declared`) before any
+inlet is opened, and liblsl's queue and each read are sized to `buffer.BUFFER_BYTES`: a stream
+that declares 10 MHz is refused in one line instead of growing the process by gigabytes.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import clean
 from . import BoardError, LiveError
+from .buffer import BUFFER_BYTES, check_declared
 from .source import UNITS, Chunk, Stream
 
 #: Unit names of voltage channels -> factor to microvolts; mne-lsl writes the power of ten of
@@ -40,6 +46,10 @@ TO_MICROVOLTS = {
     "0": 1e6,
 }
 VOLTAGE_TYPES = {"eeg", "ecg", "emg", "eog"}
+#: bytes liblsl holds per sample besides its values (our estimate of its sample header)
+SAMPLE_OVERHEAD = 64
+#: liblsl's default queue (s), kept when it fits `BUFFER_BYTES`
+MAX_BUFFERED = 360
 
 
 #: Where liblsl looks for a configuration file (besides $LSLAPICFG).
@@ -105,8 +115,13 @@ class LSLInlet:
             raise BoardError(f"no LSL stream with {wanted} within {timeout:g} s (streams: {seen})")
         self.info = found[0]
         self.sfreq = float(self.info.sfreq)
+        what = f"LSL stream {clean(self.info.name, 40)!r}"
         if self.sfreq <= 0:
-            raise LiveError(f"LSL stream {self.info.name!r} has no regular rate")
+            raise LiveError(f"{what} has no regular rate")
+        check_declared(what, self.info.n_channels, self.sfreq)
+        per_second = self.sfreq * (8 * self.info.n_channels + SAMPLE_OVERHEAD)
+        self._buffered = int(min(MAX_BUFFERED, max(1, BUFFER_BYTES // per_second)))
+        self._pull = int(min(1_000_000, BUFFER_BYTES // (8 * self.info.n_channels)))
         self._inlet = None
         self._scale = None
         self._last_stamp = None
@@ -119,7 +134,7 @@ class LSLInlet:
     def _channels(self, ch_names) -> tuple[list[str], list[str], list]:
         """Names, types and units from the stream's description (opened briefly)."""
         lsl = _lsl()
-        inlet = lsl.StreamInlet(self.info)
+        inlet = lsl.StreamInlet(self.info, max_buffered=self._buffered)
         inlet.open_stream(timeout=5.0)
         described = inlet.get_sinfo()
         inlet.close_stream()
@@ -148,7 +163,9 @@ class LSLInlet:
     def start(self) -> None:
         lsl = _lsl()
         try:
-            self._inlet = lsl.StreamInlet(self.info, processing_flags=["clocksync"])
+            self._inlet = lsl.StreamInlet(
+                self.info, max_buffered=self._buffered, processing_flags=["clocksync"]
+            )
             self._inlet.open_stream(timeout=5.0)
         except Exception as error:  # liblsl reports a lost stream as RuntimeError/TimeoutError
             self.stop()
@@ -156,7 +173,7 @@ class LSLInlet:
         self._offset = time.time() - lsl.local_clock()
 
     def read(self) -> Chunk:
-        values, stamps = self._inlet.pull_chunk(timeout=0.0, max_samples=1_000_000)
+        values, stamps = self._inlet.pull_chunk(timeout=0.0, max_samples=self._pull)
         data = np.asarray(values, dtype=float).reshape(-1, len(self.ch_names)).T
         stamps = np.asarray(stamps, dtype=float) + self._offset
         return Chunk(data * self._scale[:, None], stamps, self._dropped(stamps))

@@ -181,6 +181,11 @@ class FusedFeaturiser:
     def latest(self) -> dict:
         return self.body.latest
 
+    @property
+    def used(self):
+        """The EEG side's channel map of the last window (`Featuriser.used`)."""
+        return self.eeg.used
+
     def seconds_to_next(self) -> float:
         return max(self.eeg.seconds_to_next(), self.body.seconds_to_next())
 

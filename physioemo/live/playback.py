@@ -98,9 +98,9 @@ def _signals(recordings, streams, eeg: bool) -> dict[str, tuple[np.ndarray, floa
     for stream in streams:
         if stream.kind == "eeg":
             parts = [(r.data, r.sfreq) for r in recordings] if eeg else []
-            if parts and recordings[0].n_channels > len(stream.ch_names):
+            if parts and len(recordings[0].data) > len(stream.ch_names):
                 raise LiveError(
-                    f"the recordings have {recordings[0].n_channels} EEG channels; the board "
+                    f"the recordings have {len(recordings[0].data)} EEG channels; the board "
                     f"has {len(stream.ch_names)} EEG rows"
                 )
         else:

@@ -2,7 +2,9 @@
 
 A predictor carries what the stream needs to feed it: `ch_names` (its channel order, or its
 input features' names), `features` (kind "de", "raw", "peripheral" or "de+peripheral", window and
-stride in seconds, bands, sfreq, baseline, peripheral inputs) and `labels` (class names).
+stride in seconds, bands, sfreq, baseline, peripheral inputs) and `labels` (class names: the
+label registry's when the model names a scheme it knows, `class_names`, so every model of one
+scheme names its classes alike).
 Four implementations: a scikit-learn pipeline (`SklearnPredictor`, including the model trained
 on the fly on synthetic EEG), a torch checkpoint (`TorchPredictor`, from
 `physioemo.training.checkpoint`), the EDA PINN's checkpoint (`PINNPredictor`: a time input,
@@ -18,6 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
+from ..errors import clean
 from ..training.linear import LinearPredictor
 from . import LiveError
 
@@ -32,6 +35,31 @@ class Predictor(Protocol):
         """One window: (n_channels, n_bands) DE or (n_channels, n_samples) raw -> (n_classes,)."""
 
 
+def class_names(labels: dict, where: str = "the model") -> list[str]:
+    """The names of a model's outputs: those its label scheme has in the registry
+    (`physioemo.labels.output_names`) when its metadata (`labels`: a checkpoint's "labels")
+    names a dataset and scheme the registry knows, so every model of one scheme names its
+    classes alike; else its own `labels["classes"]`. LiveError (one line) when the registry's
+    scheme has another number of classes than the model."""
+    from .. import labels as registry
+
+    own = [str(name) for name in labels["classes"]]
+    try:
+        scheme = registry.make(
+            labels["dataset"], labels["scheme"], labels.get("dimension"), labels.get("threshold")
+        )
+    except (KeyError, TypeError, ValueError):  # no dataset or scheme the registry knows
+        return own
+    names = registry.output_names(scheme)
+    if len(names) != len(own):
+        raise LiveError(
+            f"{where}: key meta.labels: {clean(labels['dataset'], 40)}'s "
+            f"{clean(labels['scheme'], 40)} scheme has {len(names)} classes, the model "
+            f"{len(own)} outputs"
+        )
+    return names
+
+
 class SklearnPredictor:
     """A fitted scikit-learn classifier with `predict_proba` on (n_windows, ...) features.
 
@@ -43,7 +71,7 @@ class SklearnPredictor:
         self.meta = {"labels": dict(labels)}
         self.ch_names = list(ch_names)
         self.features = dict(features)
-        self.labels = list(labels["classes"])
+        self.labels = class_names(labels, name)
         self.name = name
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
@@ -71,7 +99,7 @@ class TorchPredictor:
         self.model, self.meta = model, meta
         self.ch_names = list(meta["ch_names"])
         self.features = dict(meta["features"])
-        self.labels = [str(label) for label in meta["labels"]["classes"]]
+        self.labels = class_names(meta["labels"], name)
         self.name = f"{meta.get('model', 'torch')} ({name})"
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
@@ -118,7 +146,9 @@ def load_predictor(path, threads=1) -> TorchPredictor | LinearPredictor:
         predictor = LinearPredictor.load(path)
     except ValueError as error:
         raise LiveError(str(error)) from None
-    if predictor is None:
+    if predictor is not None:
+        predictor.labels = class_names(predictor.meta["labels"], str(path))
+    else:
         model, meta = load_checkpoint(path)
         missing = {"ch_names", "features", "labels"} - set(meta)
         if missing:

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import clean
 from . import BoardError
-from .buffer import RingBuffer
+from .buffer import RingBuffer, capacity, check_declared
 from .featuriser import Featuriser
 from .physiology import make_featuriser
 from .quality import RAIL_UV, Sanitiser, channel_quality
@@ -26,6 +27,9 @@ from .source import parts, streams_of
 
 #: most samples per second of a trace in `WindowResult.traces` (views draw, nothing computes)
 TRACE_RATE = 50.0
+#: seconds of signal one predicted class may last before the stream warns that the model may
+#: not respond to this source (ours)
+STUCK_SECONDS = 60.0
 
 
 @dataclass
@@ -58,6 +62,9 @@ class WindowResult:
     #: "ch_names", "sfreq" (of the samples given), "t" (s, of the last sample from the
     #: stream's start), "samples" (n_channels, n)}, at most `TRACE_RATE` per second
     traces: dict | None = None
+    #: loud warnings in force at this window, by kind: "interpolated" (most model channels are
+    #: interpolated, `interpolation_warning`), "stuck" (one class for `STUCK_SECONDS`)
+    warnings: dict = field(default_factory=dict)
 
     def to_json(self, labels, ch_names) -> dict:
         """One JSON line: time, probabilities by label, prediction, latency, bad channels,
@@ -73,8 +80,8 @@ class WindowResult:
                 name: q for name, q in zip(ch_names, self.quality, strict=True) if q != "ok"
             },
         }
-        for key in ("true_label", "eda", "physiology"):
-            if getattr(self, key) is not None:
+        for key in ("true_label", "eda", "physiology", "warnings"):
+            if getattr(self, key):
                 line[key] = getattr(self, key)
         return line
 
@@ -110,7 +117,9 @@ class LiveStream:
         baseline_seconds: see `Featuriser`. history_seconds: samples kept for the views.
 
     Attributes: streams (the source's `source.Stream`s, the main one first), buffers (stream
-    name -> `RingBuffer` of its recent samples; `buffer` is the main stream's), featuriser.
+    name -> `RingBuffer` of its recent samples, each within `buffer.BUFFER_BYTES`; `buffer` is
+    the main stream's), featuriser, warned (every loud warning of the run so far, by kind: its
+    latest text).
     """
 
     def __init__(
@@ -134,14 +143,21 @@ class LiveStream:
         self.stall_timeout, self.backoff = stall_timeout, backoff
         self.rail_uv, self.clock = rail_uv, clock
         self.streams = streams_of(source)
+        for stream in self.streams:
+            check_declared(f"stream {clean(stream.name, 40)!r}", len(stream.ch_names), stream.sfreq)
         self.main = self.streams[0]
         self.featuriser = self._featuriser(baseline_seconds)
         self.buffers, self.sanitisers = {}, {}
         for stream in self.streams:
-            capacity = int(max(history_seconds, 2) * stream.sfreq) + 1
-            if stream is self.main:
-                capacity = max(capacity, 2 * self.featuriser.size)
-            self.buffers[stream.name] = RingBuffer(len(stream.ch_names), capacity)
+            least = 2 * self.featuriser.size if stream is self.main else 0
+            size = capacity(
+                f"stream {clean(stream.name, 40)!r}",
+                len(stream.ch_names),
+                stream.sfreq,
+                max(history_seconds, 2),
+                max(least, int(stream.sfreq) + 1),
+            )
+            self.buffers[stream.name] = RingBuffer(len(stream.ch_names), size)
             self.sanitisers[stream.name] = Sanitiser(len(stream.ch_names))
         self.buffer, self.sanitiser = self.buffers[self.main.name], self.sanitisers[self.main.name]
         self.seen = dict.fromkeys(self.buffers, 0)  # samples of each stream so far
@@ -149,6 +165,8 @@ class LiveStream:
         self.started = self.stopped = None
         self._stop_requested = False
         self._eda_range = (np.inf, -np.inf)
+        self.warned: dict[str, str] = {}
+        self._run: list | None = None  # [class, since (s), lowest, highest probability]
 
     def _featuriser(self, baseline_seconds):
         n, sfreq = self.source.n_samples, self.main.sfreq
@@ -331,7 +349,8 @@ class LiveStream:
             true_label=self.labels.at(seconds) if self.labels is not None else None,
             eda=eda,
             physiology=latest.get("physiology"),
-            traces=self._traces(),
+            traces=self.traces(),
+            warnings=self._warnings(label, float(np.max(probabilities)), seconds),
         )
         if result.true_label in self.predictor.labels:
             counts.labelled += 1
@@ -353,8 +372,29 @@ class LiveStream:
             eda.update(measured=round(measured, 6), measured_scaled=round(scaled, 6))
         return eda
 
-    def _traces(self) -> dict | None:
-        """The newest `history_seconds` of every non-EEG stream, thinned to `TRACE_RATE`."""
+    def _warnings(self, label: str, p: float, seconds: float) -> dict:
+        """The loud warnings in force at a window of class `label` (probability `p`) ending at
+        `seconds` (`WindowResult.warnings`); remembered in `warned`."""
+        found = {}
+        text = interpolation_warning(getattr(self.featuriser, "used", self.map))
+        if text:
+            found["interpolated"] = text
+        run = self._run
+        if run is None or run[0] != label:
+            self._run = run = [label, seconds, p, p]
+        run[2], run[3] = min(run[2], p), max(run[3], p)
+        if seconds - run[1] >= STUCK_SECONDS:
+            found["stuck"] = (
+                f"the prediction has been {clean(label, 60)!r} for {seconds - run[1]:.0f} s of "
+                f"signal (probability {run[2]:.1%}-{run[3]:.1%}): the model may not respond "
+                "to this source"
+            )
+        self.warned.update(found)
+        return found
+
+    def traces(self) -> dict | None:
+        """The newest `history_seconds` of every non-EEG stream, thinned to `TRACE_RATE`
+        (`WindowResult.traces`; views may call it from their own thread)."""
         traces = {}
         for stream in self.streams:
             if stream.kind == "eeg":
@@ -404,6 +444,7 @@ class LiveStream:
             "predictions": counts.predictions,
             "bad_channel_windows": {k: v for k, v in counts.bad_windows.items() if v},
             **self._agreement(),
+            "warnings": dict(self.warned),
             "latency_ms": percentiles(counts.latency_ms),
             "compute_ms": percentiles(counts.compute_ms),
             "cpu_ms": percentiles(counts.cpu_ms),
@@ -421,3 +462,16 @@ def percentiles(values) -> dict | None:
         "p99": round(float(p99), 3),
         "max": round(float(np.max(values)), 3),
     }
+
+
+def interpolation_warning(channel_map) -> str | None:
+    """The loud warning of a channel map that interpolates most of the model's channels (e.g.
+    a DREAMER model on BrainFlow's synthetic board: 10 of 14), else None."""
+    names = getattr(channel_map, "interpolated", ())
+    n = getattr(channel_map, "n_model", 0)
+    if not n or 2 * len(names) <= n:
+        return None
+    return (
+        f"{len(names)} of {n} model channels are interpolated from other electrodes "
+        f"({clean(' '.join(names), 200)}): most of what the model reads was never recorded"
+    )

@@ -3,17 +3,28 @@
 A view has ``update(result, stream)`` (called for every prediction) and ``close()``; the web
 view (`web.WebView`) has the same two methods. With the true labels of a replayed recording,
 the terminal view draws a track of the last windows' true and predicted classes, one
-character per window, so the audience sees the prediction follow the stimulus.
+character per window, so the audience sees the prediction follow the stimulus. Loud warnings
+(`stream.WindowResult.warnings`) head the view in bold red.
+
+Names come from files, checkpoints and streams (class, channel, stream names, units): every
+line is passed through `physioemo.errors.clean`, so none can move the cursor, retitle the
+terminal or hide text; the view's own cursor moves and colours are added after.
 """
 
 from __future__ import annotations
 
 from collections import deque
 
+from ..errors import clean
+
 #: Quality states as shown.
 MARKS = {"ok": "ok", "nan": "NaN", "railed": "RAIL"}
 #: windows the track shows
 TRACK = 60
+#: longest line drawn (characters; longer ones are cut, saying so)
+LINE_LIMIT = 400
+#: the view's own escape sequences: bold red on, attributes off
+LOUD, PLAIN = "\x1b[1;31m", "\x1b[0m"
 
 
 class TerminalView:
@@ -31,6 +42,7 @@ class TerminalView:
             return
         self._drawn_at = result.timestamp
         lines = render(result, stream, self.track)
+        lines = [f"{LOUD}{line}{PLAIN}" if line.startswith("!! ") else line for line in lines]
         up = f"\x1b[{self._lines}F" if self._lines else ""
         self.out.write(up + "".join(f"{line}\x1b[K\n" for line in lines) + "\x1b[J")
         self.out.flush()
@@ -41,17 +53,20 @@ class TerminalView:
 
 
 def render(result, stream, track=()) -> list[str]:
-    """The view's lines for one prediction; `track`: (predicted, true label) of the last
-    windows, oldest first (`track_lines`)."""
+    """The view's lines for one prediction, each `clean`: loud warnings first ("!! ..."),
+    then source and model, channels, probabilities, the track (`track`: (predicted, true
+    label) of the last windows, oldest first, `track_lines`), physiology and quality."""
     labels, counts = stream.predictor.labels, stream.counts
-    width = max(map(len, labels))
+    shown = [clean(label, 60) for label in labels]
+    width = max(map(len, shown))
     truth = f"   true: {result.true_label}" if result.true_label is not None else ""
-    lines = [
+    lines = [f"!! {text}" for text in result.warnings.values()]
+    lines += [
         f"{stream.source.name} -> {stream.predictor.name}",
         f"channels: {stream.map.description}",
         f"t = {result.time:8.2f} s   prediction: {result.label}{truth}",
     ]
-    for label, p in zip(labels, result.probabilities, strict=True):
+    for label, p in zip(shown, result.probabilities, strict=True):
         lines.append(f"  {label:<{width}} {p:6.1%} {'#' * int(round(30 * p))}")
     if any(true is not None for _, true in track):
         lines += track_lines(track, labels)
@@ -66,7 +81,7 @@ def render(result, stream, track=()) -> list[str]:
         for name, q, rms in zip(stream.source.ch_names, result.quality, result.rms, strict=True)
     ]
     lines += ["  ".join(cells[i : i + 4]) for i in range(0, len(cells), 4)]
-    return lines
+    return [clean(line, LINE_LIMIT) for line in lines]
 
 
 def track_lines(track, labels) -> list[str]:
@@ -107,7 +122,10 @@ def format_summary(summary: dict) -> str:
     """The exit summary as aligned text lines."""
     lines = []
     for key, value in summary.items():
+        if key == "warnings":
+            lines += [f"{'WARNING':>20}: {text}" for text in value.values()]
+            continue
         if isinstance(value, dict):
             value = "  ".join(f"{k} {v}" for k, v in value.items()) or "-"
         lines.append(f"{key:>20}: {value}")
-    return "\n".join(lines)
+    return "\n".join(clean(line, 2000) for line in lines)
