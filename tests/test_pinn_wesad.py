@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from physioemo.errors import DataQualityWarning
 from physioemo.features import recipes
 from physioemo.features.peripheral_windows import FEATURE_NAMES, minmax_per_subject, peripheral_part
 from physioemo.recording import Recording, Signal
@@ -51,7 +52,9 @@ def peripheral_windows(recordings, window, stride, heart="chest_ecg", **options)
 @pytest.fixture(scope="module")
 def windows():
     recordings = [segment(40, 1, 1), segment(30, 2, 2), segment(15, 3, 3)]
-    return peripheral_windows(recordings, window=20.0, stride=5.0), recordings
+    with pytest.warns(DataQualityWarning, match="trial 3: no 20-s window fits in its 15 s"):
+        found = peripheral_windows(recordings, window=20.0, stride=5.0)
+    return found, recordings
 
 
 def test_shapes_time_and_segments(windows):

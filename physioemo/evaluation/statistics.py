@@ -147,10 +147,12 @@ def friedman(scores) -> tuple[float, float]:
     """Friedman's test (scipy.stats.friedmanchisquare) of k >= 3 treatments (columns) over
     n blocks (rows: subjects): (chi-square, p). Null: every treatment has the same expected
     rank. Assumptions: blocks independent; ranks within a block (chi-square approximation,
-    rough under 10 blocks)."""
+    rough under 10 blocks). Every block tied: no evidence of a difference, (0, 1)."""
     scores = np.asarray(scores, dtype=float)
     if scores.shape[1] < 3:
         raise ValueError("Friedman's test needs three treatments or more")
+    if (scores == scores[:, :1]).all():
+        return 0.0, 1.0
     result = stats.friedmanchisquare(*scores.T)
     return float(result.statistic), float(result.pvalue)
 
