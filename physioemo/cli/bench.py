@@ -136,7 +136,7 @@ def _audit(args) -> None:
     if args.folder is not None:
         if args.datasets or args.protocols:
             raise ValueError("audit: give a run folder or --dataset/--protocols, not both")
-        from ..experiment.run import audit
+        from ..experiment.export import audit
 
         print(format_audit(*audit(args.folder)))
         return
@@ -184,6 +184,6 @@ def add_report(report) -> None:
 
 
 def _report(args) -> None:
-    from ..experiment.run import report
+    from ..experiment.export import report
 
     print(f"wrote {report(args.folder)}")

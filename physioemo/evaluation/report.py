@@ -36,7 +36,7 @@ DPI = 100
 # ----------------------------------------------------------------------------- the page
 def write_report(out, store, exported: dict) -> Path:
     """Write ``report.html`` and ``figures/*.png`` into the run folder `out` and return the
-    page's path. store: the folder's open `Store`; exported: what `experiment.run.export`
+    page's path. store: the folder's open `Store`; exported: what `experiment.export.write_exports`
     returned (summary, audit, inflation, comparisons)."""
     out = Path(out)
     figures = Figures(out / FIGURES)

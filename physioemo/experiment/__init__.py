@@ -6,7 +6,8 @@ fold jobs, run in-process, on local processes or on Ray, into a resumable run fo
 """
 
 from .evaluate import cross_validate
-from .run import RunFolderError, export, merge, run
+from .export import RunFolderError, export
+from .run import merge, run
 from .spec import Experiment
 from .store import StoreError
 
