@@ -5,6 +5,7 @@ records.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import platform
@@ -186,6 +187,39 @@ def summary_markdown(context: dict) -> str:
         lines += [markdown(*table) for table in comparison_tables(comparisons)]
     lines += ["## Audit", format_audit(context["audit"], context["inflation"])]
     return "\n\n".join(lines) + "\n"
+
+
+def environment() -> dict:
+    """Where and with what a run ran: "versions" (`versions`), "git_revision", "host" (the
+    network name) and "machine" (`machine`)."""
+    return {
+        "versions": versions(),
+        "git_revision": git_revision(),
+        "host": platform.node(),
+        "machine": machine(),
+    }
+
+
+def machine() -> str:
+    """The machine in words: CPU model (Linux: /proc/cpuinfo; else what `platform` says),
+    logical cores, memory and system, e.g. "Intel(R) Xeon(R) Processor, 2 cores, 23.5 GiB,
+    Linux-6.1-x86_64"."""
+    import os
+
+    names = []
+    with contextlib.suppress(OSError):
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as cpuinfo:
+            names = [
+                line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")
+            ]
+    model = next(filter(None, names), None) or platform.processor() or platform.machine()
+    parts = [model or "unknown CPU", f"{os.cpu_count() or '?'} cores"]
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        parts.append(f"{memory / 2**30:.1f} GiB")
+    except (AttributeError, ValueError, OSError):
+        pass
+    return ", ".join([*parts, platform.platform(terse=True)])
 
 
 def versions() -> dict:

@@ -16,8 +16,8 @@ A run folder holds:
 
 from __future__ import annotations
 
+import contextlib
 import json
-import platform
 import shlex
 import sys
 import time
@@ -29,14 +29,13 @@ from .export import (
     EXPORTS,
     STORE,
     RunFolderError,
-    git_revision,
+    environment,
     open_existing,
     stored_experiment,
-    versions,
     write_exports,
 )
 from .plan import build
-from .spec import SELECTORS, Experiment
+from .spec import PER_DATASET, SELECTORS, Experiment, differences
 from .store import Store
 
 
@@ -77,33 +76,48 @@ def open_folder(out: Path, experiment: Experiment, overwrite: bool = False) -> S
         raise
     if previous.core_digest() != experiment.core_digest():
         store.close()
-        differences = [k for k, v in previous.core().items() if experiment.core()[k] != v]
         raise RunFolderError(
-            f"{out} holds another experiment (it differs in {', '.join(differences) or 'version'});"
-            " use --overwrite or another --out"
+            f"{out} holds another experiment (it differs in {_differences(previous, experiment)}"
+            " in the folder vs now); use --overwrite or another --out"
         )
     store.set("experiment", asdict(union(previous, experiment)))
     return store
 
 
+def _differences(first: Experiment, second: Experiment) -> str:
+    """The fields two experiments' cores differ in, e.g. "threshold 3 vs 4; n_splits 5 vs 3"."""
+    return "; ".join(differences(first, second)) or "the physioemo version"
+
+
 def union(first: Experiment, second: Experiment) -> Experiment:
-    """The experiment whose jobs are those of both (same core, selections joined)."""
+    """The experiment whose jobs are those of both (same core, selections joined): a list of
+    models, protocols or dimensions that either leaves to each dataset becomes each dataset's
+    own list in `per_dataset`, the union of what each ran there."""
     merged = Experiment(**asdict(second))
-    for key in SELECTORS:
+    merged.datasets = _joined(first.datasets, second.datasets)
+    names = dict.fromkeys([*first.per_dataset, *second.per_dataset])
+    per_dataset = {
+        d: {**first.per_dataset.get(d, {}), **second.per_dataset.get(d, {})} for d in names
+    }
+    for key in (k for k in PER_DATASET if k in SELECTORS):
         a, b = getattr(first, key), getattr(second, key)
-        if key == "select":
-            value = {
-                k: list(dict.fromkeys([*a[k], *b[k]]))
-                for k in ("subjects", "folds")
-                if a.get(k) and b.get(k)
-            }
-        elif not a or not b:
-            value = []  # empty means "the defaults" (or everything)
-        else:
-            value = list(dict.fromkeys([*a, *b]))
-        setattr(merged, key, value)
+        setattr(merged, key, _joined(a, b) if a and b else [])
+        for dataset in merged.datasets:
+            own = per_dataset.setdefault(dataset, {})
+            own.pop(key, None)
+            if not (a and b):
+                ran = [e.values_for(dataset, key) for e in (first, second) if dataset in e.datasets]
+                own[key] = _joined(*ran)
+    a, b = first.select, second.select
+    merged.select = {k: _joined(a[k], b[k]) for k in ("subjects", "folds") if a.get(k) and b.get(k)}
     merged.roots = {**first.roots, **second.roots}
+    merged.per_dataset = per_dataset
     return merged
+
+
+def _joined(*lists) -> list:
+    """The items of `lists` in order, each once."""
+    return list(dict.fromkeys(item for values in lists for item in values))
 
 
 def run(
@@ -126,6 +140,7 @@ def run(
     KeyboardInterrupt after saving on Ctrl-C.
     """
     experiment.validate()
+    experiment = experiment.resolved()
     out = Path(out) if out is not None else default_out(experiment)
     command = command or " ".join(shlex.quote(a) for a in sys.argv)
     executor = backends.create(backend, jobs, address, gpus)
@@ -213,6 +228,8 @@ def _finish(out: Path, store: Store, report: bool, failures: list[str], echo) ->
     from ..evaluation.summary import format_table
 
     summary = write_exports(out, store)
+    with contextlib.suppress(OSError):  # removed when no job left a marker or result there
+        (out / "running").rmdir()
     if report:
         from ..evaluation.report import write_report
 
@@ -283,9 +300,9 @@ def _write_context(out: Path, store: Store, command: str) -> None:
     (out / "experiment.toml").write_text(experiment.to_toml())
     with open(out / "commands.txt", "a") as log:
         log.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {command}\n")
-    environment = {"versions": versions(), "git_revision": git_revision(), "host": platform.node()}
-    (out / "environment.json").write_text(json.dumps(environment, indent=2) + "\n")
-    store.set("environment", environment)
+    found = environment()
+    (out / "environment.json").write_text(json.dumps(found, indent=2) + "\n")
+    store.set("environment", found)
 
 
 # ----------------------------------------------------------------------------- merge
@@ -300,9 +317,12 @@ def merge(folders: list, out) -> dict:
         for folder in folders:
             stores.append(open_existing(folder))
         experiments = [stored_experiment(s) for s in stores]
-        digests = {e.core_digest() for e in experiments}
-        if len(digests) > 1:
-            raise RunFolderError("the runs hold different experiments (their cores differ)")
+        for folder, other in zip(folders[1:], experiments[1:], strict=True):
+            if other.core_digest() != experiments[0].core_digest():
+                raise RunFolderError(
+                    f"{folders[0]} and {folder} hold different experiments: they differ in "
+                    f"{_differences(experiments[0], other)}"
+                )
         whole = experiments[0]
         for other in experiments[1:]:
             whole = union(whole, other)
