@@ -10,15 +10,17 @@ import csv
 import json
 import platform
 import subprocess
+from dataclasses import asdict
 from pathlib import Path
 
 from .._version import __version__
+from .results import Results, per_subject_frame
 from .spec import Experiment
 from .store import Store, StoreError
 
 STORE = "store.sqlite"
 LIBRARIES = ("numpy", "scipy", "scikit-learn", "torch", "mne", "numba", "brainflow")
-EXPORTS = ("results.csv", "summary.json", "summary.md", "report.html")
+EXPORTS = ("results.csv", "per_subject.csv", "summary.json", "summary.md", "report.html")
 
 
 class RunFolderError(ValueError):
@@ -56,7 +58,7 @@ def stored_experiment(store: Store) -> Experiment:
 
 
 def export(out) -> dict:
-    """(Re)write results.csv, summary.json and summary.md of a run folder from its store."""
+    """(Re)write the exports of a run folder from its store (`write_exports`)."""
     with open_existing(out) as store:
         return write_exports(Path(out), store)
 
@@ -77,7 +79,7 @@ def audit(out) -> tuple[dict, list[dict]]:
 
     with open_existing(out) as store:
         audits = store.get("audits", {})
-        return audits, inflations(summary_of(store), audits)
+        return audits, inflations(results_of(store).summary(permutations=0), audits)
 
 
 def compare(out, metric: str | None = None) -> dict:
@@ -87,50 +89,64 @@ def compare(out, metric: str | None = None) -> dict:
 
     with open_existing(out) as store:
         seed = (store.get("experiment") or {}).get("seed") or 0
-        return compare(summary_of(store), metric or COMPARE_METRIC, seed)
+        return compare(results_of(store).summary(permutations=0), metric or COMPARE_METRIC, seed)
 
 
-def summary_of(store: Store, permutations: int = 0, rows: list[dict] | None = None) -> list[dict]:
-    """The summary of a store's finished jobs (`evaluation.summary.summarise`; rows: those
-    jobs when already read), each row's leaks marked from its protocol and its audit
-    (`evaluation.audit.mark_leaks`)."""
-    from ..evaluation.audit import mark_leaks
-    from ..evaluation.summary import summarise
+def load(out) -> Results:
+    """A run folder read back: its finished jobs as `Results` (with its experiment, plan,
+    audits, environment and sources), e.g. ``load(RUN).to_frame()``. RunFolderError when
+    `out` is no run folder, StoreError when its store cannot be read."""
+    with open_existing(out) as store:
+        return results_of(store)
 
-    rows = store.rows(predictions=True) if rows is None else rows
-    if not rows:
-        return []
-    seed = (store.get("experiment") or {}).get("seed") or 0
-    summary = summarise(rows, store.planned(), permutations, seed)
-    return mark_leaks(summary, store.get("audits", {}))
+
+def results_of(store: Store) -> Results:
+    """The finished jobs of an open store as `Results`."""
+    return Results(
+        store.rows(predictions=True),
+        planned=store.planned(),
+        experiment=stored_experiment(store),
+        audits=store.get("audits", {}),
+        environment=store.get("environment"),
+        sources=store.get("sources", {}),
+    )
 
 
 def write_exports(out: Path, store: Store) -> dict:
-    """Write results.csv, summary.json and summary.md of a run folder from its open store;
-    returns its summary, audits, inflation and comparisons."""
+    """Write results.csv, per_subject.csv, summary.json and summary.md of a run folder from
+    its open store; returns its summary, audits, inflation and comparisons."""
     from ..evaluation.audit import inflations
     from ..evaluation.comparisons import compare
 
-    rows = store.rows(predictions=True)
-    experiment = store.get("experiment")
-    summary = summary_of(store, experiment.get("permutations", 0), rows)
-    _write_results(out / "results.csv", rows)
-    audits = store.get("audits", {})
-    pairs = inflations(summary, audits)
-    comparisons = compare(summary, seed=experiment.get("seed") or 0)
+    results = results_of(store)
+    summary = results.summary()
+    _write_results(out / "results.csv", results)
+    _write_frame(out / "per_subject.csv", per_subject_frame(summary))
+    pairs = inflations(summary, results.audits)
+    comparisons = compare(summary, seed=results.experiment.seed or 0)
     context = {
-        "experiment": experiment,
-        "environment": store.get("environment"),
-        "sources": store.get("sources", {}),
+        "experiment": asdict(results.experiment),
+        "environment": results.environment,
+        "sources": results.sources,
         "runs": store.runs(),
         "summary": summary,
         "comparisons": comparisons,
-        "audit": audits,
+        "audit": results.audits,
         "inflation": pairs,
     }
     (out / "summary.json").write_text(json.dumps(context, indent=2, default=str) + "\n")
     (out / "summary.md").write_text(summary_markdown(context))
-    return {"summary": summary, "audit": audits, "inflation": pairs, "comparisons": comparisons}
+    return {
+        "summary": summary,
+        "audit": results.audits,
+        "inflation": pairs,
+        "comparisons": comparisons,
+    }
+
+
+def _write_frame(path: Path, frame) -> None:
+    """A DataFrame as CSV, numbers to 6 significant digits (the header alone when empty)."""
+    frame.to_csv(path, index=False, float_format="%.6g")
 
 
 #: scores of each fold's own test windows in results.csv

@@ -146,7 +146,8 @@ def compute(
     """The window sets of several (recipe, parameters) requests in one pass over `recordings`.
 
     Each set's info records the recipe, its kind (the band feature, or the recipe's name), its
-    parameters, the rate and channel names. A trial (or its baseline) shorter than one window,
+    parameters, the rate and channel names, and the dataset's name when `recordings` is a
+    `Dataset` ("dataset"). A trial (or its baseline) shorter than one window,
     or that gives no window, is skipped, all such trials named in one `DataQualityWarning` per
     recipe; ValueError when no trial is long enough.
     """
@@ -191,6 +192,8 @@ def compute(
             "sfreq": first.sfreq,
             "ch_names": list(first.ch_names),
         }
+        if isinstance(getattr(recordings, "name", None), str):
+            info["dataset"] = recordings.name
         windows = WindowSet.concatenate(collected, info)
         sets.append(recipe.finish(windows, **parameters) if recipe.finish else windows)
     return sets
