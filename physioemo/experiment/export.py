@@ -20,7 +20,14 @@ from .store import Store, StoreError
 
 STORE = "store.sqlite"
 LIBRARIES = ("numpy", "scipy", "scikit-learn", "torch", "mne", "numba", "brainflow")
-EXPORTS = ("results.csv", "per_subject.csv", "summary.json", "summary.md", "report.html")
+EXPORTS = (
+    "results.csv",
+    "per_subject.csv",
+    "summary.json",
+    "summary.md",
+    "report.html",
+    "report.pdf",
+)
 
 
 class RunFolderError(ValueError):
@@ -63,13 +70,15 @@ def export(out) -> dict:
         return write_exports(Path(out), store)
 
 
-def report(out) -> Path:
-    """(Re)write the exports and report.html of a run folder from its store; returns the
-    page's path."""
-    from ..evaluation.report import write_report
+def report(out, format: str = "html") -> Path:
+    """(Re)write the exports and the report of a run folder from its store: report.html
+    (format "html") or report.pdf ("pdf"), and figures/; returns the report's path."""
+    from ..evaluation.report import REPORTS, write_report
 
+    if format not in REPORTS:
+        raise ValueError(f"report format {format!r}: use one of {', '.join(REPORTS)}")
     with open_existing(out) as store:
-        return write_report(Path(out), store, write_exports(Path(out), store))
+        return write_report(Path(out), store, write_exports(Path(out), store), format)
 
 
 def audit(out) -> tuple[dict, list[dict]]:

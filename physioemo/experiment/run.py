@@ -3,15 +3,16 @@
 A run folder holds:
 
 * ``store.sqlite``: the result store (`store.Store`), one row per finished job;
-* ``experiment.toml``: the experiment (all slices run into this folder so far), replayable with
-  ``physioemo bench RUN/experiment.toml --out NEW``;
-* ``environment.json``: versions of physioemo, Python and the libraries, the git revision and
-  the host; ``commands.txt``: every command that wrote into the folder;
-* ``results.csv``, ``summary.json``, ``summary.md``: exported from the store after every run
-  (also after an interruption), with the leakage audit of every protocol that ran;
+* ``experiment.toml``: the experiment (all slices run into this folder so far), resolved
+  (`Experiment.resolved`), replayable with ``physioemo bench RUN/experiment.toml --out NEW``;
+* ``environment.json``: versions of physioemo, Python and the libraries, the git revision, the
+  host and the machine; ``commands.txt``: every command that wrote into the folder;
+* ``results.csv``, ``per_subject.csv``, ``summary.json``, ``summary.md``: exported from the
+  store after every run (also after an interruption; `export`), with the leakage audit of
+  every protocol that ran;
 * ``report.html`` and ``figures/``: the report (`evaluation.report`), written after every run;
 * ``running/``: a marker per job while it runs (host and process), and the results local
-  workers hand back (`backends.ResultFile`).
+  workers hand back (`backends.ResultFile`); removed at the end when empty.
 """
 
 from __future__ import annotations
