@@ -112,7 +112,7 @@ def union(first: Experiment, second: Experiment) -> Experiment:
     a, b = first.select, second.select
     merged.select = {k: _joined(a[k], b[k]) for k in ("subjects", "folds") if a.get(k) and b.get(k)}
     merged.roots = {**first.roots, **second.roots}
-    merged.per_dataset = per_dataset
+    merged.per_dataset = {name: values for name, values in per_dataset.items() if values}
     return merged
 
 

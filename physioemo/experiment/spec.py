@@ -185,7 +185,7 @@ class Experiment:
                     frozen[key] = self.values_for(dataset, key)
             if dataset not in self.roots:
                 frozen["synthetic"] = self.synthetic_for(dataset)
-        return replace(self, per_dataset=per_dataset)
+        return replace(self, per_dataset={d: v for d, v in per_dataset.items() if v})
 
     # ------------------------------------------------------------------ checks
     def validate(self, source: str = "experiment") -> None:
