@@ -127,6 +127,9 @@ class Experiment:
 
         content = {k: v for k, v in asdict(self).items() if v is not None}
         notes = [f"# {key} absent: {ABSENT[key]}\n" for key in ABSENT if key not in content]
+        empty = [key for key in PER_DATASET if not content[key]]
+        if empty and self.per_dataset:
+            notes.append(f"# {' = [], '.join(empty)} = []: each dataset's own, in [per_dataset]\n")
         return "".join(notes) + tomli_w.dumps(content)
 
     def core(self) -> dict:
