@@ -603,11 +603,14 @@ def test_estimators_get_the_metadata_they_request_through_routing(small_dreamer)
         ("full", "histn", "subject-dependent", "histn"),
         ("full", "histn", "histn-sd", "histn"),
         ("full", "rbtransformer", "subject-independent", "rbtransformer"),
-        ("full", "eegnet", "histn-si", "eegnet-si"),
+        ("full", "eegnet", "histn-si", "eegnet"),
         ("full", "eegnet", "subject-dependent", "eegnet"),
         ("full", "dgcnn", "subject-independent", "dgcnn"),
-        ("quick", "histn", "subject-independent", "histn-quick"),
-        ("quick", "histn", "histn-si", "histn-si"),
+        ("quick", "histn", "subject-dependent", "histn-quick"),
+        ("quick", "histn", "histn-sd", "histn-quick"),
+        ("quick", "histn", "subject-independent", "histn-si-quick"),  # like-for-like with:
+        ("quick", "histn", "histn-si", "histn-si-quick"),
+        ("quick", "eegnet", "subject-independent", "eegnet-quick"),
         ("full", "logreg", "subject-independent", None),
     ],
 )

@@ -11,6 +11,7 @@ import pytest
 from physioemo.cli import main
 from physioemo.evaluation import plots, report
 from physioemo.evaluation.audit import COUNTERPARTS
+from physioemo.evaluation.published import headline
 from physioemo.experiment.reproduce import experiment_for, reproduce
 from physioemo.experiment.store import Store
 
@@ -74,6 +75,10 @@ def test_reproduce_with_the_paper_model_keeps_attention_and_scores_higher(rbt_ru
     assert row["inflation"] == pytest.approx(100 * (row["paper_score"] - row["honest_score"]))
     assert row["inflation"] > 0 and row["verdict"].startswith("LEAKS")
     assert row["honest_verdict"] == "honest"
+    assert (
+        "training budget of rbtransformer, the same under rbtransformer-paper, "
+        "subject-dependent: rbtransformer-quick: 5 epochs of 6 batches, batch 32" in printed
+    )
     with Store(out / "store.sqlite") as store:
         rows = store.rows(predictions=True)
     attention = rows[0]["predictions"]["attention"]
@@ -85,7 +90,7 @@ def test_reproduce_with_the_paper_model_keeps_attention_and_scores_higher(rbt_ru
 
 def test_reproduce_histn_prints_both_protocols_beside_the_published_f1(tmp_path):
     experiment = experiment_for("histn", dimensions=["valence"], synthetic={"subjects": 2})
-    experiment.select = {"folds": [0]}  # one fold of each protocol: HiSTN trains 4 times
+    experiment.select = {"folds": [0]}  # one fold of each protocol: HiSTN trains 5 times
     lines = []
     result = reproduce(
         "histn", experiment, out=tmp_path, progress=False, echo=lines.append, report=False
@@ -105,6 +110,11 @@ def test_reproduce_histn_prints_both_protocols_beside_the_published_f1(tmp_path)
     table = comparison_rows(printed)
     assert [cells[3] for cells in table] == ["histn-sd", "histn-si"]
     assert [cells[8] for cells in table] == ["96.8", "78.3"]
+    test_set, split = rows["histn-sd"]["steps"]  # the in-between step ran
+    assert test_set["to"] == "histn-sd-windows" and test_set["to_score"] is not None
+    assert test_set["points"] + split["points"] == pytest.approx(rows["histn-sd"]["inflation"])
+    assert "Where the inflation comes from" in printed
+    assert "training budget of histn, the same under histn-si, subject-independent" in printed
 
 
 def test_reproduce_refuses_a_dataset_the_paper_did_not_publish(capsys):
@@ -129,7 +139,7 @@ def test_audit_flags_each_leak_kind_and_passes_honest_protocols(capsys):
     printed = run_cli([*wesad, "--protocols", "pinn-paper", "subject-independent"], capsys)
     verdicts = dict(re.findall(r"\| ([\w-]+) \| \d+ \|.*\| (honest|LEAKS: .*) \|", printed))
     assert "inputs that proxy the label: panas_positive" in verdicts["pinn-paper"]
-    assert "fitted on test data: eda_scaled" in verdicts["pinn-paper"]
+    assert "fitted on test data" not in verdicts["pinn-paper"]  # EDA scaled per fold (jobs)
     assert verdicts["subject-independent"] == "honest"  # on the features without self-reports
 
 
@@ -240,17 +250,21 @@ def test_each_bar_is_drawn_against_its_own_rows_chance(rbt_run, tmp_path):
     report.paper_section(figures, summary, pairs)
     [axis] = figures.figures[-1].content.axes
     entries = {report._key(e): e for e in summary}
+    assert pairs
     for position, pair in enumerate(pairs):
         rows = {role: entries[report._key(pair[role])] for role in ("leaky", "honest")}
-        metric = "accuracy"  # RBTransformer's paper published accuracy
+        leaky = rows["leaky"]
+        published = headline(leaky["dataset"], leaky["protocol"], leaky["dimension"], "binary")
+        metric = published.metric if published else "accuracy"  # the metric the bars show
         for role, entry in rows.items():
             [bar] = [p for p in axis.patches if p.get_gid() == f"{role} {position}"]
             [[(x0, y0), (x1, y1)]] = chance_segments(axis, f"chance {role} {position}")
             assert y0 == y1 == pytest.approx(100 * entry["chance"][metric])
             assert bar.get_x() <= x0 < x1 <= bar.get_x() + bar.get_width()  # over its own bar
             assert bar.get_height() == pytest.approx(100 * entry[metric])
-        # the two rows' chances differ here, so a line drawn from the wrong row would fail
-        assert rows["leaky"]["chance"][metric] != pytest.approx(rows["honest"]["chance"][metric])
+        if leaky["protocol"] == "rbtransformer-paper":  # pooled k-fold vs per-subject folds:
+            # the two rows' chances differ, so a line drawn from the wrong row would fail
+            assert leaky["chance"][metric] != pytest.approx(rows["honest"]["chance"][metric])
     errors = [c for c in axis.collections if c.get_gid() is None and len(c.get_segments())]
     assert errors  # ± std error bars
 

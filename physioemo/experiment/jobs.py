@@ -96,11 +96,15 @@ def requested(estimator, method: str) -> set[str]:
 
 
 def _metadata(job: Job, windows, rows: np.ndarray, fitting: bool) -> dict:
-    """Everything a fit/predict might ask for, for the windows at `rows`."""
+    """Everything a fit/predict might ask for, for the windows at `rows`; the EDA target
+    "eda" min-max scaled per subject with ranges fitted on the job's training windows only."""
+    from ..features.peripheral_windows import minmax_per_subject
+
     available = {"groups": windows.groups[rows]}
     available.update({name: values[rows] for name, values in windows.extra.items()})
-    if "eda_scaled" in windows.extra:
-        available["eda"] = windows.extra["eda_scaled"][rows]
+    if "eda" in windows.extra:  # the PINN's target, scaled on this fold's training windows
+        subjects = windows.groups["subject"]
+        available["eda"] = minmax_per_subject(windows.extra["eda"], subjects, job.train)[rows]
     if fitting:
         available["validation"] = job.validation
         available["calibration"] = job.calibration

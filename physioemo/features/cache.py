@@ -1,8 +1,9 @@
 """Feature cache: windowed features of a dataset on disk, keyed by what made them.
 
-The key is a SHA-256 of (fingerprint of the input files, feature parameters, physioemo
-version). Entries live in ``<cache_dir()>/features/<dataset>-<key>.npz`` (`cache_dir` is
-$PHYSIOEMO_CACHE, else $XDG_CACHE_HOME/physioemo, else ~/.cache/physioemo).
+The key is a SHA-256 of (fingerprint of the input files, feature parameters, the window
+metadata's fields, physioemo version). Entries live in
+``<cache_dir()>/features/<dataset>-<key>.npz`` (`cache_dir` is $PHYSIOEMO_CACHE, else
+$XDG_CACHE_HOME/physioemo, else ~/.cache/physioemo).
 
 The fingerprint of a dataset is the SHA-256 of every byte of every file under its folder, so
 a changed sample anywhere changes every key made from it (feature cache entries and experiment
@@ -40,7 +41,7 @@ import numpy as np
 from .._json import digest
 from .._version import __version__
 from ..paths import cache_dir
-from ..recording import WindowSet
+from ..recording import GROUP_FIELDS, WindowSet
 
 #: temporary files older than this (s) are left-overs even when their writer's pid is alive
 STALE_SECONDS = 6 * 3600
@@ -142,8 +143,16 @@ def _write_memo(path: Path, memo: dict) -> None:
 
 
 def cache_key(input_fingerprint, parameters: dict) -> str:
-    """Digest of the fingerprint, the parameters and the physioemo version."""
-    return digest({"input": input_fingerprint, "parameters": parameters, "version": __version__})
+    """Digest of the fingerprint, the parameters, the window metadata's fields and the
+    physioemo version."""
+    return digest(
+        {
+            "input": input_fingerprint,
+            "parameters": parameters,
+            "groups": GROUP_FIELDS,
+            "version": __version__,
+        }
+    )
 
 
 def feature_folder() -> Path:

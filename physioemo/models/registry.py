@@ -28,9 +28,11 @@ class Presets:
     full: str  # the paper's recipe
     quick: str  # ours: a short schedule of the full recipe (the demo's)
     across_subjects: str | None = None  # the full recipe when whole subjects are held out
+    across_subjects_quick: str | None = None  # its short schedule (None: `quick`)
 
     def names(self) -> set[str]:
-        return {self.full, self.quick, self.across_subjects} - {None}
+        names = {self.full, self.quick, self.across_subjects, self.across_subjects_quick}
+        return names - {None}
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ MODELS = {
         "raw",
         "HiSTN hierarchical graph network (arXiv 2408.15255), DREAMER 5-class",
         {**_DREAMER, "n_outputs": 5},
-        presets=Presets("histn", "histn-quick", "histn-si"),
+        presets=Presets("histn", "histn-quick", "histn-si", "histn-si-quick"),
     ),
     "rbtransformer": ModelSpec(
         "physioemo.models.rbtransformer:RBTransformer",
@@ -84,7 +86,7 @@ MODELS = {
         "raw",
         "EEGNet-8,2 (Lawhern et al. 2018), DREAMER binary",
         {**_DREAMER, "n_outputs": 2},
-        presets=Presets("eegnet", "eegnet-quick", "eegnet-si"),
+        presets=Presets("eegnet", "eegnet-quick"),
     ),
     "logreg": ModelSpec(
         "physioemo.models.baselines:make_baseline", "features", "logistic regression (C=1)"

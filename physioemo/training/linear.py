@@ -120,15 +120,24 @@ def _sizes(path, meta: dict) -> tuple[int, int]:
     features = meta.get("features")
     try:
         kind = features["kind"]
-        if kind == "de":
+        # de+peripheral: DE per channel and band, then the named peripheral inputs
+        extra = len(features["feature_names"]) if kind == "de+peripheral" else 0
+        if kind in ("de", "de+peripheral"):
             width = len(features.get("bands") or BANDS)
         elif kind == "raw":
             width = window_samples(float(features["window"]), float(features["sfreq"]))
+        elif kind == "peripheral":
+            width = 1  # ch_names are the names of the input features
     except (TypeError, KeyError, ValueError):
-        raise ValueError(f"{path}: key meta.features: expected kind, window, sfreq") from None
-    if kind not in ("de", "raw"):
-        raise ValueError(f"{path}: key meta.features.kind: live features are 'de' or 'raw'")
-    return len(names) * width, len(classes)
+        raise ValueError(
+            f"{path}: key meta.features: expected kind, window, sfreq (or feature_names)"
+        ) from None
+    if kind not in ("de", "raw", "peripheral", "de+peripheral"):
+        raise ValueError(
+            f"{path}: key meta.features.kind: live features are 'de', 'raw', 'peripheral' or "
+            "'de+peripheral'"
+        )
+    return len(names) * width + extra, len(classes)
 
 
 def _check(path, arrays: dict, n_features: int, n_classes: int) -> None:
