@@ -136,7 +136,7 @@ def _audit(args) -> None:
     if args.folder is not None:
         if args.datasets or args.protocols:
             raise ValueError("audit: give a run folder or --dataset/--protocols, not both")
-        from ..experiment.run import audit
+        from ..experiment.export import audit
 
         print(format_audit(*audit(args.folder)))
         return
@@ -180,10 +180,18 @@ def _reproduce(args) -> None:
 
 def add_report(report) -> None:
     report.add_argument("folder", metavar="RUN", type=Path, help="run folder")
+    report.add_argument(
+        "--format",
+        choices=("html", "pdf"),
+        default="html",
+        help="report.html (default: one page, figures embedded) or report.pdf (numbered "
+        "tables and figures with captions, for a supplement); figures/ holds every figure as "
+        "PNG, SVG and PDF either way",
+    )
     report.set_defaults(run=_report)
 
 
 def _report(args) -> None:
-    from ..experiment.run import report
+    from ..experiment.export import report
 
-    print(f"wrote {report(args.folder)}")
+    print(f"wrote {report(args.folder, args.format)}")

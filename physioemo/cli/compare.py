@@ -23,7 +23,7 @@ def add_compare(compare) -> None:
 def _compare(args) -> None:
     from ..evaluation.comparisons import comparison_tables, matrices, notes
     from ..evaluation.summary import markdown
-    from ..experiment.run import compare
+    from ..experiment.export import compare
 
     comparisons = compare(args.folder, args.metric)
     if not comparisons["pairs"]:

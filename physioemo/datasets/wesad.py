@@ -106,6 +106,16 @@ _SUBJECT = re.compile(r"^S(\d+)$")
 class WesadDataset(Dataset):
     """A `Dataset` whose `info` reports every stream's rate and counts condition segments."""
 
+    def __repr__(self) -> str:
+        """What `info` says: every stream's channels and rates, then the recordings' data."""
+        rates = sorted({stream.sfreq for stream in STREAMS})
+        n_channels = sum(len(stream.ch_names) for stream in STREAMS)
+        return (
+            f"<Dataset {self.name}: {len(self.subjects)} subjects, {n_channels} channels in "
+            f"{len(STREAMS)} streams at {rates[0]:g}-{rates[-1]:g} Hz (data: "
+            f"{', '.join(self.ch_names)} at {self.sfreq:g} Hz), from {self.source}>"
+        )
+
     def info(self) -> dict:
         info = super().info()
         info["sfreq"] = {stream.name: stream.sfreq for stream in STREAMS}

@@ -3,41 +3,41 @@
 A run folder holds:
 
 * ``store.sqlite``: the result store (`store.Store`), one row per finished job;
-* ``experiment.toml``: the experiment (all slices run into this folder so far), replayable with
-  ``physioemo bench RUN/experiment.toml --out NEW``;
-* ``environment.json``: versions of physioemo, Python and the libraries, the git revision and
-  the host; ``commands.txt``: every command that wrote into the folder;
-* ``results.csv``, ``summary.json``, ``summary.md``: exported from the store after every run
-  (also after an interruption), with the leakage audit of every protocol that ran;
+* ``experiment.toml``: the experiment (all slices run into this folder so far), resolved
+  (`Experiment.resolved`), replayable with ``physioemo bench RUN/experiment.toml --out NEW``;
+* ``environment.json``: versions of physioemo, Python and the libraries, the git revision, the
+  host and the machine; ``commands.txt``: every command that wrote into the folder;
+* ``results.csv``, ``per_subject.csv``, ``summary.json``, ``summary.md``: exported from the
+  store after every run (also after an interruption; `export`), with the leakage audit of
+  every protocol that ran;
 * ``report.html`` and ``figures/``: the report (`evaluation.report`), written after every run;
 * ``running/``: a marker per job while it runs (host and process), and the results local
-  workers hand back (`backends.ResultFile`).
+  workers hand back (`backends.ResultFile`); removed at the end when empty.
 """
 
 from __future__ import annotations
 
-import csv
+import contextlib
 import json
-import platform
 import shlex
-import subprocess
 import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
 
-from .._version import __version__
 from . import backends
+from .export import (
+    EXPORTS,
+    STORE,
+    RunFolderError,
+    environment,
+    open_existing,
+    stored_experiment,
+    write_exports,
+)
 from .plan import build
-from .spec import SELECTORS, Experiment
-from .store import Store, StoreError
-
-STORE = "store.sqlite"
-LIBRARIES = ("numpy", "scipy", "scikit-learn", "torch", "mne", "numba", "brainflow")
-
-
-class RunFolderError(ValueError):
-    """The run folder cannot take this experiment (another experiment, not writable, ...)."""
+from .spec import PER_DATASET, SELECTORS, Experiment, differences
+from .store import Store
 
 
 def default_out(experiment: Experiment) -> Path:
@@ -77,33 +77,48 @@ def open_folder(out: Path, experiment: Experiment, overwrite: bool = False) -> S
         raise
     if previous.core_digest() != experiment.core_digest():
         store.close()
-        differences = [k for k, v in previous.core().items() if experiment.core()[k] != v]
         raise RunFolderError(
-            f"{out} holds another experiment (it differs in {', '.join(differences) or 'version'});"
-            " use --overwrite or another --out"
+            f"{out} holds another experiment (it differs in {_differences(previous, experiment)}"
+            " in the folder vs now); use --overwrite or another --out"
         )
     store.set("experiment", asdict(union(previous, experiment)))
     return store
 
 
+def _differences(first: Experiment, second: Experiment) -> str:
+    """The fields two experiments' cores differ in, e.g. "threshold 3 vs 4; n_splits 5 vs 3"."""
+    return "; ".join(differences(first, second)) or "the physioemo version"
+
+
 def union(first: Experiment, second: Experiment) -> Experiment:
-    """The experiment whose jobs are those of both (same core, selections joined)."""
+    """The experiment whose jobs are those of both (same core, selections joined): a list of
+    models, protocols or dimensions that either leaves to each dataset becomes each dataset's
+    own list in `per_dataset`, the union of what each ran there."""
     merged = Experiment(**asdict(second))
-    for key in SELECTORS:
+    merged.datasets = _joined(first.datasets, second.datasets)
+    names = dict.fromkeys([*first.per_dataset, *second.per_dataset])
+    per_dataset = {
+        d: {**first.per_dataset.get(d, {}), **second.per_dataset.get(d, {})} for d in names
+    }
+    for key in (k for k in PER_DATASET if k in SELECTORS):
         a, b = getattr(first, key), getattr(second, key)
-        if key == "select":
-            value = {
-                k: list(dict.fromkeys([*a[k], *b[k]]))
-                for k in ("subjects", "folds")
-                if a.get(k) and b.get(k)
-            }
-        elif not a or not b:
-            value = []  # empty means "the defaults" (or everything)
-        else:
-            value = list(dict.fromkeys([*a, *b]))
-        setattr(merged, key, value)
+        setattr(merged, key, _joined(a, b) if a and b else [])
+        for dataset in merged.datasets:
+            own = per_dataset.setdefault(dataset, {})
+            own.pop(key, None)
+            if not (a and b):
+                ran = [e.values_for(dataset, key) for e in (first, second) if dataset in e.datasets]
+                own[key] = _joined(*ran)
+    a, b = first.select, second.select
+    merged.select = {k: _joined(a[k], b[k]) for k in ("subjects", "folds") if a.get(k) and b.get(k)}
     merged.roots = {**first.roots, **second.roots}
+    merged.per_dataset = {name: values for name, values in per_dataset.items() if values}
     return merged
+
+
+def _joined(*lists) -> list:
+    """The items of `lists` in order, each once."""
+    return list(dict.fromkeys(item for values in lists for item in values))
 
 
 def run(
@@ -126,6 +141,7 @@ def run(
     KeyboardInterrupt after saving on Ctrl-C.
     """
     experiment.validate()
+    experiment = experiment.resolved()
     out = Path(out) if out is not None else default_out(experiment)
     command = command or " ".join(shlex.quote(a) for a in sys.argv)
     executor = backends.create(backend, jobs, address, gpus)
@@ -145,7 +161,7 @@ def run(
     except KeyboardInterrupt:
         if run_id is not None:
             store.finish_run(run_id, len(store.done()) - len(done), "interrupted")
-        _export(out, store)
+        write_exports(out, store)
         store.close()
         echo(f"interrupted; the finished jobs are kept in {out}: run the same command to resume")
         raise
@@ -212,7 +228,9 @@ def _finish(out: Path, store: Store, report: bool, failures: list[str], echo) ->
     return them."""
     from ..evaluation.summary import format_table
 
-    summary = _export(out, store)
+    summary = write_exports(out, store)
+    with contextlib.suppress(OSError):  # removed when no job left a marker or result there
+        (out / "running").rmdir()
     if report:
         from ..evaluation.report import write_report
 
@@ -267,7 +285,6 @@ def _brief(result: dict) -> str:
 
 
 # ----------------------------------------------------------------------------- files
-EXPORTS = ("results.csv", "summary.json", "summary.md", "report.html")
 #: store meta keys the plan fills, each a dict that later runs into the folder extend
 PLANNED_META = ("sources", "audits", "classes", "class_means")
 
@@ -284,198 +301,9 @@ def _write_context(out: Path, store: Store, command: str) -> None:
     (out / "experiment.toml").write_text(experiment.to_toml())
     with open(out / "commands.txt", "a") as log:
         log.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {command}\n")
-    environment = {"versions": versions(), "git_revision": git_revision(), "host": platform.node()}
-    (out / "environment.json").write_text(json.dumps(environment, indent=2) + "\n")
-    store.set("environment", environment)
-
-
-def open_existing(out) -> Store:
-    """The store of an existing run folder, its experiment checked (RunFolderError when `out`
-    is none, StoreError when its store or experiment cannot be read)."""
-    path = Path(out) / STORE
-    if not path.is_file():
-        raise RunFolderError(f"{out} is not a run folder (no {STORE})")
-    store = Store(path)
-    try:
-        stored_experiment(store)
-    except BaseException:
-        store.close()
-        raise
-    return store
-
-
-def stored_experiment(store: Store) -> Experiment:
-    """The experiment a store holds; StoreError in one line when it is missing, or not one
-    this version of physioemo reads (an unknown key, a value out of range)."""
-    stored = store.get("experiment")
-    try:
-        if not isinstance(stored, dict):
-            raise ValueError("stored experiment: missing or not a table")
-        return Experiment.from_dict(stored, source="stored experiment")
-    except (TypeError, ValueError, AttributeError) as error:
-        raise StoreError(
-            f"{store.path}: {error}; was the folder written by another physioemo version? run "
-            "the experiment again with --overwrite or into another --out"
-        ) from None
-
-
-def export(out) -> dict:
-    """(Re)write results.csv, summary.json and summary.md of a run folder from its store."""
-    with open_existing(out) as store:
-        return _export(Path(out), store)
-
-
-def report(out) -> Path:
-    """(Re)write the exports and report.html of a run folder from its store; returns the
-    page's path."""
-    from ..evaluation.report import write_report
-
-    with open_existing(out) as store:
-        return write_report(Path(out), store, _export(Path(out), store))
-
-
-def audit(out) -> tuple[dict, list[dict]]:
-    """The audits kept in a run folder's store and the inflation of its leaky rows over honest
-    ones (`evaluation.audit.inflations`)."""
-    from ..evaluation.audit import inflations
-
-    with open_existing(out) as store:
-        audits = store.get("audits", {})
-        return audits, inflations(summary_of(store), audits)
-
-
-def compare(out, metric: str | None = None) -> dict:
-    """The paired comparisons of a run folder's rows on `metric` (default the headline,
-    `evaluation.comparisons.COMPARE_METRIC`); nothing is written."""
-    from ..evaluation.comparisons import COMPARE_METRIC, compare
-
-    with open_existing(out) as store:
-        seed = (store.get("experiment") or {}).get("seed") or 0
-        return compare(summary_of(store), metric or COMPARE_METRIC, seed)
-
-
-def summary_of(store: Store, permutations: int = 0, rows: list[dict] | None = None) -> list[dict]:
-    """The summary of a store's finished jobs (`evaluation.summary.summarise`; rows: those
-    jobs when already read), each row's leaks marked from its protocol and its audit
-    (`evaluation.audit.mark_leaks`)."""
-    from ..evaluation.audit import mark_leaks
-    from ..evaluation.summary import summarise
-
-    rows = store.rows(predictions=True) if rows is None else rows
-    if not rows:
-        return []
-    seed = (store.get("experiment") or {}).get("seed") or 0
-    summary = summarise(rows, store.planned(), permutations, seed)
-    return mark_leaks(summary, store.get("audits", {}))
-
-
-def _export(out: Path, store: Store) -> dict:
-    from ..evaluation.audit import inflations
-    from ..evaluation.comparisons import compare
-
-    rows = store.rows(predictions=True)
-    experiment = store.get("experiment")
-    summary = summary_of(store, experiment.get("permutations", 0), rows)
-    _write_results(out / "results.csv", rows)
-    audits = store.get("audits", {})
-    pairs = inflations(summary, audits)
-    comparisons = compare(summary, seed=experiment.get("seed") or 0)
-    context = {
-        "experiment": experiment,
-        "environment": store.get("environment"),
-        "sources": store.get("sources", {}),
-        "runs": store.runs(),
-        "summary": summary,
-        "comparisons": comparisons,
-        "audit": audits,
-        "inflation": pairs,
-    }
-    (out / "summary.json").write_text(json.dumps(context, indent=2, default=str) + "\n")
-    (out / "summary.md").write_text(summary_markdown(context))
-    return {"summary": summary, "audit": audits, "inflation": pairs, "comparisons": comparisons}
-
-
-#: scores of each fold's own test windows in results.csv
-FOLD_SCORES = ("balanced_accuracy", "macro_f1", "accuracy")
-
-
-def _write_results(path: Path, rows: list[dict]) -> None:
-    """results.csv: one line per stored job, its fields, its `FOLD_SCORES` and what its fit
-    report says of epochs."""
-    from ..evaluation.metrics import confusion_score
-
-    fields = [c for c in rows[0] if c not in ("predictions", "report")] if rows else []
-    epochs = ("epochs_run", "epoch_kept", "kept_because")
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=[*fields, *FOLD_SCORES, *epochs])
-        writer.writeheader()
-        for row in rows:
-            p = row["predictions"]
-            scores = {
-                name: round(confusion_score(p["y_true"], p["y_pred"], row["n_classes"], name), 6)
-                for name in FOLD_SCORES
-            }
-            epoch = {k: row["report"].get(k, "") for k in epochs}
-            writer.writerow({**{k: row[k] for k in fields}, **scores, **epoch})
-
-
-def summary_markdown(context: dict) -> str:
-    """summary.md: where the data came from, the result tables, the comparisons, the audit and
-    the inflation."""
-    from ..evaluation.audit import format_audit
-    from ..evaluation.comparisons import comparison_tables
-    from ..evaluation.comparisons import notes as comparison_notes
-    from ..evaluation.summary import format_table, markdown
-
-    summary = context["summary"]
-    synthetic = [name for name, source in context["sources"].items() if source.get("synthetic")]
-    lines = [f"# physioemo bench: {', '.join(context['experiment']['datasets'])}"]
-    if synthetic:
-        lines.append(
-            f"Synthetic data ({', '.join(synthetic)}): physioemo's simulator in the dataset's "
-            "file format, not the real dataset."
-        )
-    lines.append("Scores on each subject's pooled test predictions.")
-    lines.append(format_table(summary))
-    if any(e["leaks"] for e in summary):
-        lines.append(
-            "Rows marked LEAKS let data of the test windows reach training: their protocol "
-            "declares it or their audit found it (see the audit); their scores are inflated "
-            "and not comparable to honest rows."
-        )
-    comparisons = context.get("comparisons")
-    if comparisons and comparisons["pairs"]:
-        lines += ["## Comparisons", comparison_notes(comparisons)]
-        lines += [markdown(*table) for table in comparison_tables(comparisons)]
-    lines += ["## Audit", format_audit(context["audit"], context["inflation"])]
-    return "\n\n".join(lines) + "\n"
-
-
-def versions() -> dict:
-    """Versions of physioemo, Python and the libraries results depend on."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {"physioemo": __version__, "python": platform.python_version()}
-    for name in LIBRARIES:
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = None
-    return found
-
-
-def git_revision() -> str | None:
-    try:
-        result = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=Path(__file__).parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return result.stdout.strip() or None
+    found = environment()
+    (out / "environment.json").write_text(json.dumps(found, indent=2) + "\n")
+    store.set("environment", found)
 
 
 # ----------------------------------------------------------------------------- merge
@@ -490,9 +318,12 @@ def merge(folders: list, out) -> dict:
         for folder in folders:
             stores.append(open_existing(folder))
         experiments = [stored_experiment(s) for s in stores]
-        digests = {e.core_digest() for e in experiments}
-        if len(digests) > 1:
-            raise RunFolderError("the runs hold different experiments (their cores differ)")
+        for folder, other in zip(folders[1:], experiments[1:], strict=True):
+            if other.core_digest() != experiments[0].core_digest():
+                raise RunFolderError(
+                    f"{folders[0]} and {folder} hold different experiments: they differ in "
+                    f"{_differences(experiments[0], other)}"
+                )
         whole = experiments[0]
         for other in experiments[1:]:
             whole = union(whole, other)
@@ -504,7 +335,7 @@ def merge(folders: list, out) -> dict:
         for key in PLANNED_META:
             target.set(key, {k: v for store in stores for k, v in store.get(key, {}).items()})
         (Path(out) / "experiment.toml").write_text(whole.to_toml())
-        summary = _export(Path(out), target)
+        summary = write_exports(Path(out), target)
         write_report(Path(out), target, summary)
     finally:
         for store in stores:

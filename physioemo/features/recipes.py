@@ -180,10 +180,10 @@ def compute(
     """The window sets of several (recipe, parameters) requests in one pass over `recordings`.
 
     Each set's info records the recipe, its kind (the band feature, or the recipe's name), its
-    parameters, the rate, the channel names and, for named feature vectors, "feature_names". A
-    trial (or its baseline) shorter than one window, or that gives no window, is skipped, all
-    such trials named in one `DataQualityWarning` per recipe; ValueError when no trial is long
-    enough.
+    parameters, the rate, the channel names, for named feature vectors "feature_names", and
+    the dataset's name when `recordings` is a `Dataset` ("dataset"). A trial (or its baseline)
+    shorter than one window, or that gives no window, is skipped, all such trials named in one
+    `DataQualityWarning` per recipe; ValueError when no trial is long enough.
     """
     parts: list[list[WindowSet]] = [[] for _ in requests]
     names: list[tuple | None] = [None for _ in requests]  # of the values, when named
@@ -231,6 +231,8 @@ def compute(
             "ch_names": list(first.ch_names),
             **({"feature_names": list(named)} if named else {}),
         }
+        if isinstance(getattr(recordings, "name", None), str):
+            info["dataset"] = recordings.name
         windows = WindowSet.concatenate(collected, info)
         sets.append(recipe.finish(windows, **parameters) if recipe.finish else windows)
     return sets
