@@ -403,7 +403,10 @@ def _tensor(array: np.ndarray) -> torch.Tensor:
 
 
 def _optimizer(model, config: TrainConfig) -> torch.optim.Optimizer:
-    options = {"lr": config.lr, "weight_decay": config.weight_decay}
+    """Adam or AdamW over the trainable parameters, all updated in one multi-tensor (foreach)
+    step: the same arithmetic as a loop over the tensors, bit for bit, at a fraction of the
+    per-step overhead of models with many small tensors (HiSTN)."""
+    options = {"lr": config.lr, "weight_decay": config.weight_decay, "foreach": True}
     parameters = [p for p in model.parameters() if p.requires_grad]
     if config.optimizer == "adam":
         return torch.optim.Adam(parameters, **options)
