@@ -114,6 +114,7 @@ def choices() -> dict[str, list[str]]:
     each time, so an entry added at run time is offered)."""
     from ..datasets import available as datasets
     from ..datasets import scheme_names
+    from ..experiment.backends import DEVICES, PRECISIONS
     from ..experiment.backends import NAMES as BACKENDS
     from ..experiment.reproduce import PAPERS
     from ..experiment.spec import PROFILES
@@ -131,6 +132,8 @@ def choices() -> dict[str, list[str]]:
         "baselines": ["auto", *BASELINE_MODES],
         "profiles": list(PROFILES),
         "backends": list(BACKENDS),
+        "devices": list(DEVICES),
+        "precisions": list(PRECISIONS),
         "papers": list(PAPERS),
     }
 
@@ -192,9 +195,24 @@ def add_baseline(group, dest: str = "feature_options.baseline", help: str | None
 
 
 def add_where(group, out: str, quiet: str, backends: bool = False) -> None:
-    """Where and how a run goes: --jobs, --out, --overwrite, --quiet; with `backends` also the
-    backend, Ray's address and GPUs, torch threads and --no-report (`run_options` reads them)."""
+    """Where and how a run goes: --jobs, --device, --precision, --out, --overwrite, --quiet;
+    with `backends` also the backend, Ray's address and GPUs, torch threads and --no-report
+    (`run_options` reads them)."""
     group.add_argument("--jobs", type=positive_int, default=1, help="worker processes")
+    group.add_argument(
+        "--device",
+        choices=choices()["devices"],
+        default="cpu",
+        help="torch fits: cpu (default), cuda (refused without a GPU; with --jobs N, worker i "
+        "on GPU i mod the GPUs) or auto (CUDA when available)",
+    )
+    group.add_argument(
+        "--precision",
+        choices=choices()["precisions"],
+        default="fp32",
+        help="torch fits: fp32 (default), or bf16/fp16 autocast (fp16 on CUDA only; the "
+        "PINN stays fp32); each row says which ran",
+    )
     if backends:
         group.add_argument(
             "--backend", choices=choices()["backends"], help="default: serial, processes if --jobs"
@@ -218,13 +236,16 @@ def add_where(group, out: str, quiet: str, backends: bool = False) -> None:
 
 def run_options(args: argparse.Namespace) -> dict:
     """`experiment.run`'s out, backend, jobs, overwrite, progress and echo from the options of
-    `add_where`: backend serial, or processes with --jobs > 1, unless --backend says; --quiet:
+    `add_where` (and device, precision): backend serial, or processes with --jobs > 1, unless
+    --backend says; --quiet:
     no progress, only the tables."""
     backend = vars(args).get("backend") or ("processes" if args.jobs > 1 else "serial")
     return {
         "out": args.out,
         "backend": backend,
         "jobs": args.jobs,
+        "device": args.device,
+        "precision": args.precision,
         "overwrite": args.overwrite,
         "progress": False if args.quiet else None,
         "echo": _quiet_echo if args.quiet else print,

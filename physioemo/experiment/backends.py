@@ -6,15 +6,24 @@ Jobs are self-contained and seeded, so the same experiment gives the same result
 backend. The driver writes each result to the store as it arrives.
 
 * `Serial`: in-process, one job at a time (the default).
-* `Processes`: `concurrent.futures.ProcessPoolExecutor` with spawned workers (`--jobs N`); each
-  worker reads the shared data once, from files in a temporary folder, and ignores Ctrl-C from
-  its start (the driver stops the workers); a worker that dies (killed, out of memory) breaks the
-  pool, which is restarted and the unfinished jobs re-run (a job that keeps killing its worker
-  fails after `RETRIES` attempts). Results come back as files in the run's ``running/`` folder
+* `Processes`: `concurrent.futures.ProcessPoolExecutor` with spawned workers (`--jobs N`); the
+  feature sets go to the run's ``shared/`` folder as .npy files that every process, the driver
+  included, memory-maps read-only (`shared`), so no worker holds a copy; each worker ignores
+  Ctrl-C from its start (the driver stops the workers, which save their fits' checkpoints on
+  the way out). A worker that dies (killed, out of memory) breaks the pool: the job it ran
+  goes back to the queue (a job that keeps killing its worker fails after `RETRIES`
+  attempts), and the jobs the other workers were running resume from their checkpoints in
+  the restarted pool. Results come back as files in the run's ``running/`` folder
   (`ResultFile`), so a worker killed mid-way never leaves a partial message in the pool's pipe.
+  With GPUs and device "cuda" or "auto", worker i trains on GPU i modulo their number.
 * `Ray`: tasks on a Ray cluster (`--backend ray [--address HOST:PORT|auto]`, the `ray` extra);
-  the shared data goes to Ray's object store once; each task asks for `threads` CPUs (and GPUs
-  when given) and is retried by Ray when its worker dies.
+  the shared data goes to Ray's object store once (the driver then reads the store's copy, so
+  it holds no second one) and tasks read their rows from it without copies; each task asks for
+  `threads` CPUs (and `gpus` GPUs, 1 with device "cuda" unless given) and is retried by Ray
+  when its worker dies, resuming from its checkpoint where the run folder is reachable.
+
+Device "cuda" is refused in one line where no GPU exists (this machine for serial and
+processes, the cluster for Ray).
 """
 
 from __future__ import annotations
@@ -25,14 +34,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from ..features import cache
+from . import shared as sharing
 from .jobs import Job, marker_path, read_result, run_job, write_result
 
 #: attempts of a job whose worker process dies before it fails for good
 RETRIES = 3
 NAMES = ("serial", "processes", "ray")
+DEVICES = ("cpu", "cuda", "auto")
+#: precisions of torch fits (`training.device.PRECISIONS`, named here without importing torch)
+PRECISIONS = ("fp32", "bf16", "fp16")
 
 
 @dataclass
@@ -42,15 +52,38 @@ class Failure:
     error: str
 
 
-def create(name: str, jobs: int = 1, address: str | None = None, gpus: float = 0.0):
-    """The backend `name` ("serial", "processes" or "ray")."""
-    if name == "serial":
-        return Serial()
-    if name == "processes":
-        return Processes(jobs)
+def create(
+    name: str, jobs: int = 1, address: str | None = None, gpus: float = 0.0, device: str = "cpu"
+):
+    """The backend `name` ("serial", "processes" or "ray") for jobs on `device` ("cpu",
+    "cuda" or "auto"); ValueError in one line for "cuda" where this machine has no GPU (Ray:
+    checked against the cluster when it starts)."""
+    if device not in DEVICES:
+        raise ValueError(f"unknown device {device!r}; available: {', '.join(DEVICES)}")
+    if name not in NAMES:
+        raise ValueError(f"unknown backend {name!r}; available: {', '.join(NAMES)}")
     if name == "ray":
-        return Ray(jobs, address, gpus)
-    raise ValueError(f"unknown backend {name!r}; available: {', '.join(NAMES)}")
+        return Ray(jobs, address, gpus, device)
+    if device == "cuda" and not gpu_count():
+        raise ValueError(
+            f"--device cuda: no CUDA GPU is visible on this machine ({name} backend); "
+            "use --device cpu or auto, or --backend ray with GPU nodes"
+        )
+    return Serial() if name == "serial" else Processes(jobs)
+
+
+def gpu_count() -> int:
+    """CUDA GPUs torch sees on this machine."""
+    import torch
+
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+def worker_device(device: str, worker: int) -> str:
+    """The device of local worker `worker` for jobs on `device`: "cuda" and "auto" spread
+    the workers over the GPUs (worker i on GPU i modulo their number), else the CPU."""
+    count = gpu_count() if device in ("cuda", "auto") else 0
+    return f"cuda:{worker % count}" if count else "cpu"
 
 
 def _describe(error: BaseException) -> str:
@@ -62,7 +95,7 @@ class Serial:
 
     name = "serial"
 
-    def run(self, jobs: list[Job], windows: dict, targets: dict):
+    def run(self, jobs: list[Job], windows: dict, targets: dict, folder=None):
         for job in jobs:
             try:
                 result = run_job(job, windows[job.data], targets[job.target])
@@ -77,30 +110,21 @@ class Serial:
 _SHARED: dict = {}
 
 
-def _write_shared(folder: Path, windows: dict, targets: dict) -> dict:
-    """The shared data as files in `folder`, for `_start_worker`; returns where they are.
-
-    Workers read their data from files rather than from their start-up arguments: the driver
-    starts its workers with Ctrl-C ignored (`_ctrl_c_ignored`), which must last milliseconds,
-    and a large start-up argument keeps it waiting until the worker has imported and read it."""
-    files = {key: str(folder / f"windows-{i}.npz") for i, key in enumerate(windows)}
-    for key, path in files.items():
-        cache.save(windows[key], Path(path), key)
-    labels = folder / "targets.npz"
-    np.savez(labels, **{f"y{i}": y for i, y in enumerate(targets.values())})
-    return {"windows": files, "targets": str(labels), "target_keys": list(targets)}
-
-
-def _start_worker(shared: dict) -> None:
-    """Worker initialiser: read the shared data `_write_shared` wrote; leave Ctrl-C to the
-    driver (already ignored when the driver started this worker from its main thread)."""
+def _start_worker(where: dict, counter, device: str) -> None:
+    """Worker initialiser: memory-map the shared data (`shared.write`) and take the next
+    worker number (its GPU); leave Ctrl-C to the driver (already ignored when the driver
+    started this worker from its main thread)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    windows = {key: cache.load(Path(path), key) for key, path in shared["windows"].items()}
-    if any(w is None for w in windows.values()):
-        raise RuntimeError(f"shared windows in {Path(shared['targets']).parent} are unreadable")
-    with np.load(shared["targets"], allow_pickle=False) as stored:
-        targets = {key: stored[f"y{i}"] for i, key in enumerate(shared["target_keys"])}
-    _SHARED.update(windows=windows, targets=targets)
+    signal.signal(signal.SIGTERM, _stopped)
+    from tqdm.auto import tqdm
+
+    # tqdm's default lock is a multiprocessing lock: a worker stopped by SIGTERM would leave
+    # it behind, and the resource tracker warns of "leaked semaphore objects" at the end
+    tqdm.set_lock(threading.RLock())
+    with counter.get_lock():
+        worker, counter.value = counter.value, counter.value + 1
+    windows, targets = sharing.read(where)
+    _SHARED.update(windows=windows, targets=targets, device=worker_device(device, worker))
 
 
 @contextmanager
@@ -136,9 +160,23 @@ class ResultFile:
         return result
 
 
+def _stopped(number, _frame) -> None:
+    """A worker's SIGTERM handler (the driver stops its workers with SIGTERM; a torch fit
+    saves its checkpoint first): remove the running job's marker, so the job is not blamed
+    for the stop (`_suspects`), then end as SIGTERM ends a process."""
+    job = _SHARED.get("job")
+    marker = marker_path(job) if job is not None else None
+    if marker is not None:
+        marker.unlink(missing_ok=True)
+    signal.signal(number, signal.SIG_DFL)
+    signal.raise_signal(number)
+
+
 def _run_in_worker(job: Job) -> dict | Failure | ResultFile:
+    _SHARED["job"] = job
     try:
-        result = run_job(job, _SHARED["windows"][job.data], _SHARED["targets"][job.target])
+        windows, y = _SHARED["windows"][job.data], _SHARED["targets"][job.target]
+        result = run_job(job, windows, y, _SHARED["device"] if job.device != "cpu" else None)
     except Exception as error:
         return Failure(_describe(error))
     marker = marker_path(job)
@@ -162,14 +200,21 @@ class Processes:
             raise ValueError(f"--jobs must be at least 1, got {jobs}")
         self.jobs = jobs
 
-    def run(self, jobs: list[Job], windows: dict, targets: dict):
+    def run(self, jobs: list[Job], windows: dict, targets: dict, folder=None):
+        """folder: where the shared data goes (the run's ``shared/``; a temporary folder
+        when None), removed at the end."""
         import tempfile
 
-        with tempfile.TemporaryDirectory(prefix="physioemo-shared-") as folder:
-            shared = _write_shared(Path(folder), windows, targets)
-            yield from self._run(jobs, shared)
+        with tempfile.TemporaryDirectory(prefix="physioemo-shared-") as temporary:
+            folder = Path(folder or Path(temporary) / "shared")
+            try:
+                where = sharing.write(folder, windows, targets)
+                device = next((job.device for job in jobs), "cpu")
+                yield from self._run(jobs, where, device)
+            finally:
+                sharing.remove(folder)
 
-    def _run(self, jobs: list[Job], shared: dict):
+    def _run(self, jobs: list[Job], where: dict, device: str):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
@@ -178,17 +223,17 @@ class Processes:
         attempts = {job.key: 0 for job in jobs}
         remaining = list(jobs)
         while remaining:
+            counter = context.Value("i", 0)
             pool = ProcessPoolExecutor(
-                self.jobs, context, initializer=_start_worker, initargs=(shared,)
+                self.jobs, context, initializer=_start_worker, initargs=(where, counter, device)
             )
             try:
                 for job, result in self._results(pool, remaining):
                     remaining.remove(job)
                     yield job, result
             except BrokenProcessPool:  # a worker died: restart, run the unfinished jobs again
-                suspects = _suspects(remaining)
                 _stop(pool)  # the survivors too: one may wait for ever on a lock the dead held
-                for job in suspects:
+                for job in _suspects(remaining):
                     attempts[job.key] += 1
                 for job in [j for j in remaining if attempts[j.key] >= RETRIES]:
                     remaining.remove(job)
@@ -223,9 +268,11 @@ class Processes:
 
 
 def _suspects(jobs: list[Job]) -> list[Job]:
-    """Jobs that were running when a worker died: those whose running marker was left
-    behind (see `jobs.run_job`); all of them when the run keeps no markers or none was left
-    (a worker that dies while it starts, e.g. on unreadable shared data, fails them all)."""
+    """Jobs that were running when a worker died, asked once every worker has ended: those
+    whose running marker (see `jobs.run_job`) was left behind. A worker the driver stops
+    removes its marker on the way out (`_stopped`), so only a worker that died on its own
+    (killed, out of memory) leaves one. All of them when the run keeps no markers or none was
+    left (a worker that dies while it starts, e.g. on unreadable shared data, fails them all)."""
     markers = {job.key: marker_path(job) for job in jobs}
     if not any(markers.values()):
         return jobs
@@ -235,13 +282,24 @@ def _suspects(jobs: list[Job]) -> list[Job]:
     return left or jobs
 
 
+#: seconds stopped workers get to save their fits' checkpoints (the end of one batch)
+STOP_SECONDS = 60
+
+
 def _stop(pool) -> None:
-    """Cancel what has not started and end the workers now (Ctrl-C, an error, a dead worker)."""
+    """Cancel what has not started and end the workers (Ctrl-C, an error, a dead worker):
+    SIGTERM, which a torch fit answers by saving its checkpoint at the end of its batch, then
+    wait for them."""
     import multiprocessing
 
     pool.shutdown(wait=False, cancel_futures=True)
-    for child in multiprocessing.active_children():
+    children = multiprocessing.active_children()
+    for child in children:
         child.terminate()
+    for child in children:
+        child.join(STOP_SECONDS)
+        if child.is_alive():
+            child.kill()
 
 
 # ----------------------------------------------------------------------------- ray
@@ -257,10 +315,13 @@ class Ray:
 
     name = "ray"
 
-    def __init__(self, jobs: int = 1, address: str | None = None, gpus: float = 0.0):
-        self.jobs, self.address, self.gpus = jobs, address, gpus
+    def __init__(
+        self, jobs: int = 1, address: str | None = None, gpus: float = 0.0, device: str = "cpu"
+    ):
+        self.jobs, self.address, self.device = jobs, address, device
+        self.gpus = gpus or (1.0 if device == "cuda" else 0.0)
 
-    def run(self, jobs: list[Job], windows: dict, targets: dict):
+    def run(self, jobs: list[Job], windows: dict, targets: dict, folder=None):
         try:
             import ray
         except ImportError:
@@ -278,7 +339,12 @@ class Ray:
     def _run(self, ray, jobs, windows, targets):
         from ..models import spec
 
-        refs = {k: ray.put(v) for k, v in windows.items()}
+        if self.device == "cuda" and not ray.cluster_resources().get("GPU"):
+            raise ValueError("--device cuda: the Ray cluster has no GPU; use --device cpu or auto")
+        refs = {}
+        for key in list(windows):
+            refs[key] = ray.put(windows[key])
+            windows[key] = ray.get(refs[key])  # the store's copy: the driver's own can go
         target_refs = {k: ray.put(v) for k, v in targets.items()}
         task = ray.remote(_ray_job)
         pending = {}

@@ -11,7 +11,10 @@ A run folder holds:
   (also after an interruption), with the leakage audit of every protocol that ran;
 * ``report.html`` and ``figures/``: the report (`evaluation.report`), written after every run;
 * ``running/``: a marker per job while it runs (host and process), and the results local
-  workers hand back (`backends.ResultFile`).
+  workers hand back (`backends.ResultFile`);
+* ``checkpoints/<job key>/``: a torch fold's resumable state while it trains (removed once its
+  result is stored): a re-run, a restarted worker or a Ray retry continues it from there;
+* ``shared/``: the feature sets local workers memory-map (`shared`), while a run goes.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import csv
 import json
 import platform
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -27,12 +31,13 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .._version import __version__
-from . import backends
+from . import backends, shared
 from .plan import build
 from .spec import SELECTORS, Experiment
 from .store import Store
 
 STORE = "store.sqlite"
+CHECKPOINTS, SHARED = "checkpoints", "shared"
 LIBRARIES = ("numpy", "scipy", "scikit-learn", "torch", "mne", "numba", "brainflow")
 
 
@@ -115,29 +120,34 @@ def run(
     echo=print,
     command: str | None = None,
     report: bool = True,
+    device: str = "cpu",
+    precision: str = "fp32",
 ) -> dict:
     """Run (or resume) `experiment` into the run folder `out` and return its summary.
 
     progress: a bar over jobs (None: when stderr is a terminal); without it one plain line per
-    finished job goes to `echo`. report: write report.html at the end. Raises
-    KeyboardInterrupt after saving on Ctrl-C.
+    finished job goes to `echo`. report: write report.html at the end. device ("cpu", "cuda",
+    "auto") and precision ("fp32", "bf16", "fp16") of the torch fits; every row says which it
+    ran with. Raises KeyboardInterrupt after saving on Ctrl-C.
     """
     experiment.validate()
     out = Path(out) if out is not None else default_out(experiment)
     command = command or " ".join(shlex.quote(a) for a in sys.argv)
-    executor = backends.create(backend, jobs, address, gpus)
+    executor = backends.create(backend, jobs, address, gpus, device)
     store = open_folder(out, experiment, overwrite)
     run_id, failures = None, []
     try:
         _write_context(out, store, command)
         plan, todo, done = _prepare(out, store, experiment, progress, echo)
+        for job in plan.jobs:
+            job.device, job.precision, job.checkpoints = device, precision, str(out / CHECKPOINTS)
         where = backend if backend == "serial" else f"{backend} x {jobs}"
         echo(
             f"{len(plan.jobs)} jobs, {len(plan.jobs) - len(todo)} already in {out}; running "
             f"{len(todo)} ({where}); features ready in {plan.seconds_features:.1f} s"
         )
         run_id = store.start_run(command, backend)
-        failures = _execute(executor, todo, plan, store, progress, echo)
+        failures = _execute(executor, todo, plan, store, (out, progress), echo)
         store.finish_run(run_id, len(store.done()) - len(done), "failed" if failures else "done")
     except KeyboardInterrupt:
         if run_id is not None:
@@ -157,6 +167,7 @@ def _prepare(out: Path, store: Store, experiment: Experiment, progress, echo) ->
     the keys of those already done)."""
     running = out / "running"
     running.mkdir(exist_ok=True)
+    shared.remove(out / SHARED)  # left by a run that was killed
     plan = build(experiment, str(running), progress=progress is not False, echo=echo)
     for line in dict.fromkeys(plan.notes + [f"skipped: {s}" for s in plan.skipped]):
         echo(line)
@@ -186,23 +197,25 @@ def _finish(out: Path, store: Store, report: bool, failures: list[str], echo) ->
     return {**summary, "out": str(out), "failures": failures}
 
 
-def _execute(executor, todo, plan, store, progress, echo) -> list[str]:
-    """Run the jobs, storing each result as it arrives; returns the failures, one line each."""
+def _execute(executor, todo, plan, store, where, echo) -> list[str]:
+    """Run the jobs, storing each result as it arrives (and removing its checkpoint); returns
+    the failures, one line each. where: (the run folder, progress)."""
     from tqdm.auto import tqdm
 
+    out, progress = where
     if progress is None:
         progress = sys.stderr.isatty()
     bar = tqdm(total=len(todo), unit="job", disable=not progress, smoothing=0.1)
     failures = []
     try:
-        for count, (job, result) in enumerate(
-            executor.run(todo, plan.windows, plan.targets), start=1
-        ):
+        results = executor.run(todo, plan.windows, plan.targets, folder=out / SHARED)
+        for count, (job, result) in enumerate(results, start=1):
             if isinstance(result, backends.Failure):
                 failures.append(f"{job.name}: {result.error}")
                 echo(f"[{count}/{len(todo)}] FAILED {job.name}: {result.error}")
             else:
                 store.add(result)
+                shutil.rmtree(job.checkpoint, ignore_errors=True)
                 if not progress:
                     echo(f"[{count}/{len(todo)}] {job.name} {_brief(result)}")
             bar.update()
@@ -227,6 +240,8 @@ def _brief(result: dict) -> str:
 
 # ----------------------------------------------------------------------------- files
 EXPORTS = ("results.csv", "summary.json", "summary.md", "report.html")
+#: fit report fields results.csv shows, after the job's own
+REPORTED = ("epochs_run", "epoch_kept", "kept_because", "device", "precision", "resumed_from")
 #: store meta keys the plan fills, each a dict that later runs into the folder extend
 PLANNED_META = ("sources", "audits", "classes", "class_means")
 
@@ -293,9 +308,7 @@ def _export(out: Path, store: Store) -> dict:
     summary = summarise(rows, store.planned(), permutations, seed) if rows else []
     fields = [c for c in rows[0] if c not in ("predictions", "report")] if rows else []
     with open(out / "results.csv", "w", newline="") as f:
-        writer = csv.DictWriter(
-            f, fieldnames=[*fields, "accuracy", "epochs_run", "epoch_kept", "kept_because"]
-        )
+        writer = csv.DictWriter(f, fieldnames=[*fields, "accuracy", *REPORTED])
         writer.writeheader()
         for row in rows:
             p = row["predictions"]
@@ -303,10 +316,7 @@ def _export(out: Path, store: Store) -> dict:
                 {
                     **{k: row[k] for k in fields},
                     "accuracy": round(float((p["y_true"] == p["y_pred"]).mean()), 6),
-                    **{
-                        k: row["report"].get(k, "")
-                        for k in ("epochs_run", "epoch_kept", "kept_because")
-                    },
+                    **{k: row["report"].get(k, "") for k in REPORTED},
                 }
             )
     audits = store.get("audits", {})
