@@ -28,6 +28,7 @@ processes, the cluster for Ray).
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from contextlib import contextmanager
@@ -94,6 +95,18 @@ class Serial:
     """Jobs in this process, one at a time."""
 
     name = "serial"
+    local = True  # runs where the driver's disk (run folder, feature cache) is
+
+    def start(self) -> None:
+        """Nothing to start (`Ray.start` connects to a cluster)."""
+
+    def stop(self) -> None:
+        """Nothing to stop."""
+
+    def map(self, function, items: list):
+        """(item, function(item) or `Failure`) for each item, in order."""
+        for item in items:
+            yield item, _call(function, item)
 
     def run(self, jobs: list[Job], windows: dict, targets: dict, folder=None):
         for job in jobs:
@@ -110,10 +123,9 @@ class Serial:
 _SHARED: dict = {}
 
 
-def _start_worker(where: dict, counter, device: str) -> None:
-    """Worker initialiser: memory-map the shared data (`shared.write`) and take the next
-    worker number (its GPU); leave Ctrl-C to the driver (already ignored when the driver
-    started this worker from its main thread)."""
+def _quiet_worker() -> None:
+    """Worker initialiser: leave Ctrl-C to the driver (already ignored when the driver
+    started this worker from its main thread), and end quietly when the driver stops it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stopped)
     from tqdm.auto import tqdm
@@ -121,6 +133,12 @@ def _start_worker(where: dict, counter, device: str) -> None:
     # tqdm's default lock is a multiprocessing lock: a worker stopped by SIGTERM would leave
     # it behind, and the resource tracker warns of "leaked semaphore objects" at the end
     tqdm.set_lock(threading.RLock())
+
+
+def _start_worker(where: dict, counter, device: str) -> None:
+    """Worker initialiser of fold jobs: `_quiet_worker`, then memory-map the shared data
+    (`shared.write`) and take the next worker number (its GPU)."""
+    _quiet_worker()
     with counter.get_lock():
         worker, counter.value = counter.value, counter.value + 1
     windows, targets = sharing.read(where)
@@ -190,7 +208,7 @@ def _run_in_worker(job: Job) -> dict | Failure | ResultFile:
     return ResultFile(str(path))
 
 
-class Processes:
+class Processes(Serial):
     """Jobs in `jobs` spawned worker processes on this machine."""
 
     name = "processes"
@@ -199,6 +217,29 @@ class Processes:
         if jobs < 1:
             raise ValueError(f"--jobs must be at least 1, got {jobs}")
         self.jobs = jobs
+
+    def map(self, function, items: list):
+        """(item, function(item) or `Failure`) as the worker processes finish them; a worker
+        that dies fails the items not finished."""
+        import multiprocessing
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        context = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(self.jobs, context, initializer=_quiet_worker)
+        try:
+            with _ctrl_c_ignored():  # submitting starts the workers
+                pending = {pool.submit(_call, function, item): item for item in items}
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    item = pending.pop(future)
+                    broken = isinstance(future.exception(), BrokenProcessPool)
+                    yield item, Failure("its worker process died") if broken else future.result()
+        except BaseException:
+            _stop(pool)
+            raise
+        pool.shutdown(wait=True)
 
     def run(self, jobs: list[Job], windows: dict, targets: dict, folder=None):
         """folder: where the shared data goes (the run's ``shared/``; a temporary folder
@@ -303,66 +344,100 @@ def _stop(pool) -> None:
 
 
 # ----------------------------------------------------------------------------- ray
-def _ray_job(job: Job, windows, y) -> dict | Failure:
+def _call(function, *args):
+    """function(*args), or a `Failure` naming what it raised (a Ray task, a pool's call)."""
     try:
-        return run_job(job, windows, y)
+        return function(*args)
     except Exception as error:
         return Failure(_describe(error))
 
 
 class Ray:
-    """Jobs as Ray tasks: a local instance with `jobs` CPUs, or the cluster at `address`."""
+    """Jobs as Ray tasks: a local instance with `jobs` CPUs, or the cluster at `address`.
+
+    `start` connects (and checks for a GPU when the device is "cuda"); the instance a backend
+    started ends when its jobs have run (`run`) or with `stop`."""
 
     name = "ray"
+    local = False  # nodes may not see the driver's disk
 
     def __init__(
         self, jobs: int = 1, address: str | None = None, gpus: float = 0.0, device: str = "cpu"
     ):
         self.jobs, self.address, self.device = jobs, address, device
         self.gpus = gpus or (1.0 if device == "cuda" else 0.0)
+        self.started = False
 
-    def run(self, jobs: list[Job], windows: dict, targets: dict, folder=None):
+    def start(self):
+        """Ray, connected (started here when no instance runs in this process)."""
         try:
             import ray
         except ImportError:
             raise ValueError("--backend ray needs Ray: pip install 'physioemo[ray]'") from None
-        started_here = not ray.is_initialized()
-        if started_here:
+        if not ray.is_initialized():
             options = {"address": self.address} if self.address else {"num_cpus": self.jobs}
-            ray.init(include_dashboard=False, log_to_driver=False, **options)
+            quiet = {"logging_level": logging.ERROR}  # Ray's start-up lines are not ours to show
+            ray.init(include_dashboard=False, log_to_driver=False, **quiet, **options)
+            self.started = True
+        if self.device == "cuda" and not ray.cluster_resources().get("GPU"):
+            self.stop()
+            raise ValueError("--device cuda: the Ray cluster has no GPU; use --device cpu or auto")
+        return ray
+
+    def stop(self) -> None:
+        if self.started:
+            import ray
+
+            ray.shutdown()
+            self.started = False
+
+    def map(self, function, items: list):
+        """(item, function(item) or `Failure`) as Ray tasks finish (one CPU each)."""
+        ray = self.start()
+        task = ray.remote(_call).options(num_cpus=1, max_retries=RETRIES)
+        pending = {task.remote(function, item): item for item in items}
+        yield from _ray_results(ray, pending)
+
+    def run(self, jobs: list[Job], windows: dict, targets: dict, folder=None):
+        ray = self.start()
         try:
             yield from self._run(ray, jobs, windows, targets)
         finally:
-            if started_here:
-                ray.shutdown()
+            self.stop()
 
     def _run(self, ray, jobs, windows, targets):
         from ..models import spec
 
-        if self.device == "cuda" and not ray.cluster_resources().get("GPU"):
-            raise ValueError("--device cuda: the Ray cluster has no GPU; use --device cpu or auto")
         refs = {}
         for key in list(windows):
             refs[key] = ray.put(windows[key])
             windows[key] = ray.get(refs[key])  # the store's copy: the driver's own can go
         target_refs = {k: ray.put(v) for k, v in targets.items()}
-        task = ray.remote(_ray_job)
+        task = ray.remote(_call)
         pending = {}
         for job in jobs:
             gpus = self.gpus if spec(job.model).framework == "torch" else 0
             options = {"num_cpus": job.threads, "num_gpus": gpus, "max_retries": RETRIES}
-            ref = task.options(**options).remote(job, refs[job.data], target_refs[job.target])
+            ref = task.options(**options).remote(
+                run_job, job, refs[job.data], target_refs[job.target]
+            )
             pending[ref] = job
-        try:
-            while pending:
-                [ready], _ = ray.wait(list(pending), num_returns=1)
-                job = pending.pop(ready)
-                try:
-                    result = ray.get(ready)
-                except ray.exceptions.RayError as error:
-                    result = Failure(_describe(error).splitlines()[0])
-                yield job, result
-        except BaseException:
-            for ref in pending:
-                ray.cancel(ref, force=True)
-            raise
+        yield from _ray_results(ray, pending)
+
+
+def _ray_results(ray, pending: dict):
+    """(what each task was given, its result or `Failure`) as tasks finish; the tasks not
+    finished are cancelled when the caller stops (Ctrl-C, an error)."""
+    try:
+        while pending:
+            [ready], _ = ray.wait(list(pending), num_returns=1)
+            item = pending.pop(ready)
+            try:
+                result = ray.get(ready)
+            except ray.exceptions.RayError as error:
+                result = Failure(_describe(error).splitlines()[0])
+            yield item, result
+    except BaseException:
+        for ref in pending:
+            ray.cancel(ref, force=True)
+        raise

@@ -31,7 +31,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .._version import __version__
-from . import backends, shared
+from . import backends, estimate, shared
 from .plan import build
 from .spec import SELECTORS, Experiment
 from .store import Store
@@ -138,7 +138,8 @@ def run(
     run_id, failures = None, []
     try:
         _write_context(out, store, command)
-        plan, todo, done = _prepare(out, store, experiment, progress, echo)
+        executor.start()  # Ray connects here: it computes missing features too
+        plan, todo, done = _prepare(out, store, experiment, (progress, executor), echo)
         for job in plan.jobs:
             job.device, job.precision, job.checkpoints = device, precision, str(out / CHECKPOINTS)
         where = backend if backend == "serial" else f"{backend} x {jobs}"
@@ -146,8 +147,15 @@ def run(
             f"{len(plan.jobs)} jobs, {len(plan.jobs) - len(todo)} already in {out}; running "
             f"{len(todo)} ({where}); features ready in {plan.seconds_features:.1f} s"
         )
+        estimated = _estimate(todo, plan, echo)
         run_id = store.start_run(command, backend)
+        started = time.perf_counter()
         failures = _execute(executor, todo, plan, store, (out, progress), echo)
+        if estimated is not None:
+            wall, rows = time.perf_counter() - started, store.rows()
+            compared = estimate.against_actual(estimated, backend, jobs, rows, wall)
+            store.set("estimate", compared)
+            echo(f"estimate: {estimate.describe(compared)}")
         store.finish_run(run_id, len(store.done()) - len(done), "failed" if failures else "done")
     except KeyboardInterrupt:
         if run_id is not None:
@@ -159,22 +167,37 @@ def run(
     except BaseException:
         store.close()
         raise
+    finally:
+        executor.stop()
     return _finish(out, store, report, failures, echo)
 
 
-def _prepare(out: Path, store: Store, experiment: Experiment, progress, echo) -> tuple:
-    """Plan the experiment and record its jobs in the store: (plan, the jobs still to run,
-    the keys of those already done)."""
+def _prepare(out: Path, store: Store, experiment: Experiment, how, echo) -> tuple:
+    """Plan the experiment (how: progress, and the backend that computes missing features)
+    and record its jobs in the store: (plan, the jobs still to run, the keys of those done)."""
+    progress, executor = how
     running = out / "running"
     running.mkdir(exist_ok=True)
     shared.remove(out / SHARED)  # left by a run that was killed
-    plan = build(experiment, str(running), progress=progress is not False, echo=echo)
+    plan = build(experiment, str(running), progress is not False, echo, executor)
     for line in dict.fromkeys(plan.notes + [f"skipped: {s}" for s in plan.skipped]):
         echo(line)
     remember(store, plan)
     store.plan(plan.jobs)
     done = store.done()
     return plan, [job for job in plan.jobs if job.key not in done], done
+
+
+def _estimate(todo: list, plan, echo) -> dict | None:
+    """The estimated cost of the jobs to run (`estimate`), or None when it cannot be made
+    (said in one line; the run goes on)."""
+    if not todo:
+        return None
+    try:
+        return estimate.estimate(todo, plan.windows, plan.targets, echo)
+    except Exception as error:  # an estimate must never stop a run
+        echo(f"no estimate of the run's cost: {type(error).__name__}: {error}")
+        return None
 
 
 def _finish(out: Path, store: Store, report: bool, failures: list[str], echo) -> dict:
@@ -329,6 +352,7 @@ def _export(out: Path, store: Store) -> dict:
         "summary": summary,
         "audit": audits,
         "inflation": pairs,
+        "estimate": store.get("estimate"),
     }
     (out / "summary.json").write_text(json.dumps(context, indent=2, default=str) + "\n")
     (out / "summary.md").write_text(summary_markdown(context))
@@ -359,6 +383,10 @@ def summary_markdown(context: dict) -> str:
             "leak statement); their scores are inflated and not comparable to honest rows."
         )
     lines += ["## Audit", format_audit(context["audit"], context["inflation"])]
+    if context.get("estimate"):
+        from .estimate import describe
+
+        lines += ["## Cost", f"The last run's {describe(context['estimate'])}."]
     return "\n\n".join(lines) + "\n"
 
 

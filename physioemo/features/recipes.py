@@ -129,6 +129,10 @@ RECIPES = {
 }
 
 
+class NoWindows(ValueError):
+    """No recording gave a window (every trial shorter than one, or none given)."""
+
+
 def available() -> list[str]:
     """Recipe names `get` accepts."""
     return list(RECIPES)
@@ -172,7 +176,7 @@ def compute(
                 WindowSet(part.X.astype(np.float32), groups, ratings, {}, part.extra)
             )
     if first is None:
-        raise ValueError("no recordings to cut into windows")
+        raise NoWindows("no recordings to cut into windows")
     sets = []
     for collected, skipped, (recipe, parameters) in zip(parts, short, requests, strict=True):
         if skipped:
@@ -193,7 +197,7 @@ def compute(
 def _skip_short(recipe, skipped: list[tuple[Recording, str]], kept_some: bool) -> None:
     """One warning naming the trials too short for a window (an error when all are)."""
     if not kept_some:
-        raise ValueError(
+        raise NoWindows(
             f"{recipe.name}: every trial is shorter than one window, e.g. subject "
             f"{skipped[0][0].subject} trial {skipped[0][0].trial}: {skipped[0][1]}"
         )

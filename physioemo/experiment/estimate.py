@@ -1,0 +1,340 @@
+"""What an experiment will cost before it runs: CPU- and wall-time per backend and worker count.
+
+Each job's work is counted from its recipe (`training.presets`) and its fold: the training
+samples (batches x batch size over the recipe's epochs and stages, the epoch length derived
+as the Trainer derives it, SMOTE's oversampling included), and the forward passes (validation
+scored and BatchNorm statistics refreshed every epoch, the test windows predicted). Early
+stopping can only shorten a fit: the estimate counts every epoch. A scikit-learn job's work
+is its training and test rows.
+
+The seconds per sample come from short timed fits of each (model, recipe, input shape) on this
+machine (`unit_costs`: after a warm-up fit, a fit of 1 epoch x 2 batches and one of 3 x 5 give
+the per-batch cost without the fixed cost; a prediction gives the forward cost), measured once
+and kept in the cache (``<cache>/costs.json``, keyed by the machine, torch and the thread
+count). Wall time on N workers is the makespan of the jobs dealt longest first to the least
+loaded worker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._json import digest
+from .._version import __version__
+
+#: worker counts the estimate is shown for (and the run's own)
+WORKERS = (1, 2, 4, 8, 16, 32, 64)
+#: timed fits per measurement, the fastest kept
+REPEATS = 2
+
+
+@dataclass
+class Work:
+    """One job's work: what it runs on and how many samples it passes through the model."""
+
+    unit: dict  # model, preset, input shape, classes, threads: what its costs are measured on
+    n_train: int
+    train_samples: int  # samples through forward + backward + optimiser step
+    forward_samples: int  # samples through a forward pass only
+
+
+def job_work(job, windows, y: np.ndarray) -> Work:
+    """The work of `job` on its feature set `windows` with labels `y`."""
+    from ..models import spec
+
+    unit = {
+        "model": job.model,
+        "preset": job.preset,
+        "shape": list(windows.X.shape[1:]),
+        "n_classes": job.n_classes,
+        "threads": job.threads,
+    }
+    if spec(job.model).framework != "torch":
+        return Work(unit, job.train.size, job.train.size, job.test.size)
+    from ..training.presets import preset
+
+    recipe, groups = preset(job.preset), windows.groups
+    validation = np.asarray([] if job.validation is None else job.validation, dtype=int)
+    calibration = np.asarray([] if job.calibration is None else job.calibration, dtype=int)
+    first = np.setdiff1d(np.arange(job.train.size), calibration if "calibration" in recipe else [])
+    fit = job.train[np.setdiff1d(first, validation)]
+    stages = [(recipe["train"], fit, validation.size)]
+    if "calibration" in recipe and calibration.size:
+        stages.append((recipe["calibration"], job.train[calibration], 0))
+    train, forward = 0, job.test.size
+    for config, rows, n_validation in stages:
+        n_rows = _after_smote(config, y[rows], job.n_classes)
+        samples, scored = _stage(config, n_rows, groups[rows], n_validation)
+        train, forward = train + samples, forward + scored
+    return Work(unit, job.train.size, train, forward)
+
+
+def _after_smote(config: dict, y: np.ndarray, n_classes: int) -> int:
+    """Training rows after SMOTE (every class up to the largest) when the recipe uses it."""
+    if not config.get("smote"):
+        return len(y)
+    return int(np.bincount(y, minlength=n_classes).max() * np.unique(y).size)
+
+
+def _stage(config: dict, n_rows: int, groups, n_validation: int) -> tuple[int, int]:
+    """(training samples, forward samples) of one training stage."""
+    from ..training.config import TrainConfig
+    from ..training.sampling import epoch_length
+
+    settings = TrainConfig(**config)
+    steps, _ = epoch_length(settings.steps_per_epoch, n_rows, groups)
+    train = scored = 0
+    for epoch in range(settings.epochs):
+        started = [e for e in settings.batch_schedule if e <= epoch]
+        size = settings.batch_schedule[max(started)] if started else settings.batch_size
+        train += steps(size) * size
+        if n_validation:
+            scored += min(n_validation, settings.validation_rows or n_validation)
+            scored += min(n_rows, settings.refresh_rows)
+    return train, scored + min(n_rows, settings.refresh_rows)
+
+
+# ----------------------------------------------------------------------------- unit costs
+def machine() -> dict:
+    """What the costs of this machine depend on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in info if "model name" in ln), cpu)
+    except OSError:
+        pass
+    import torch
+
+    return {
+        "host": platform.node(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "torch": torch.__version__,
+        "physioemo": __version__,
+    }
+
+
+def unit_costs(units: list[dict], echo=None) -> dict:
+    """digest of a unit -> {"train", "forward": seconds per sample, "fixed": seconds per job},
+    measured once per machine and unit and kept in the cache."""
+    from ..paths import cache_dir
+
+    path = cache_dir() / "costs.json"
+    here = digest(machine())
+    try:
+        stored = json.loads(path.read_text()).get(here, {})
+    except (OSError, ValueError, AttributeError):
+        stored = {}
+    found = {}
+    for unit in units:
+        key = digest(unit)
+        if key not in stored:
+            if echo:
+                echo(f"measuring the cost of {unit['model']} ({unit['preset'] or 'default'}) ...")
+            stored[key] = _measure(unit)
+        found[key] = stored[key]
+    _store(path, here, stored)
+    return found
+
+
+def _store(path, here: str, costs: dict) -> None:
+    """Keep this machine's costs in the cache (best effort: a read-only cache measures again)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        partial.write_text(json.dumps({here: costs}, indent=1))
+        os.replace(partial, path)
+    except OSError:
+        pass
+
+
+def _measure(unit: dict) -> dict:
+    """Seconds per training and per forward sample, and the fixed seconds, of one unit."""
+    from ..models import spec
+
+    rng = np.random.default_rng(0)
+    if spec(unit["model"]).framework != "torch":
+        return _measure_sklearn(unit, rng)
+    from ..training.presets import preset
+
+    size = preset(unit["preset"])["train"].get("batch_size", 256)
+    X = rng.normal(size=(max(2 * size, 64), *unit["shape"])).astype(np.float32)
+    y = np.arange(len(X)) % unit["n_classes"]
+    _timed_fit(unit, X, y, 1, 1)  # first calls: imports, allocations, kernels chosen
+    # the fastest of repeated fits: the least disturbed by other work on the machine
+    short = np.min([_timed_fit(unit, X, y, 1, 2) for _ in range(REPEATS)], axis=0)
+    long = np.min([_timed_fit(unit, X, y, 3, 5) for _ in range(REPEATS)], axis=0)
+    per_batch = max(long[0] - short[0], 1e-6) / (15 - 2)
+    return {
+        "train": per_batch / size,
+        "forward": float(min(short[1], long[1])),
+        "fixed": max(float(short[0]) - 2 * per_batch, 0.0),
+    }
+
+
+def _timed_fit(unit: dict, X, y, epochs: int, steps: int) -> tuple[float, float]:
+    """(seconds of a fit of `epochs` x `steps` batches, seconds per predicted sample)."""
+    import torch
+
+    from ..training.estimator import make_estimator
+    from .jobs import requested
+
+    estimator = make_estimator(
+        unit["model"], n_classes=unit["n_classes"], preset=unit["preset"], threads=unit["threads"]
+    )
+    options = {"epochs": epochs, "steps_per_epoch": steps, "batch_schedule": {}, "smote": False}
+    options.update(threads=unit["threads"], progress=False)
+    estimator.set_params(train_options=options)
+    extra = {"t": np.linspace(0, 1, len(X)), "eda": np.zeros(len(X))}
+    fit_args = {k: v for k, v in extra.items() if k in requested(estimator, "fit")}
+    previous = torch.get_num_threads()
+    torch.set_num_threads(unit["threads"])  # as `jobs.run_job` predicts
+    started = time.perf_counter()
+    estimator.fit(X, y, **fit_args)
+    fitted = time.perf_counter()
+    predict_args = {k: v for k, v in extra.items() if k in requested(estimator, "predict_proba")}
+    estimator.predict_proba(X, **predict_args)
+    torch.set_num_threads(previous)
+    return fitted - started, (time.perf_counter() - fitted) / len(X)
+
+
+def _measure_sklearn(unit: dict, rng) -> dict:
+    """Seconds per training row (a fit on 2,000 random rows) and per predicted row."""
+    from threadpoolctl import threadpool_limits
+
+    from ..training.estimator import make_estimator
+
+    n = 2000
+    X = rng.normal(size=(n, *unit["shape"]))
+    y = np.arange(n) % unit["n_classes"]
+    estimator = make_estimator(unit["model"], n_classes=unit["n_classes"])
+    with threadpool_limits(unit["threads"]):
+        timings = [_timed_sklearn(estimator, X, y) for _ in range(REPEATS)]
+    fit, predict = np.min(timings, axis=0) / n
+    return {"train": float(fit), "forward": float(predict), "fixed": 0.0}
+
+
+def _timed_sklearn(estimator, X, y) -> tuple[float, float]:
+    started = time.perf_counter()
+    estimator.fit(X, y)
+    fitted = time.perf_counter()
+    estimator.predict(X)
+    return fitted - started, time.perf_counter() - fitted
+
+
+# ----------------------------------------------------------------------------- estimates
+def estimate(jobs: list, windows: dict, targets: dict, echo=None) -> dict:
+    """{"jobs": [(job, seconds)], "cpu_seconds", "wall_seconds": {workers: seconds}} of
+    `jobs` on their feature sets (id -> WindowSet) and labels (id -> classes)."""
+    works = [job_work(job, windows[job.data], targets[job.target]) for job in jobs]
+    costs = unit_costs(list({digest(w.unit): w.unit for w in works}.values()), echo)
+    seconds = [_seconds(w, costs[digest(w.unit)]) for w in works]
+    return {
+        "jobs": list(zip(jobs, seconds, strict=True)),
+        "cpu_seconds": float(sum(seconds)),
+        "wall_seconds": {n: makespan(seconds, n) for n in WORKERS},
+    }
+
+
+def _seconds(work: Work, cost: dict) -> float:
+    return (
+        cost["fixed"] + work.train_samples * cost["train"] + work.forward_samples * cost["forward"]
+    )
+
+
+def makespan(seconds: list[float], workers: int) -> float:
+    """Wall time of jobs lasting `seconds` on `workers` workers, longest dealt first to the
+    least loaded worker (the backends hand each free worker the next job)."""
+    loads = [0.0] * max(1, min(workers, len(seconds) or 1))
+    for duration in sorted(seconds, reverse=True):
+        loads[loads.index(min(loads))] += duration
+    return max(loads)
+
+
+def format_estimate(found: dict, backend: str, workers: int) -> str:
+    """Lines: the jobs grouped by model, recipe and protocol, then CPU- and wall-hours."""
+    groups: dict = {}
+    for job, seconds in found["jobs"]:
+        key = (job.dataset, job.features, job.model, job.preset or "-", job.protocol)
+        groups.setdefault(key, []).append(seconds)
+    lines = ["| dataset | features | model | recipe | protocol | jobs | one job | CPU-hours |"]
+    lines.append("|---|---|---|---|---|---:|---|---:|")
+    for (dataset, features, model, preset, protocol), times in groups.items():
+        low, high = _duration(min(times)), _duration(max(times))
+        spread = low if low == high else f"{low}-{high}"
+        lines.append(
+            f"| {dataset} | {features} | {model} | {preset} | {protocol} | {len(times)} | "
+            f"{spread} | {sum(times) / 3600:.2f} |"
+        )
+    cpu = found["cpu_seconds"]
+    walls = dict(found["wall_seconds"])
+    walls.setdefault(workers, makespan([s for _, s in found["jobs"]], workers))
+    lines.append(f"\n{len(found['jobs'])} jobs, {cpu / 3600:.2f} CPU-hours ({_duration(cpu)})")
+    for n in sorted(walls):
+        mark = f"  <- {backend} x {workers}" if n == workers else ""
+        efficiency = cpu / (n * walls[n]) if walls[n] else 1.0
+        lines.append(
+            f"wall on {n:>2} worker(s): {walls[n] / 3600:8.2f} h ({_duration(walls[n])}, "
+            f"{100 * efficiency:.0f} % busy){mark}"
+        )
+    return "\n".join(lines)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def preview(experiment, backend: str = "serial", workers: int = 1, echo=print) -> dict:
+    """`physioemo bench --plan`: plan `experiment` (features computed or read, on `backend`)
+    and estimate its jobs (`format_estimate` shows it); nothing runs."""
+    from . import backends
+    from .plan import build
+
+    experiment.validate()
+    executor = backends.create(backend, workers)
+    executor.start()
+    try:
+        plan = build(experiment, progress=True, echo=echo, executor=executor)
+    finally:
+        executor.stop()
+    for line in dict.fromkeys(plan.notes + [f"skipped: {s}" for s in plan.skipped]):
+        echo(line)
+    return estimate(plan.jobs, plan.windows, plan.targets, echo)
+
+
+def against_actual(estimated: dict, backend: str, workers: int, rows: list, wall: float):
+    """The estimate of a run's jobs beside what they took: CPU seconds (the sum of the jobs'
+    fit and predict seconds, `rows` of the store) and the wall seconds of running them."""
+    seconds = [s for _, s in estimated["jobs"]]
+    keys = {job.key for job, _ in estimated["jobs"]}
+    actual = sum(r["seconds_fit"] + r["seconds_predict"] for r in rows if r["key"] in keys)
+    return {
+        "backend": backend,
+        "workers": workers,
+        "jobs": len(seconds),
+        "estimated_cpu_seconds": round(estimated["cpu_seconds"], 3),
+        "actual_cpu_seconds": round(actual, 3),
+        "estimated_wall_seconds": round(makespan(seconds, workers), 3),
+        "actual_wall_seconds": round(wall, 3),
+    }
+
+
+def describe(compared: dict) -> str:
+    """One line: estimate against actual."""
+    return (
+        f"{compared['jobs']} jobs on {compared['backend']} x {compared['workers']}: estimated "
+        f"{_duration(compared['estimated_cpu_seconds'])} CPU, "
+        f"{_duration(compared['estimated_wall_seconds'])} wall; took "
+        f"{_duration(compared['actual_cpu_seconds'])} CPU, "
+        f"{_duration(compared['actual_wall_seconds'])} wall"
+    )
