@@ -15,6 +15,7 @@ PSS sum, their ratio (target: at most 1.3), and the peak RSS sum (which counts e
 page once per process that maps it).
 
     python benchmarks/memory.py [--subjects 32] [--folds 0 1] [--model eegnet] [--root DEAP]
+    python benchmarks/memory.py --quick    # 3 subjects, one fold: a smoke run, not the figure
 
 Exits non-zero only on an error. Linux only (/proc).
 """
@@ -129,7 +130,10 @@ def main() -> None:
     parser.add_argument("--folds", type=int, nargs="+", default=[0, 1], help="LOSO folds run")
     parser.add_argument("--model", default="eegnet", help="a model reading raw windows")
     parser.add_argument("--root", type=Path, help="existing DEAP folder (default: write one)")
+    parser.add_argument("--quick", action="store_true", help="3 subjects, fold 0")
     args = parser.parse_args()
+    if args.quick:
+        args.subjects, args.folds = 3, [0]
     with tempfile.TemporaryDirectory(prefix="physioemo-memory-") as temporary:
         folder = Path(temporary)
         root = args.root or write_data(folder / "deap", args.subjects)

@@ -194,25 +194,30 @@ def add_baseline(group, dest: str = "feature_options.baseline", help: str | None
     group.add_argument("--baseline", dest=dest, choices=choices()["baselines"], help=help)
 
 
+#: where and how torch fits run: flag -> (its choices in `choices()`, default, help)
+TORCH_PLACEMENT = {
+    "--device": (
+        "devices",
+        "cpu",
+        "torch fits: cpu (default), cuda (refused without a GPU; with --jobs N, worker i on "
+        "GPU i mod the GPUs) or auto (CUDA when available)",
+    ),
+    "--precision": (
+        "precisions",
+        "fp32",
+        "torch fits: fp32 (default), or bf16/fp16 autocast (fp16 on CUDA only; the PINN stays "
+        "fp32); each row says which ran",
+    ),
+}
+
+
 def add_where(group, out: str, quiet: str, backends: bool = False) -> None:
     """Where and how a run goes: --jobs, --device, --precision, --out, --overwrite, --quiet;
     with `backends` also the backend, Ray's address and GPUs, torch threads and --no-report
     (`run_options` reads them)."""
     group.add_argument("--jobs", type=positive_int, default=1, help="worker processes")
-    group.add_argument(
-        "--device",
-        choices=choices()["devices"],
-        default="cpu",
-        help="torch fits: cpu (default), cuda (refused without a GPU; with --jobs N, worker i "
-        "on GPU i mod the GPUs) or auto (CUDA when available)",
-    )
-    group.add_argument(
-        "--precision",
-        choices=choices()["precisions"],
-        default="fp32",
-        help="torch fits: fp32 (default), or bf16/fp16 autocast (fp16 on CUDA only; the "
-        "PINN stays fp32); each row says which ran",
-    )
+    for flag, (names, default, text) in TORCH_PLACEMENT.items():
+        group.add_argument(flag, choices=choices()[names], default=default, help=text)
     if backends:
         group.add_argument(
             "--backend", choices=choices()["backends"], help="default: serial, processes if --jobs"

@@ -9,10 +9,11 @@ is its training and test rows.
 
 The seconds per sample come from short timed fits of each (model, recipe, input shape) on this
 machine (`unit_costs`: after a warm-up fit, a fit of 1 epoch x 2 batches and one of 3 x 5 give
-the per-batch cost without the fixed cost; a prediction gives the forward cost), measured once
-and kept in the cache (``<cache>/costs.json``, keyed by the machine, torch and the thread
-count). Wall time on N workers is the makespan of the jobs dealt longest first to the least
-loaded worker.
+the per-batch cost without the fixed cost; a prediction gives the forward cost, and the
+standardisation statistics the cost of reading a training row), measured once and kept in the
+cache (``<cache>/costs.json``, keyed by the machine, torch and the thread count). Wall time on
+N workers is the makespan of the jobs dealt longest first to the least loaded worker; a
+worker's start (importing torch: seconds) is not counted.
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ def _measure(unit: dict) -> dict:
     from ..training.presets import preset
 
     size = preset(unit["preset"])["train"].get("batch_size", 256)
-    X = rng.normal(size=(max(2 * size, 64), *unit["shape"])).astype(np.float32)
+    X = rng.normal(size=(max(2 * size, 1024), *unit["shape"])).astype(np.float32)
     y = np.arange(len(X)) % unit["n_classes"]
     _timed_fit(unit, X, y, 1, 1)  # first calls: imports, allocations, kernels chosen
     # the fastest of repeated fits: the least disturbed by other work on the machine
@@ -172,10 +173,27 @@ def _measure(unit: dict) -> dict:
     long = np.min([_timed_fit(unit, X, y, 3, 5) for _ in range(REPEATS)], axis=0)
     per_batch = max(long[0] - short[0], 1e-6) / (15 - 2)
     return {
+        "rows": _statistics_seconds(X),
         "train": per_batch / size,
         "forward": float(min(short[1], long[1])),
         "fixed": max(float(short[0]) - 2 * per_batch, 0.0),
     }
+
+
+def _statistics_seconds(X: np.ndarray) -> float:
+    """Seconds per training row of the standardisation statistics (`sampling.moments`),
+    which read every training row of a fold (the fastest of `REPEATS`)."""
+    from ..training.sampling import moments
+
+    axes = (0, 2) if X.ndim == 3 else 0
+    rows = np.arange(len(X))
+    return min(timed(lambda: moments(X, rows, axes)) for _ in range(REPEATS)) / len(X)
+
+
+def timed(function) -> float:
+    started = time.perf_counter()
+    function()
+    return time.perf_counter() - started
 
 
 def _timed_fit(unit: dict, X, y, epochs: int, steps: int) -> tuple[float, float]:
@@ -243,9 +261,8 @@ def estimate(jobs: list, windows: dict, targets: dict, echo=None) -> dict:
 
 
 def _seconds(work: Work, cost: dict) -> float:
-    return (
-        cost["fixed"] + work.train_samples * cost["train"] + work.forward_samples * cost["forward"]
-    )
+    samples = work.train_samples * cost["train"] + work.forward_samples * cost["forward"]
+    return cost["fixed"] + samples + work.n_train * cost.get("rows", 0.0)
 
 
 def makespan(seconds: list[float], workers: int) -> float:

@@ -313,7 +313,9 @@ def folds(protocol, windows, y: np.ndarray, seed: int | None = None, select: dic
     validation and calibration positions; `select` keeps only some folds or held-out subjects."""
     rows = np.flatnonzero(y >= 0)
     seed = 0 if seed is None else seed
-    splits = protocol.split(windows.X[rows], y[rows], windows.groups[rows])
+    # splitters read the windows' metadata and count, not their values (a copy of the kept
+    # windows would double the plan's memory): X stands in as zero columns per window
+    splits = protocol.split(np.zeros((rows.size, 0)), y[rows], windows.groups[rows])
     for index, (train_kept, test_kept) in enumerate(splits):
         train, test = rows[train_kept], rows[test_kept]
         subjects = tuple(np.unique(windows.groups["subject"][test]).astype(str))

@@ -35,7 +35,7 @@ from ..models._layers import Standardized
 from .losses import ClassificationObjective, PINNObjective
 from .presets import choose
 from .presets import preset as get_preset
-from .sampling import RowView, moments
+from .sampling import RowView, forward_rows, moments
 from .trainer import TrainConfig, Trainer, seed_everything
 
 
@@ -142,11 +142,12 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         return Standardized(network, mean[0], np.where(std[0] > 0, std[0], 1.0))
 
     def predict_proba(self, X, batch_size: int = 1024) -> np.ndarray:
-        X = torch.as_tensor(np.asarray(X, dtype=np.float32))
+        X = np.asarray(X, dtype=np.float32)
+        batch_size = forward_rows(X.shape[1:], batch_size)
         device = next(self.network_.parameters()).device
         with torch.no_grad():
             parts = [
-                torch.softmax(self.network_(X[i : i + batch_size].to(device)), dim=-1)
+                torch.softmax(self.network_(_batch(X[i : i + batch_size], device)), dim=-1)
                 for i in range(0, len(X), batch_size)
             ]
         return torch.cat(parts).cpu().numpy()
@@ -287,6 +288,11 @@ class _Rows:
     def first_validation(self) -> np.ndarray:
         """Validation positions within the first stage's rows."""
         return np.searchsorted(self.first, self.validation)
+
+
+def _batch(rows: np.ndarray, device) -> torch.Tensor:
+    """A batch of rows as a tensor on `device` (copied: the rows may be read-only)."""
+    return torch.from_numpy(np.array(rows, dtype=np.float32)).to(device)
 
 
 def _stage_file(estimator, stage: str) -> str | None:

@@ -159,6 +159,7 @@ class Interruptions:
         self.caught = number
 
     def __exit__(self, *_) -> None:
+        self.deliver()  # one caught after the last save (the fit's end) acts now
         self._restore()
 
     def _restore(self) -> None:

@@ -186,12 +186,17 @@ def gather(array, rows) -> np.ndarray:
     return np.asarray(array[np.asarray(rows, dtype=np.int64)])
 
 
-def moments(array, rows: np.ndarray, axes, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+#: values (of all a chunk's rows) `moments` reads at a time: 16 MB in float64
+CHUNK_VALUES = 1 << 21
+
+
+def moments(array, rows: np.ndarray, axes) -> tuple[np.ndarray, np.ndarray]:
     """Mean and standard deviation (float64, keepdims over `axes`, axis 0 the rows) of
-    array[rows], read `chunk` rows at a time: the statistics of a fold's training rows
-    without a copy of them. Two passes (mean, then squared deviations)."""
+    array[rows], read a few MB of rows at a time (`CHUNK_VALUES`): the statistics of a
+    fold's training rows without a copy of them. Two passes (mean, then squared deviations)."""
     axes = (axes,) if isinstance(axes, int) else tuple(axes)
     count = len(rows) * int(np.prod([array.shape[a] for a in axes if a != 0]))
+    chunk = max(1, CHUNK_VALUES // max(1, int(np.prod(array.shape[1:]))))
     chunks = [rows[i : i + chunk] for i in range(0, len(rows), chunk)]
     total = sum(gather(array, c).astype(np.float64).sum(axis=axes, keepdims=True) for c in chunks)
     mean = total / count
@@ -200,6 +205,17 @@ def moments(array, rows: np.ndarray, axes, chunk: int = 4096) -> tuple[np.ndarra
         for c in chunks
     )
     return mean, np.sqrt(squares / count)
+
+
+#: input values a forward pass without gradients takes at a time (`forward_rows`)
+FORWARD_VALUES = 1 << 18
+
+
+def forward_rows(row_shape, limit: int = 1024) -> int:
+    """Rows per batch of a pass without gradients (scoring, predicting): at most `limit`, and
+    at most `FORWARD_VALUES` input values, so wide inputs (e.g. 32 x 128 raw windows) keep
+    the activations of a batch to a few MB."""
+    return max(1, min(limit, FORWARD_VALUES // max(1, int(np.prod(row_shape)))))
 
 
 class Table:

@@ -62,6 +62,7 @@ from .sampling import (
     carve_validation,
     class_weights,
     epoch_length,
+    forward_rows,
     smote,
     validation_problem,
 )
@@ -407,6 +408,7 @@ class Trainer:
         """Mean objective logs over the rows of `table` (one-hot targets, eval mode)."""
         model.eval()
         device, logs = self.device(), []
+        batch_size = forward_rows(np.shape(table.arrays["x"])[1:], batch_size)
         with (
             torch.set_grad_enabled(objective.needs_grad_in_eval),
             autocast(self.config.precision, device),
