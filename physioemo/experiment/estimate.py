@@ -110,21 +110,23 @@ def machine() -> dict:
             cpu = next((ln.split(":", 1)[1].strip() for ln in info if "model name" in ln), cpu)
     except OSError:
         pass
-    import torch
+    from importlib.metadata import version
 
     return {
         "host": platform.node(),
         "cpu": cpu,
         "cores": os.cpu_count(),
-        "torch": torch.__version__,
+        "torch": version("torch"),  # without importing it: the driver may not need it
         "physioemo": __version__,
     }
 
 
-def unit_costs(units: list[dict], echo=None) -> dict:
-    """digest of a unit -> {"train", "forward": seconds per sample, "fixed": seconds per job},
-    measured once per machine and unit and kept in the cache."""
+def unit_costs(units: list[dict], echo=None, executor=None) -> dict:
+    """digest of a unit -> {"train", "forward": seconds per sample, "rows": per training row
+    read, "fixed": seconds per job}, measured once per machine and unit, where the jobs run
+    (on `executor`, a backend; None: this process), and kept in the cache."""
     from ..paths import cache_dir
+    from .backends import Failure, Serial
 
     path = cache_dir() / "costs.json"
     here = digest(machine())
@@ -132,16 +134,16 @@ def unit_costs(units: list[dict], echo=None) -> dict:
         stored = json.loads(path.read_text()).get(here, {})
     except (OSError, ValueError, AttributeError):
         stored = {}
-    found = {}
-    for unit in units:
-        key = digest(unit)
-        if key not in stored:
-            if echo:
-                echo(f"measuring the cost of {unit['model']} ({unit['preset'] or 'default'}) ...")
-            stored[key] = _measure(unit)
-        found[key] = stored[key]
+    missing = [unit for unit in units if digest(unit) not in stored]
+    if missing and echo:
+        names = ", ".join(f"{u['model']} ({u['preset'] or 'default'})" for u in missing)
+        echo(f"measuring the cost per sample of {names} on this machine (once) ...")
+    for unit, measured in (executor or Serial()).map(_measure, missing):
+        if isinstance(measured, Failure):
+            raise ValueError(f"measuring {unit['model']}: {measured.error}")
+        stored[digest(unit)] = measured
     _store(path, here, stored)
-    return found
+    return {digest(unit): stored[digest(unit)] for unit in units}
 
 
 def _store(path, here: str, costs: dict) -> None:
@@ -167,12 +169,13 @@ def _measure(unit: dict) -> dict:
     size = preset(unit["preset"])["train"].get("batch_size", 256)
     X = rng.normal(size=(max(2 * size, 1024), *unit["shape"])).astype(np.float32)
     y = np.arange(len(X)) % unit["n_classes"]
-    _timed_fit(unit, X, y, 1, 1)  # first calls: imports, allocations, kernels chosen
+    first = _timed_fit(unit, X, y, 1, 1)[0]  # first calls: imports, allocations, kernels
     # the fastest of repeated fits: the least disturbed by other work on the machine
     short = np.min([_timed_fit(unit, X, y, 1, 2) for _ in range(REPEATS)], axis=0)
     long = np.min([_timed_fit(unit, X, y, 3, 5) for _ in range(REPEATS)], axis=0)
     per_batch = max(long[0] - short[0], 1e-6) / (15 - 2)
     return {
+        "startup": max(first - float(short[0]), 0.0),
         "rows": _statistics_seconds(X),
         "train": per_batch / size,
         "forward": float(min(short[1], long[1])),
@@ -247,17 +250,30 @@ def _timed_sklearn(estimator, X, y) -> tuple[float, float]:
 
 
 # ----------------------------------------------------------------------------- estimates
-def estimate(jobs: list, windows: dict, targets: dict, echo=None) -> dict:
-    """{"jobs": [(job, seconds)], "cpu_seconds", "wall_seconds": {workers: seconds}} of
-    `jobs` on their feature sets (id -> WindowSet) and labels (id -> classes)."""
+def estimate(jobs: list, windows: dict, targets: dict, echo=None, executor=None) -> dict:
+    """{"jobs": [(job, seconds)], "startup": seconds a worker process spends on its first
+    job's imports, "cpu_seconds" (the jobs' sum), "wall_seconds": {workers: seconds}} of
+    `jobs` on their feature sets (id -> WindowSet) and labels (id -> classes); missing unit
+    costs are measured on `executor` (`unit_costs`)."""
     works = [job_work(job, windows[job.data], targets[job.target]) for job in jobs]
-    costs = unit_costs(list({digest(w.unit): w.unit for w in works}.values()), echo)
+    units = list({digest(w.unit): w.unit for w in works}.values())
+    costs = unit_costs(units, echo, executor)
     seconds = [_seconds(w, costs[digest(w.unit)]) for w in works]
+    startup = max((cost.get("startup", 0.0) for cost in costs.values()), default=0.0)
     return {
         "jobs": list(zip(jobs, seconds, strict=True)),
+        "startup": startup,
         "cpu_seconds": float(sum(seconds)),
-        "wall_seconds": {n: makespan(seconds, n) for n in WORKERS},
+        "wall_seconds": {n: startup + makespan(seconds, n) for n in WORKERS},
     }
+
+
+def busy_seconds(found: dict, workers: int) -> tuple[float, float]:
+    """(CPU, wall) seconds of the jobs of `found` on `workers` workers, each worker's start
+    included."""
+    seconds = [s for _, s in found["jobs"]]
+    started = min(workers, len(seconds)) * found["startup"]
+    return found["cpu_seconds"] + started, found["startup"] + makespan(seconds, workers)
 
 
 def _seconds(work: Work, cost: dict) -> float:
@@ -291,8 +307,11 @@ def format_estimate(found: dict, backend: str, workers: int) -> str:
         )
     cpu = found["cpu_seconds"]
     walls = dict(found["wall_seconds"])
-    walls.setdefault(workers, makespan([s for _, s in found["jobs"]], workers))
-    lines.append(f"\n{len(found['jobs'])} jobs, {cpu / 3600:.2f} CPU-hours ({_duration(cpu)})")
+    walls.setdefault(workers, busy_seconds(found, workers)[1])
+    lines.append(
+        f"\n{len(found['jobs'])} jobs, {cpu / 3600:.2f} CPU-hours ({_duration(cpu)}), and "
+        f"{_duration(found['startup'])} per worker to start"
+    )
     for n in sorted(walls):
         mark = f"  <- {backend} x {workers}" if n == workers else ""
         efficiency = cpu / (n * walls[n]) if walls[n] else 1.0
@@ -322,26 +341,26 @@ def preview(experiment, backend: str = "serial", workers: int = 1, echo=print) -
     executor.start()
     try:
         plan = build(experiment, progress=True, echo=echo, executor=executor)
+        for line in dict.fromkeys(plan.notes + [f"skipped: {s}" for s in plan.skipped]):
+            echo(line)
+        return estimate(plan.jobs, plan.windows, plan.targets, echo, executor)
     finally:
         executor.stop()
-    for line in dict.fromkeys(plan.notes + [f"skipped: {s}" for s in plan.skipped]):
-        echo(line)
-    return estimate(plan.jobs, plan.windows, plan.targets, echo)
 
 
 def against_actual(estimated: dict, backend: str, workers: int, rows: list, wall: float):
     """The estimate of a run's jobs beside what they took: CPU seconds (the sum of the jobs'
     fit and predict seconds, `rows` of the store) and the wall seconds of running them."""
-    seconds = [s for _, s in estimated["jobs"]]
     keys = {job.key for job, _ in estimated["jobs"]}
     actual = sum(r["seconds_fit"] + r["seconds_predict"] for r in rows if r["key"] in keys)
+    cpu, wall_estimated = busy_seconds(estimated, workers)
     return {
         "backend": backend,
         "workers": workers,
-        "jobs": len(seconds),
-        "estimated_cpu_seconds": round(estimated["cpu_seconds"], 3),
+        "jobs": len(keys),
+        "estimated_cpu_seconds": round(cpu, 3),
         "actual_cpu_seconds": round(actual, 3),
-        "estimated_wall_seconds": round(makespan(seconds, workers), 3),
+        "estimated_wall_seconds": round(wall_estimated, 3),
         "actual_wall_seconds": round(wall, 3),
     }
 

@@ -147,7 +147,7 @@ def run(
             f"{len(plan.jobs)} jobs, {len(plan.jobs) - len(todo)} already in {out}; running "
             f"{len(todo)} ({where}); features ready in {plan.seconds_features:.1f} s"
         )
-        estimated = _estimate(todo, plan, echo)
+        estimated = _estimate(todo, plan, echo, executor)
         run_id = store.start_run(command, backend)
         started = time.perf_counter()
         failures = _execute(executor, todo, plan, store, (out, progress), echo)
@@ -188,13 +188,13 @@ def _prepare(out: Path, store: Store, experiment: Experiment, how, echo) -> tupl
     return plan, [job for job in plan.jobs if job.key not in done], done
 
 
-def _estimate(todo: list, plan, echo) -> dict | None:
-    """The estimated cost of the jobs to run (`estimate`), or None when it cannot be made
-    (said in one line; the run goes on)."""
+def _estimate(todo: list, plan, echo, executor) -> dict | None:
+    """The estimated cost of the jobs to run (`estimate`; costs measured on `executor` the
+    first time), or None when it cannot be made (said in one line; the run goes on)."""
     if not todo:
         return None
     try:
-        return estimate.estimate(todo, plan.windows, plan.targets, echo)
+        return estimate.estimate(todo, plan.windows, plan.targets, echo, executor)
     except Exception as error:  # an estimate must never stop a run
         echo(f"no estimate of the run's cost: {type(error).__name__}: {error}")
         return None

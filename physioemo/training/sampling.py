@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch
 
 from ..recording import trial_keys
 
@@ -126,9 +125,12 @@ class Sampler:
         self.classes = np.unique(label)
         self.units_of = {c: np.flatnonzero(label == c) for c in self.classes}
 
-    def batches(self, steps: int, batch_size: int) -> list[torch.Tensor]:
-        """`steps` index batches: balanced draws, or passes over shuffled rows (each pass
-        ends with its partial batch; a pass cut short by `steps` is not resumed)."""
+    def batches(self, steps: int, batch_size: int) -> list:
+        """`steps` index batches (int64 tensors): balanced draws, or passes over shuffled
+        rows (each pass ends with its partial batch; a pass cut short by `steps` is not
+        resumed)."""
+        import torch
+
         if self.sampling == "balanced":
             return list(torch.as_tensor(self._balanced(steps * batch_size)).split(batch_size))
         batches = []
@@ -240,7 +242,7 @@ class Table:
         """All of one array's rows (for labels, not for the inputs)."""
         return gather(self.arrays[name], self.rows)
 
-    def batch(self, positions, device, pin: bool = False) -> dict[str, torch.Tensor]:
+    def batch(self, positions, device, pin: bool = False) -> dict:
         """{name: tensor} of rows[positions] (float32 or int64) on `device`; pinned memory
         and an asynchronous copy when `pin` (CUDA)."""
         rows = self.rows[np.asarray(positions, dtype=np.int64)]
@@ -260,8 +262,10 @@ class Table:
         }
 
 
-def as_tensor(array: np.ndarray) -> torch.Tensor:
-    """int64 for integer arrays, float32 otherwise."""
+def as_tensor(array: np.ndarray):
+    """A torch tensor of `array`: int64 for integer arrays, float32 otherwise."""
+    import torch
+
     array = np.asarray(array)
     if np.issubdtype(array.dtype, np.integer):
         return torch.as_tensor(array, dtype=torch.long)
