@@ -99,3 +99,45 @@ def test_missing_lsl_stream_is_one_line():
 
     with pytest.raises(BoardError, match="no LSL stream with name 'physioemo-none' within 0.5 s"):
         LSLSource(name="physioemo-none", timeout=0.5)
+
+
+def test_wearable_outlets_each_at_its_own_rate_give_the_offline_features(tmp_path):
+    """A WESAD segment played as six LSL outlets (chest ECG and respiration at 700 Hz, wrist
+    BVP 64 Hz, EDA and temperature 4 Hz, ACC 32 Hz; 10 times real time) is one source whose
+    peripheral features equal the offline recipe's (causal) on the segment, to 1e-9."""
+    from test_live_physiology import _Stub
+
+    from physioemo.datasets import load
+    from physioemo.datasets.synthetic import write_wesad
+    from physioemo.features.peripheral_windows import peripheral_part
+    from physioemo.live.lsl import LSLSource
+    from physioemo.live.playback import LSLPlayer
+
+    recording = load("wesad", write_wesad(tmp_path, subjects=1, seconds=20.0)).subject("S2")[0]
+    player = LSLPlayer([recording], f"physioemo-test-{uuid.uuid4().hex[:8]}", speed=10.0)
+    player.open()
+
+    class Played(LSLSource):
+        def start(self):
+            super().start()
+            player.play()  # once the inlets are open: LSL streams start where one connects
+
+    try:
+        source = Played(player.stream)
+        rates = {stream.name: stream.sfreq for stream in source.streams}
+        assert rates == {"ecg": 700, "ppg": 64, "eda": 4, "resp": 700, "temp": 4, "acc": 32}
+        units = {stream.name: stream.unit for stream in source.streams}
+        assert units["eda"] == "uS" and units["acc"] == "g" and units["ecg"] == "uV"
+        groups = ["heart", "resp", "temp", "acc", "scr"]
+        features = {"kind": "peripheral", "window": 10.0, "stride": 5.0}
+        features["inputs"] = [["heart", "ecg"], *([g, m] for g, m in zip(
+            groups[1:], ["resp", "temp", "acc", "eda"], strict=True
+        ))]  # fmt: skip
+        results = []
+        stream = LiveStream(source, _Stub(["x"], features), stall_timeout=30)
+        summary = stream.run(duration=recording.duration / 10 + 2, on_window=results.append)
+    finally:
+        player.stop()
+    offline = peripheral_part(recording, 10.0, 5.0, "ecg", groups, causal=True)
+    assert summary["dropped_samples"] == 0 and len(results) == len(offline.X)
+    np.testing.assert_allclose([r.features for r in results], offline.X, rtol=1e-9, atol=1e-9)

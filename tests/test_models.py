@@ -302,7 +302,11 @@ def test_any_model_however_built_round_trips_through_a_checkpoint(name, tmp_path
     rebuilt = type(net).from_config(config)
     assert rebuilt.get_config() == config
     assert count_parameters(rebuilt) == count_parameters(net)
-    meta = {"ch_names": [], "features": {"kind": "raw"}, "labels": {"classes": []}}
+    meta = {
+        "ch_names": config["ch_names"] or [f"c{i}" for i in range(config["n_chans"])],
+        "features": {"kind": models.MODELS[name].inputs},  # raw, de, peripheral: recipe names
+        "labels": {"classes": [f"class {i}" for i in range(config["n_outputs"])]},
+    }
     path = save_checkpoint(tmp_path / f"{name}.pt", net, meta)
     loaded, saved = load_checkpoint(path)
     assert saved["model"] == name and saved["args"] == config

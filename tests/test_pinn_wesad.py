@@ -41,10 +41,10 @@ def segment(seconds, trial, condition, subject="S2"):
     )
 
 
-def peripheral_windows(recordings, window, stride, heart="chest_ecg"):
+def peripheral_windows(recordings, window, stride, heart="chest_ecg", **options):
     """The "peripheral" recipe's windows of `recordings` (features stored as float32)."""
     recipe = recipes.get("peripheral")
-    parameters = recipe.parameters(window=window, stride=stride, heart=heart)
+    parameters = recipe.parameters(window=window, stride=stride, heart=heart, **options)
     return recipes.compute(recordings, [(recipe, parameters)])[0]
 
 
@@ -106,8 +106,13 @@ def test_bad_window_and_missing_stream():
     with pytest.raises(ValueError, match="stride 0.3 s is not a whole number of samples"):
         peripheral_windows([recording], window=20.0, stride=0.3)
     del recording.extra["wrist_temp"]
+    every = ("heart", "resp", "temp", "acc", "scr")
     with pytest.raises(KeyError, match="wrist_temp"):
-        peripheral_windows([recording], window=20.0, stride=5.0)
+        peripheral_windows([recording], window=20.0, stride=5.0, inputs=every)
+    # the default inputs are the groups the recording carries
+    found = peripheral_windows([recording], window=20.0, stride=5.0)
+    without = [name for name in FEATURE_NAMES if not name.startswith("temp_")]
+    assert found.info["feature_names"] == without and found.X.shape[1] == len(without)
 
 
 def test_minmax_per_subject():

@@ -74,6 +74,10 @@ def test_reproduce_with_the_paper_model_keeps_attention_and_scores_higher(rbt_ru
     assert row["inflation"] == pytest.approx(100 * (row["paper_score"] - row["honest_score"]))
     assert row["inflation"] > 0 and row["verdict"].startswith("LEAKS")
     assert row["honest_verdict"] == "honest"
+    assert (
+        "training budget of rbtransformer, the same under rbtransformer-paper, "
+        "subject-dependent: rbtransformer-quick: 5 epochs of 6 batches, batch 32" in printed
+    )
     with Store(out / "store.sqlite") as store:
         rows = store.rows(predictions=True)
     attention = rows[0]["predictions"]["attention"]
@@ -85,7 +89,7 @@ def test_reproduce_with_the_paper_model_keeps_attention_and_scores_higher(rbt_ru
 
 def test_reproduce_histn_prints_both_protocols_beside_the_published_f1(tmp_path):
     experiment = experiment_for("histn", dimensions=["valence"], synthetic={"subjects": 2})
-    experiment.select = {"folds": [0]}  # one fold of each protocol: HiSTN trains 4 times
+    experiment.select = {"folds": [0]}  # one fold of each protocol: HiSTN trains 5 times
     lines = []
     result = reproduce(
         "histn", experiment, out=tmp_path, progress=False, echo=lines.append, report=False
@@ -105,6 +109,11 @@ def test_reproduce_histn_prints_both_protocols_beside_the_published_f1(tmp_path)
     table = comparison_rows(printed)
     assert [cells[3] for cells in table] == ["histn-sd", "histn-si"]
     assert [cells[8] for cells in table] == ["96.8", "78.3"]
+    test_set, split = rows["histn-sd"]["steps"]  # the in-between step ran
+    assert test_set["to"] == "histn-sd-windows" and test_set["to_score"] is not None
+    assert test_set["points"] + split["points"] == pytest.approx(rows["histn-sd"]["inflation"])
+    assert "Where the inflation comes from" in printed
+    assert "training budget of histn, the same under histn-si, subject-independent" in printed
 
 
 def test_reproduce_refuses_a_dataset_the_paper_did_not_publish(capsys):
@@ -129,7 +138,7 @@ def test_audit_flags_each_leak_kind_and_passes_honest_protocols(capsys):
     printed = run_cli([*wesad, "--protocols", "pinn-paper", "subject-independent"], capsys)
     verdicts = dict(re.findall(r"\| ([\w-]+) \| \d+ \|.*\| (honest|LEAKS: .*) \|", printed))
     assert "inputs that proxy the label: panas_positive" in verdicts["pinn-paper"]
-    assert "fitted on test data: eda_scaled" in verdicts["pinn-paper"]
+    assert "fitted on test data" not in verdicts["pinn-paper"]  # EDA scaled per fold (jobs)
     assert verdicts["subject-independent"] == "honest"  # on the features without self-reports
 
 
@@ -165,14 +174,20 @@ def test_report_embeds_decodable_images_and_every_stored_row(rbt_run):
     for image in images:
         assert image.ndim == 3 and min(image.shape[:2]) > 100 and np.ptp(image) > 0
     names = {p.stem.split("-")[0] for p in pngs}
-    assert {"paper", "subjects", "confusion", "topomap", "attention"} <= names
+    assert {"paper", "subjects", "confusion", "topomap", "attention", "critical"} <= names
     with Store(out / "store.sqlite") as store:
         keys = [row["key"] for row in store.rows()]
     assert len(keys) == 5 + 2 * 3 and all(f"<td>{key}</td>" in page for key in keys)
     for entry in result["summary"]:
         protocol = entry["protocol"] + (" (LEAKS)" if entry["leaks"] else "")
         cells = f"<td>{entry['dimension']}</td><td>{protocol}</td><td>{entry['model']}</td>"
-        assert cells + f"<td>{100 * entry['accuracy']:.1f} ± " in page
+        assert cells + f"<td>{100 * entry['balanced_accuracy']:.1f} ± " in page
+        assert f"<td>{100 * entry['accuracy']:.1f} ± " in page
+        chance = " / ".join(
+            f"{100 * entry['chance'][k]:.1f}" for k in ("balanced_accuracy", "macro_f1", "accuracy")
+        )
+        assert f"<td>{chance}</td>" in page
+    assert "Comparisons" in page and "critical difference" in page
     assert "not the real DREAMER" in page and "Leakage audit" in page
 
 

@@ -11,7 +11,7 @@ from .options import given, positive_float
 
 
 def add_live(live) -> None:
-    from ..live.board import BOARD_NAMES
+    from ..live.board import BOARD_NAMES, WEARABLE_NAMES
     from ..live.source import SOURCES
 
     live.add_argument(
@@ -20,7 +20,9 @@ def add_live(live) -> None:
         help="; ".join(f"{name}: {about}" for name, (_, _, about) in SOURCES.items()),
     )
     live.add_argument(
-        "--board", help=f"{', '.join(BOARD_NAMES)}, or any BrainFlow BoardIds name or id"
+        "--board",
+        help=f"{', '.join({**BOARD_NAMES, **WEARABLE_NAMES})}, or any BrainFlow BoardIds name "
+        "or id",
     )
     live.add_argument("--stream", help="LSL: the stream's name")
     live.add_argument("--stream-type", help="LSL: the stream's type (e.g. EEG)")

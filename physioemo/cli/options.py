@@ -162,8 +162,8 @@ def named_roots(texts: list[str], datasets: list[str]) -> dict[str, str]:
 
 
 def add_synthetic(group, subjects: str | None = None, seconds: str | None = None, seed=True):
-    """--synthetic-subjects, --synthetic-seconds and --data-seed: size and seed of the built-in
-    synthetic data (dests ``synthetic.*``, as `Experiment.synthetic`)."""
+    """--synthetic-subjects, --synthetic-seconds and --data-seed (or --development): size and
+    seed of the built-in synthetic data (dests ``synthetic.*``, as `Experiment.synthetic`)."""
     group.add_argument(
         "--synthetic-subjects", dest="synthetic.subjects", type=positive_int, help=subjects
     )
@@ -171,11 +171,21 @@ def add_synthetic(group, subjects: str | None = None, seconds: str | None = None
         "--synthetic-seconds", dest="synthetic.seconds", type=positive_float, help=seconds
     )
     if seed:
+        from ..datasets.cards import DEVELOPMENT_SEED
+
         group.add_argument(
             "--data-seed",
             dest="synthetic.seed",
             type=non_negative_int,
             help="synthetic data's seed (0)",
+        )
+        group.add_argument(
+            "--development",
+            dest="synthetic.seed",
+            action="store_const",
+            const=DEVELOPMENT_SEED,
+            help=f"the development subjects (data seed {DEVELOPMENT_SEED}): choose recipes on "
+            "them, never report them",
         )
 
 

@@ -278,8 +278,10 @@ def _stream(path: Path, value, stream: Stream) -> np.ndarray:
 
 def _label(path: Path, value) -> np.ndarray:
     values = np.asarray(value) if isinstance(value, np.ndarray) else None
-    if values is None or values.dtype.kind not in "iuf" or values.size == 0:
+    if values is None or values.dtype.kind not in "iuf":
         raise DatasetFormatError(f"{path}: key label is not a numeric array")
+    if values.size == 0:
+        raise DatasetFormatError(f"{path}: key label is empty: the recording holds no samples")
     if values.ndim == 2 and values.shape[1] == 1:
         values = values[:, 0]
     if values.ndim != 1:

@@ -37,7 +37,8 @@ def title(entry: dict) -> str:
 
 def paper_bars(compared: list[tuple[dict, dict]]):
     """Bars of each (leaky, honest) pair of summary entries on the published metric (accuracy
-    where the papers published none), the published figure and chance marked; one figure."""
+    where the papers published none), the published figure and the leaky row's chance on that
+    metric marked; one figure."""
     figure, [axis] = grid(1, panel=(max(6.0, 2.2 * len(compared) + 1), 4.2))
     labels, legend = [], set()
 
@@ -57,7 +58,7 @@ def paper_bars(compared: list[tuple[dict, dict]]):
         for label, (entry, offset, colour) in bars.items():
             axis.bar(position + offset, 100 * entry[metric], 0.38, color=colour, label=once(label))
         axis.hlines(
-            100 * leaky["chance"],
+            100 * leaky["chance"][metric],
             position - 0.4,
             position + 0.4,
             colors="k",
@@ -77,16 +78,18 @@ def paper_bars(compared: list[tuple[dict, dict]]):
     return figure
 
 
-def subject_scores(axis, entry: dict) -> None:
-    """Accuracy of each subject of a summary entry, its chance as a line on its bar."""
+def subject_scores(axis, entry: dict, metric: str = "balanced_accuracy") -> None:
+    """`metric` of each subject of a summary entry (balanced accuracy by default), its chance
+    (the row's chance strategy on that subject) as a line on its bar."""
     scores = entry["per_subject"]
     x = np.arange(len(scores["subject"]))
-    axis.bar(x, 100 * np.asarray(scores["accuracy"]), color="C0", label="accuracy")
-    chance = 100 * np.asarray(scores["chance"])
+    name = metric.replace("_", " ")
+    axis.bar(x, 100 * np.asarray(scores[metric]), color="C0", label=name)
+    chance = 100 * np.asarray(scores["chance"][metric])
     axis.hlines(chance, x - 0.45, x + 0.45, colors="C3", linewidth=2, label="chance")
     axis.set_xticks(x, scores["subject"], rotation=90, fontsize=7)
     axis.set_ylim(0, 100)
-    axis.set_ylabel("accuracy %")
+    axis.set_ylabel(f"{name} %")
     axis.set_title(title(entry), fontsize=9)
 
 
@@ -202,3 +205,49 @@ def _curves(axis, report: dict, colour: str) -> None:
         value = record.get("val_loss", record.get("train_loss"))
         if value is not None:
             axis.plot(kept, value, "o", color=colour, markersize=4)
+
+
+def cliques(mean_ranks, cd: float) -> list[tuple[int, int]]:
+    """Groups of rows whose mean ranks lie within `cd` of each other, as (first, last) positions
+    in ascending rank order, the maximal ones only (a critical-difference diagram's bars)."""
+    ranks = np.sort(np.asarray(mean_ranks, dtype=float))
+    found: list[tuple[int, int]] = []
+    for first in range(ranks.size):
+        last = int(np.searchsorted(ranks, ranks[first] + cd + 1e-12, side="right")) - 1
+        if last > first and not any(a <= first and last <= b for a, b in found):
+            found.append((first, last))
+    return found
+
+
+def critical_difference(names: list[str], mean_ranks, cd: float, heading: str):
+    """Demšar's (2006) critical-difference diagram: each row at its mean rank on a rank axis
+    (1: best, on the left), the critical difference as a bar above the axis, and a thick line
+    under the axis joining rows whose mean ranks differ by less than it; one figure."""
+    order = np.argsort(mean_ranks, kind="stable")
+    ranks = np.asarray(mean_ranks, dtype=float)[order]
+    names = [names[i] for i in order]
+    k, step = len(names), 0.35
+    left = (k + 1) // 2
+    figure, [axis] = grid(1, panel=(9.0, 1.4 + step * left))
+    axis.hlines(0, 1, k, color="k", linewidth=1)
+    for tick in range(1, k + 1):
+        axis.vlines(tick, 0, 0.08, color="k", linewidth=1)
+        axis.text(tick, 0.12, str(tick), ha="center", va="bottom", fontsize=8)
+    axis.hlines(0.55, 1, 1 + cd, color="C3", linewidth=2)
+    axis.text(1 + cd / 2, 0.62, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=8)
+    for level, (first, last) in enumerate(cliques(ranks, cd)):
+        y = -0.12 - 0.1 * level
+        axis.hlines(y, ranks[first] - 0.03, ranks[last] + 0.03, color="k", linewidth=3)
+    depth = -0.25 - 0.1 * len(cliques(ranks, cd))
+    for position, (name, rank) in enumerate(zip(names, ranks, strict=True)):
+        on_left = position < left
+        y = depth - step * (position if on_left else k - 1 - position)
+        end = 0.6 if on_left else k + 0.4
+        axis.plot([rank, rank, end], [0, y, y], color="0.3", linewidth=0.8)
+        text = f"{name} ({rank:.2f})"
+        axis.text(end, y, text, ha="right" if on_left else "left", va="center", fontsize=8)
+    axis.set_xlim(0.6, k + 0.4)
+    axis.set_ylim(depth - step * left, 0.9)
+    axis.set_axis_off()
+    axis.set_title(heading, fontsize=9)
+    return figure

@@ -2,10 +2,11 @@
 data URI), and the same figures as PNG files in the folder's ``figures/``.
 
 Sections (docs/report.md says what each shows): where the data came from; the result tables
-with chance and p-values; the leakage audit and the inflation of leaky protocols over honest
-ones; each paper protocol beside its honest counterpart and the published figure; per-subject
-scores with chance; confusion matrices; band-feature topomaps per class (MNE); RBTransformer
-attention per class; training curves; every job of the store.
+with chance and p-values; paired comparisons of the rows with a critical-difference diagram;
+the leakage audit and the inflation of leaky protocols over honest ones; each paper protocol
+beside its honest counterpart and the published figure; per-subject scores with chance;
+confusion matrices; band-feature topomaps per class (MNE); RBTransformer attention per class;
+training curves; every job of the store.
 
 Everything comes from the run folder's store (`experiment.store.Store`): the predictions of
 its jobs and what the plan kept in its meta (audits, class names, per-class band means), so no
@@ -24,7 +25,9 @@ import numpy as np
 
 from . import plots
 from .audit import audit_tables
-from .summary import ROW_KEYS, pooled, tables
+from .comparisons import comparison_tables
+from .comparisons import notes as comparison_notes
+from .summary import ROW_KEYS, notes, pooled, tables
 
 REPORT, FIGURES = "report.html", "figures"
 DPI = 100
@@ -34,7 +37,7 @@ DPI = 100
 def write_report(out, store, exported: dict) -> Path:
     """Write ``report.html`` and ``figures/*.png`` into the run folder `out` and return the
     page's path. store: the folder's open `Store`; exported: what `experiment.run.export`
-    returned (summary, audit, inflation)."""
+    returned (summary, audit, inflation, comparisons)."""
     out = Path(out)
     figures = Figures(out / FIGURES)
     rows = store.rows(predictions=True)
@@ -42,6 +45,7 @@ def write_report(out, store, exported: dict) -> Path:
     classes, class_means = store.get("classes", {}), store.get("class_means", {})
     sections = [
         ("Results", results_section(summary)),
+        ("Comparisons", comparisons_section(figures, exported.get("comparisons"))),
         ("Leakage audit", audit_section(audits, pairs)),
         ("Paper protocol beside the honest one", paper_section(figures, summary, pairs)),
         ("Per-subject scores", per_subject_section(figures, summary)),
@@ -120,12 +124,26 @@ def results_section(summary: list[dict]) -> str:
     if not summary:
         return "<p>No job has finished yet.</p>"
     intro = (
-        "<p>Scores on each subject's pooled test predictions, mean ± std over subjects; chance is "
-        "the accuracy of predicting each fold's training majority class; p (when computed) is "
-        "the permutation p-value of the pooled accuracy (trial labels permuted within subjects). "
-        "Rows marked LEAKS come from protocols that let test data reach training.</p>"
+        f"<p>Scores on each subject's pooled test predictions. {_text(notes(summary))} Rows "
+        "marked LEAKS come from protocols that declare a leak or whose audit found one.</p>"
     )
     return intro + "".join(html_table(*table) for table in tables(summary))
+
+
+def comparisons_section(figures: Figures, comparisons: dict | None) -> str:
+    """The paired comparisons of the rows and one critical-difference diagram per target."""
+    if not comparisons or not comparisons["pairs"]:
+        return ""
+    parts = [f"<p>{_text(comparison_notes(comparisons))}</p>"]
+    parts += [html_table(*table) for table in comparison_tables(comparisons)]
+    for ranked in comparisons["ranks"]:
+        name = " ".join(ranked["target"].values())
+        heading = f"{name}: mean rank of {comparisons['metric']} over {ranked['subjects']} subjects"
+        figure = plots.critical_difference(
+            ranked["labels"], ranked["mean_ranks"], ranked["cd"], heading
+        )
+        parts.append(figures.embed(figure, f"critical difference {name}", heading))
+    return "".join(parts)
 
 
 def audit_section(audits: dict, pairs: list[dict]) -> str:
@@ -212,7 +230,7 @@ def paper_section(figures: Figures, summary: list[dict], pairs: list[dict]) -> s
         "<p>Each leaky protocol (red) beside the honest protocol it is compared with (blue) on "
         "the same data, labels and model, scored on the metric the paper published (accuracy "
         "where it published none); a diamond marks the published figure (for the real dataset), "
-        "the dashed line chance (the accuracy of the training majority class).</p>"
+        "the dashed line the leaky row's chance on that metric (the best label-only guess).</p>"
     )
     return intro + figures.embed(figure, "paper-vs-honest", "paper protocol beside honest")
 
@@ -236,8 +254,9 @@ def per_target(figures: Figures, summary: list[dict], kind: str, draw, **layout)
 def per_subject_section(figures: Figures, summary: list[dict]) -> str:
     figures_html = per_target(figures, summary, "subjects", plots.subject_scores)
     intro = (
-        "<p>Accuracy of each subject's pooled test predictions; the red line on each bar is "
-        "that subject's chance (the accuracy of its folds' training majority class).</p>"
+        "<p>Balanced accuracy of each subject's pooled test predictions; the red line on each "
+        "bar is that subject's chance (the row's best label-only guess, scored on the "
+        "subject's own folds).</p>"
     )
     return intro + figures_html if figures_html else ""
 

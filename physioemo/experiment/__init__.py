@@ -8,5 +8,6 @@ fold jobs, run in-process, on local processes or on Ray, into a resumable run fo
 from .evaluate import cross_validate
 from .run import RunFolderError, export, merge, run
 from .spec import Experiment
+from .store import StoreError
 
-__all__ = ["Experiment", "RunFolderError", "cross_validate", "export", "merge", "run"]
+__all__ = ["Experiment", "RunFolderError", "StoreError", "cross_validate", "export", "merge", "run"]

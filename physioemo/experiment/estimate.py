@@ -348,6 +348,32 @@ def preview(experiment, backend: str = "serial", workers: int = 1, echo=print) -
         executor.stop()
 
 
+def for_run(todo: list, plan, echo, executor) -> dict | None:
+    """The estimate of the jobs a run is about to run (costs measured on `executor` the first
+    time), or None when there are none or it cannot be made (said in one line: an estimate
+    never stops a run)."""
+    if not todo:
+        return None
+    try:
+        return estimate(todo, plan.windows, plan.targets, echo, executor)
+    except Exception as error:
+        echo(f"no estimate of the run's cost: {type(error).__name__}: {error}")
+        return None
+
+
+def keep(estimated: dict | None, store, how: tuple, echo) -> None:
+    """After a run's jobs: keep its estimate against what they took in the store's meta
+    ("estimate", exported to summary.json) and say it; how: (backend, workers, the
+    `time.perf_counter()` when the jobs started)."""
+    if estimated is None:
+        return
+    backend, workers, started = how
+    wall = time.perf_counter() - started
+    compared = against_actual(estimated, backend, workers, store.rows(), wall)
+    store.set("estimate", compared)
+    echo(f"estimate: {describe(compared)}")
+
+
 def against_actual(estimated: dict, backend: str, workers: int, rows: list, wall: float):
     """The estimate of a run's jobs beside what they took: CPU seconds (the sum of the jobs'
     fit and predict seconds, `rows` of the store) and the wall seconds of running them."""

@@ -115,11 +115,15 @@ def requested(estimator, method: str) -> set[str]:
 
 
 def _metadata(job: Job, windows, rows: np.ndarray, fitting: bool) -> dict:
-    """Everything a fit/predict might ask for, for the windows at `rows`."""
+    """Everything a fit/predict might ask for, for the windows at `rows`; the EDA target
+    "eda" min-max scaled per subject with ranges fitted on the job's training windows only."""
+    from ..features.peripheral_windows import minmax_per_subject
+
     available = {"groups": windows.groups[rows]}
     available.update({name: values[rows] for name, values in windows.extra.items()})
-    if "eda_scaled" in windows.extra:
-        available["eda"] = windows.extra["eda_scaled"][rows]
+    if "eda" in windows.extra:  # the PINN's target, scaled on this fold's training windows
+        subjects = windows.groups["subject"]
+        available["eda"] = minmax_per_subject(windows.extra["eda"], subjects, job.train)[rows]
     if fitting:
         available["validation"] = job.validation
         available["calibration"] = job.calibration
@@ -132,8 +136,9 @@ def run_job(job: Job, windows, y: np.ndarray, device: str | None = None) -> dict
 
     device: where a torch fit runs (default: the job's device; a worker with a GPU of its
     own passes e.g. "cuda:1"). Returns the job's result: identity, sizes, the training
-    majority class, per-window predictions (`predictions`, arrays), the estimator's fit
-    report (with the device and precision it ran with) and timings.
+    majority class, per-window predictions (`predictions`, arrays, with the training windows
+    per class "train_counts"), the estimator's fit report (with the device and precision it
+    ran with) and timings.
     """
     import torch
     from threadpoolctl import threadpool_limits
@@ -166,6 +171,7 @@ def _fit_and_predict(job: Job, windows, y: np.ndarray, device: str) -> dict:
         "index": test,
         **{name: windows.groups[name][test] for name in ("subject", "session", "trial", "start")},
         "y_true": y[test],
+        "train_counts": counts,  # what a label-only guess knows: the chance (evaluation.chance)
     }
     if estimator is None:
         predictions["y_pred"] = np.full(test.size, majority)

@@ -75,15 +75,17 @@ def synthetic_root(dataset: str, subjects: int, seconds: float, seed: int) -> Pa
 
 def recipe_for(experiment: Experiment, dataset: str, model: str, protocol) -> list[str]:
     """Feature recipes a model reads under a protocol: the paper protocol's own recipe when the
-    model can read it, else the experiment's recipes the model can read, else its default."""
+    model can read it, else the experiment's recipes the model can read, else its default.
+    A recipe is readable when the dataset carries what it reads (EEG, physiology or both) and
+    it provides the model's inputs (any recipe for the scikit-learn models)."""
     inputs = spec(model).inputs
     peripheral = card(dataset).peripheral
 
     def readable(name: str) -> bool:
-        provides = recipes.get(name).provides
-        if inputs == "features":
-            return (provides == "peripheral") == peripheral
-        return provides == inputs
+        recipe = recipes.get(name)
+        if not recipe.applies_to(card(dataset).modalities):
+            return False
+        return inputs == "features" or recipe.provides == inputs
 
     brought = getattr(protocol, "features", None)
     if brought and readable(brought):
@@ -433,8 +435,9 @@ def fold_jobs(fold: Fold, protocol, presets: dict, context: dict, seed, threads,
 
 
 def _content_digest(root) -> str:
-    """Digest of the dataset's files by sampled content, not times (a copy of the same files
-    on another machine gives the same job keys)."""
-    from ..features.cache import content_fingerprint
+    """Digest of every byte of the dataset's files (`features.cache.fingerprint`), not their
+    times: a copy of the same files on another machine gives the same job keys, a changed
+    sample gives new ones."""
+    from ..features.cache import fingerprint
 
-    return digest(content_fingerprint(root))
+    return digest(fingerprint(root))

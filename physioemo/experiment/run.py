@@ -34,7 +34,7 @@ from .._version import __version__
 from . import backends, estimate, shared
 from .plan import build
 from .spec import SELECTORS, Experiment
-from .store import Store
+from .store import Store, StoreError
 
 STORE = "store.sqlite"
 CHECKPOINTS, SHARED = "checkpoints", "shared"
@@ -71,12 +71,15 @@ def open_folder(out: Path, experiment: Experiment, overwrite: bool = False) -> S
             f"{out} holds results without a store (an older run); use --overwrite or another --out"
         )
     store = Store(path)
-    stored = store.get("experiment")
-    if stored is None:
-        store.set("experiment", asdict(experiment))
-        store.set("core_digest", experiment.core_digest())
-        return store
-    previous = Experiment(**stored)
+    try:
+        if store.get("experiment") is None:
+            store.set("experiment", asdict(experiment))
+            store.set("core_digest", experiment.core_digest())
+            return store
+        previous = stored_experiment(store)
+    except BaseException:
+        store.close()
+        raise
     if previous.core_digest() != experiment.core_digest():
         store.close()
         differences = [k for k, v in previous.core().items() if experiment.core()[k] != v]
@@ -147,15 +150,11 @@ def run(
             f"{len(plan.jobs)} jobs, {len(plan.jobs) - len(todo)} already in {out}; running "
             f"{len(todo)} ({where}); features ready in {plan.seconds_features:.1f} s"
         )
-        estimated = _estimate(todo, plan, echo, executor)
+        estimated = estimate.for_run(todo, plan, echo, executor)
         run_id = store.start_run(command, backend)
         started = time.perf_counter()
         failures = _execute(executor, todo, plan, store, (out, progress), echo)
-        if estimated is not None:
-            wall, rows = time.perf_counter() - started, store.rows()
-            compared = estimate.against_actual(estimated, backend, jobs, rows, wall)
-            store.set("estimate", compared)
-            echo(f"estimate: {estimate.describe(compared)}")
+        estimate.keep(estimated, store, (backend, jobs, started), echo)
         store.finish_run(run_id, len(store.done()) - len(done), "failed" if failures else "done")
     except KeyboardInterrupt:
         if run_id is not None:
@@ -182,22 +181,48 @@ def _prepare(out: Path, store: Store, experiment: Experiment, how, echo) -> tupl
     plan = build(experiment, str(running), progress is not False, echo, executor)
     for line in dict.fromkeys(plan.notes + [f"skipped: {s}" for s in plan.skipped]):
         echo(line)
+    _same_data(out, store.get("sources", {}), plan.sources)
     remember(store, plan)
     store.plan(plan.jobs)
-    done = store.done()
+    done = {row["key"] for row in store.rows()}  # a damaged row is reported and runs again
     return plan, [job for job in plan.jobs if job.key not in done], done
 
 
-def _estimate(todo: list, plan, echo, executor) -> dict | None:
-    """The estimated cost of the jobs to run (`estimate`; costs measured on `executor` the
-    first time), or None when it cannot be made (said in one line; the run goes on)."""
-    if not todo:
-        return None
-    try:
-        return estimate.estimate(todo, plan.windows, plan.targets, echo, executor)
-    except Exception as error:  # an estimate must never stop a run
-        echo(f"no estimate of the run's cost: {type(error).__name__}: {error}")
-        return None
+def _fingerprints(sources: dict) -> dict[str, str]:
+    """Dataset -> content fingerprint, of a plan's or a store's `sources`."""
+    return {
+        name: source["fingerprint"]
+        for name, source in sources.items()
+        if isinstance(source, dict) and source.get("fingerprint")
+    }
+
+
+def _same_data(out, stored: dict, found: dict) -> None:
+    """RunFolderError when the files of a dataset are not the data the folder's results were
+    made from (`stored`: the store's sources; `found`: the plan's), so they never mix."""
+    before = _fingerprints(stored)
+    for name, now in _fingerprints(found).items():
+        if before.get(name, now) != now:
+            raise RunFolderError(
+                f"{out} holds {name} results made from other data than the files under "
+                f"{found[name]['root']} hold now (fingerprint {before[name][:12]} then, "
+                f"{now[:12]} now): results of both would mix; use --overwrite (every job runs "
+                "again) or another --out"
+            )
+
+
+def _same_data_merged(stores: list[Store]) -> None:
+    """RunFolderError when two of the stores hold results of one dataset's different data."""
+    seen: dict[str, tuple] = {}
+    for store in stores:
+        for name, fingerprint in _fingerprints(store.get("sources", {})).items():
+            first, known = seen.setdefault(name, (store.path, fingerprint))
+            if known != fingerprint:
+                raise RunFolderError(
+                    f"{first} and {store.path} hold {name} results of different data "
+                    f"(fingerprints {known[:12]} and {fingerprint[:12]}); merge only runs of the "
+                    "same files"
+                )
 
 
 def _finish(out: Path, store: Store, report: bool, failures: list[str], echo) -> dict:
@@ -277,7 +302,7 @@ def remember(store: Store, plan) -> None:
 
 
 def _write_context(out: Path, store: Store, command: str) -> None:
-    experiment = Experiment(**store.get("experiment"))
+    experiment = stored_experiment(store)
     (out / "experiment.toml").write_text(experiment.to_toml())
     with open(out / "commands.txt", "a") as log:
         log.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {command}\n")
@@ -287,11 +312,33 @@ def _write_context(out: Path, store: Store, command: str) -> None:
 
 
 def open_existing(out) -> Store:
-    """The store of an existing run folder (RunFolderError when `out` is none)."""
+    """The store of an existing run folder, its experiment checked (RunFolderError when `out`
+    is none, StoreError when its store or experiment cannot be read)."""
     path = Path(out) / STORE
     if not path.is_file():
         raise RunFolderError(f"{out} is not a run folder (no {STORE})")
-    return Store(path)
+    store = Store(path)
+    try:
+        stored_experiment(store)
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+def stored_experiment(store: Store) -> Experiment:
+    """The experiment a store holds; StoreError in one line when it is missing, or not one
+    this version of physioemo reads (an unknown key, a value out of range)."""
+    stored = store.get("experiment")
+    try:
+        if not isinstance(stored, dict):
+            raise ValueError("stored experiment: missing or not a table")
+        return Experiment.from_dict(stored, source="stored experiment")
+    except (TypeError, ValueError, AttributeError) as error:
+        raise StoreError(
+            f"{store.path}: {error}; was the folder written by another physioemo version? run "
+            "the experiment again with --overwrite or into another --out"
+        ) from None
 
 
 def export(out) -> dict:
@@ -313,56 +360,95 @@ def audit(out) -> tuple[dict, list[dict]]:
     """The audits kept in a run folder's store and the inflation of its leaky rows over honest
     ones (`evaluation.audit.inflations`)."""
     from ..evaluation.audit import inflations
-    from ..evaluation.summary import summarise
 
     with open_existing(out) as store:
-        rows = store.rows(predictions=True)
         audits = store.get("audits", {})
-        return audits, inflations(summarise(rows, store.planned()) if rows else [], audits)
+        return audits, inflations(summary_of(store), audits)
+
+
+def compare(out, metric: str | None = None) -> dict:
+    """The paired comparisons of a run folder's rows on `metric` (default the headline,
+    `evaluation.comparisons.COMPARE_METRIC`); nothing is written."""
+    from ..evaluation.comparisons import COMPARE_METRIC, compare
+
+    with open_existing(out) as store:
+        seed = (store.get("experiment") or {}).get("seed") or 0
+        return compare(summary_of(store), metric or COMPARE_METRIC, seed)
+
+
+def summary_of(store: Store, permutations: int = 0, rows: list[dict] | None = None) -> list[dict]:
+    """The summary of a store's finished jobs (`evaluation.summary.summarise`; rows: those
+    jobs when already read), each row's leaks marked from its protocol and its audit
+    (`evaluation.audit.mark_leaks`)."""
+    from ..evaluation.audit import mark_leaks
+    from ..evaluation.summary import summarise
+
+    rows = store.rows(predictions=True) if rows is None else rows
+    if not rows:
+        return []
+    seed = (store.get("experiment") or {}).get("seed") or 0
+    summary = summarise(rows, store.planned(), permutations, seed)
+    return mark_leaks(summary, store.get("audits", {}))
 
 
 def _export(out: Path, store: Store) -> dict:
     from ..evaluation.audit import inflations
-    from ..evaluation.summary import summarise
+    from ..evaluation.comparisons import compare
 
     rows = store.rows(predictions=True)
     experiment = store.get("experiment")
-    permutations, seed = experiment.get("permutations", 0), experiment.get("seed") or 0
-    summary = summarise(rows, store.planned(), permutations, seed) if rows else []
-    fields = [c for c in rows[0] if c not in ("predictions", "report")] if rows else []
-    with open(out / "results.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=[*fields, "accuracy", *REPORTED])
-        writer.writeheader()
-        for row in rows:
-            p = row["predictions"]
-            writer.writerow(
-                {
-                    **{k: row[k] for k in fields},
-                    "accuracy": round(float((p["y_true"] == p["y_pred"]).mean()), 6),
-                    **{k: row["report"].get(k, "") for k in REPORTED},
-                }
-            )
+    summary = summary_of(store, experiment.get("permutations", 0), rows)
+    _write_results(out / "results.csv", rows)
     audits = store.get("audits", {})
     pairs = inflations(summary, audits)
+    comparisons = compare(summary, seed=experiment.get("seed") or 0)
     context = {
         "experiment": experiment,
         "environment": store.get("environment"),
         "sources": store.get("sources", {}),
         "runs": store.runs(),
         "summary": summary,
+        "comparisons": comparisons,
         "audit": audits,
         "inflation": pairs,
         "estimate": store.get("estimate"),
     }
     (out / "summary.json").write_text(json.dumps(context, indent=2, default=str) + "\n")
     (out / "summary.md").write_text(summary_markdown(context))
-    return {"summary": summary, "audit": audits, "inflation": pairs}
+    return {"summary": summary, "audit": audits, "inflation": pairs, "comparisons": comparisons}
+
+
+#: scores of each fold's own test windows in results.csv
+FOLD_SCORES = ("balanced_accuracy", "macro_f1", "accuracy")
+
+
+def _write_results(path: Path, rows: list[dict]) -> None:
+    """results.csv: one line per stored job, its fields, its `FOLD_SCORES` and what its fit
+    report says of epochs, device, precision and resuming (`REPORTED`)."""
+    from ..evaluation.metrics import confusion_score
+
+    fields = [c for c in rows[0] if c not in ("predictions", "report")] if rows else []
+    epochs = REPORTED
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=[*fields, *FOLD_SCORES, *epochs])
+        writer.writeheader()
+        for row in rows:
+            p = row["predictions"]
+            scores = {
+                name: round(confusion_score(p["y_true"], p["y_pred"], row["n_classes"], name), 6)
+                for name in FOLD_SCORES
+            }
+            epoch = {k: row["report"].get(k, "") for k in epochs}
+            writer.writerow({**{k: row[k] for k in fields}, **scores, **epoch})
 
 
 def summary_markdown(context: dict) -> str:
-    """summary.md: where the data came from, the result tables, the audit and the inflation."""
+    """summary.md: where the data came from, the result tables, the comparisons, the audit and
+    the inflation."""
     from ..evaluation.audit import format_audit
-    from ..evaluation.summary import format_table
+    from ..evaluation.comparisons import comparison_tables
+    from ..evaluation.comparisons import notes as comparison_notes
+    from ..evaluation.summary import format_table, markdown
 
     summary = context["summary"]
     synthetic = [name for name, source in context["sources"].items() if source.get("synthetic")]
@@ -372,16 +458,18 @@ def summary_markdown(context: dict) -> str:
             f"Synthetic data ({', '.join(synthetic)}): physioemo's simulator in the dataset's "
             "file format, not the real dataset."
         )
-    lines.append(
-        "Scores on each subject's pooled test predictions, mean ± std over subjects; chance is "
-        "the accuracy of predicting each fold's training majority class."
-    )
+    lines.append("Scores on each subject's pooled test predictions.")
     lines.append(format_table(summary))
     if any(e["leaks"] for e in summary):
         lines.append(
-            "Rows marked LEAKS let data of the test windows reach training (see each protocol's "
-            "leak statement); their scores are inflated and not comparable to honest rows."
+            "Rows marked LEAKS let data of the test windows reach training: their protocol "
+            "declares it or their audit found it (see the audit); their scores are inflated "
+            "and not comparable to honest rows."
         )
+    comparisons = context.get("comparisons")
+    if comparisons and comparisons["pairs"]:
+        lines += ["## Comparisons", comparison_notes(comparisons)]
+        lines += [markdown(*table) for table in comparison_tables(comparisons)]
     lines += ["## Audit", format_audit(context["audit"], context["inflation"])]
     if context.get("estimate"):
         from .estimate import describe
@@ -428,7 +516,7 @@ def merge(folders: list, out) -> dict:
     try:
         for folder in folders:
             stores.append(open_existing(folder))
-        experiments = [Experiment(**s.get("experiment")) for s in stores]
+        experiments = [stored_experiment(s) for s in stores]
         digests = {e.core_digest() for e in experiments}
         if len(digests) > 1:
             raise RunFolderError("the runs hold different experiments (their cores differ)")
@@ -436,14 +524,15 @@ def merge(folders: list, out) -> dict:
         for other in experiments[1:]:
             whole = union(whole, other)
         target = open_folder(Path(out), whole)
-        copied = sum(target.copy_rows_from(store) for store in stores)
+        stores.append(target)
+        _same_data_merged(stores)
+        copied = sum(target.copy_rows_from(store) for store in stores[:-1])
         target.set("environment", stores[0].get("environment"))
         for key in PLANNED_META:
             target.set(key, {k: v for store in stores for k, v in store.get(key, {}).items()})
         (Path(out) / "experiment.toml").write_text(whole.to_toml())
         summary = _export(Path(out), target)
         write_report(Path(out), target, summary)
-        target.close()
     finally:
         for store in stores:
             store.close()

@@ -9,6 +9,7 @@ windowed variance, so the band-passed signals are never stored in full.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -113,6 +114,13 @@ def windowed_band_variance(x, sfreq, bands=None, window=1.0, stride=None, zero_p
     n_times = x.shape[-1]
     starts, stops = window_bounds(n_times, sfreq, window, stride)
     size = int(stops[0] - starts[0])
+    lowest = min((low for low, _ in bands.values() if low > 0), default=None)
+    if lowest is not None and size < sfreq / lowest:
+        raise ValueError(
+            f"a window of {size} samples is shorter than one cycle of the lowest band edge "
+            f"({lowest:g} Hz: {math.ceil(sfreq / lowest)} samples at {sfreq:g} Hz); its variance "
+            "would not measure the band; lengthen the window"
+        )
     sos, zi = filter_bank(sfreq, bands)
     signals = _as_signals(x)
     points = _window_points(n_times, starts, stops)

@@ -1,4 +1,5 @@
-"""Buffers of a stream: the recent samples of every channel, and windows cut from a stream.
+"""The recent samples of a stream (`RingBuffer`); windows cut from a stream are
+`features.streaming.Windower`'s.
 
 Stream indices count samples from the first one the source delivered.
 """
@@ -53,50 +54,3 @@ class RingBuffer:
         """The newest min(n, held) samples, oldest first."""
         n = min(n, self.total, self.capacity)
         return self.window(self.total, n)
-
-
-class Windower:
-    """Windows of `size` samples every `step` samples of a stream, starting at sample 0.
-
-    `push` returns (stop, window) pairs, stop being one past the window's last sample counted
-    from the start of the stream; windows are views valid until the next push.
-    """
-
-    def __init__(self, size: int, step: int):
-        self.size, self.step = size, step
-        self.total = 0  # samples pushed so far
-        self._buffer = None
-        self._lo = self._hi = 0  # kept samples are buffer[..., lo:hi]
-        self._first = 0  # stream index of buffer[..., lo]
-        self._next = 0  # stream index where the next window starts
-
-    @property
-    def missing(self) -> int:
-        """Samples still to come before the next window is complete."""
-        return self._next + self.size - self.total
-
-    def push(self, y: np.ndarray) -> list[tuple[int, np.ndarray]]:
-        n = y.shape[-1]
-        self._reserve(y.shape[:-1], n)
-        self._buffer[..., self._hi : self._hi + n] = y
-        self._hi += n
-        self.total += n
-        out = []
-        while self._next + self.size <= self.total:
-            at = self._lo + self._next - self._first
-            out.append((self._next + self.size, self._buffer[..., at : at + self.size]))
-            self._next += self.step
-        done = min(self._next, self.total) - self._first
-        self._lo += done
-        self._first += done
-        return out
-
-    def _reserve(self, lead: tuple, n: int) -> None:
-        kept = self._hi - self._lo
-        if self._buffer is not None and self._hi + n <= self._buffer.shape[-1]:
-            return
-        capacity = max(2 * (kept + n), 4 * (self.size + self.step))
-        buffer = np.empty((*lead, capacity))
-        if self._buffer is not None:
-            buffer[..., :kept] = self._buffer[..., self._lo : self._hi]
-        self._buffer, self._lo, self._hi = buffer, 0, kept

@@ -20,10 +20,9 @@ import numpy as np
 
 from ..features import BANDS
 from ..features.spectral import de_from_variance
-from ..features.streaming import LIVE_BASELINES, CausalFilterBank, StreamResampler
+from ..features.streaming import LIVE_BASELINES, CausalFilterBank, StreamResampler, Windower
 from ..windows import window_samples
 from . import LiveError, MontageError
-from .buffer import Windower
 from .channels import map_channels
 
 #: seconds at the start of a stream whose windows are left out of the baseline reference: the
@@ -79,13 +78,16 @@ class CausalFeatures:
 
 @dataclass
 class Window:
-    """A window ready for features: `stop` is one past the source sample that completed it
-    (stream index), `size` how many source samples it spans, `segment` the filtered or
-    resampled samples of the source's channels (a view, valid until the next push)."""
+    """A window ready for features: `stop` is one past the sample of stream `stream` that
+    completed it (that stream's index), `size` how many of its samples it spans, `segment` the
+    filtered or resampled samples of the EEG channels (a view, valid until the next push; None
+    for peripheral windows), `index` its number, counting from 0 at the stream's start."""
 
     stop: int
     size: int
-    segment: np.ndarray
+    segment: np.ndarray | None
+    stream: str = "eeg"
+    index: int = -1
 
 
 class Featuriser:
@@ -105,7 +107,16 @@ class Featuriser:
             `SETTLE_SECONDS` are left out of that reference unless there are no others.
     """
 
-    def __init__(self, features: dict, sfreq: float, source_names, model_names, baseline_seconds):
+    def __init__(
+        self,
+        features: dict,
+        sfreq: float,
+        source_names,
+        model_names,
+        baseline_seconds,
+        stream="eeg",
+    ):
+        self.stream = stream  # the source stream it reads
         kind, baseline = features.get("kind", "de"), features.get("baseline", "none")
         if kind not in LIVE_BASELINES:
             raise LiveError(f"live features are 'de' or 'raw', not {kind!r}")
@@ -146,11 +157,16 @@ class Featuriser:
     def push(self, x: np.ndarray) -> list[Window]:
         """(n_source_channels, n) new samples -> the windows they complete."""
         if self.resampler is None:
-            return [Window(stop, self.size, s) for stop, s in self.causal.push(x)]
+            return [Window(stop, self.size, s, self.stream) for stop, s in self.causal.push(x)]
         return [
-            Window(self.resampler.input_index(stop - 1) + 1, self.size, segment)
+            Window(self.resampler.input_index(stop - 1) + 1, self.size, segment, self.stream)
             for stop, segment in self.causal.push(self.resampler.push(x))
         ]
+
+    def feed(self, name: str, x: np.ndarray, bad_of=None) -> list[Window]:
+        """New samples of source stream `name` -> the windows they complete (only its own
+        stream's make any; `bad_of` is for featurisers that compute as they go)."""
+        return self.push(x) if name == self.stream else []
 
     def compute(self, window: Window, bad=frozenset()) -> np.ndarray | None:
         """The model's input for `window`, the `bad` source channels interpolated when that

@@ -1,11 +1,13 @@
 """One interface for the stream's model: class probabilities of one window of features.
 
-A predictor carries what the stream needs to feed it: `ch_names` (its channel order),
-`features` (kind "de" or "raw", window and stride in seconds, bands, sfreq, baseline) and
-`labels` (class names). Three implementations: a scikit-learn pipeline (`SklearnPredictor`,
-including the model trained on the fly on synthetic EEG), a torch checkpoint
-(`TorchPredictor`, from `physioemo.training.checkpoint`) and a logistic regression stored as
-arrays (`training.linear.LinearPredictor`, what ``physioemo train --model logreg`` writes).
+A predictor carries what the stream needs to feed it: `ch_names` (its channel order, or its
+input features' names), `features` (kind "de", "raw", "peripheral" or "de+peripheral", window and
+stride in seconds, bands, sfreq, baseline, peripheral inputs) and `labels` (class names).
+Four implementations: a scikit-learn pipeline (`SklearnPredictor`, including the model trained
+on the fly on synthetic EEG), a torch checkpoint (`TorchPredictor`, from
+`physioemo.training.checkpoint`), the EDA PINN's checkpoint (`PINNPredictor`: a time input,
+and its predicted EDA) and a logistic regression stored as arrays
+(`training.linear.LinearPredictor`, what ``physioemo train --model logreg`` writes).
 `load_predictor` reads either kind of file.
 """
 
@@ -38,6 +40,7 @@ class SklearnPredictor:
 
     def __init__(self, pipeline, ch_names, features, labels, name="scikit-learn"):
         self.pipeline = pipeline
+        self.meta = {"labels": dict(labels)}
         self.ch_names = list(ch_names)
         self.features = dict(features)
         self.labels = list(labels["classes"])
@@ -65,7 +68,7 @@ class TorchPredictor:
 
         if threads:
             torch.set_num_threads(threads)
-        self.model = model
+        self.model, self.meta = model, meta
         self.ch_names = list(meta["ch_names"])
         self.features = dict(meta["features"])
         self.labels = [str(label) for label in meta["labels"]["classes"]]
@@ -77,6 +80,27 @@ class TorchPredictor:
         with torch.inference_mode():
             logits = self.model(torch.as_tensor(x[None], dtype=torch.float32))
             return torch.softmax(logits.reshape(1, -1), dim=-1)[0].double().numpy()
+
+
+class PINNPredictor(TorchPredictor):
+    """The EDA PINN (`models.pinn`) of a checkpoint: features and a time input t in [0, 1]
+    (`physiology.PeripheralFeaturiser.time`) -> class probabilities and the predicted EDA (on
+    the per-subject [0, 1] scale of its training target)."""
+
+    time_input = True
+
+    def predict_with_eda(self, x: np.ndarray, t: float) -> tuple[np.ndarray, float]:
+        """One window: (n_features,) features and its time -> ((n_classes,), EDA)."""
+        import torch
+
+        with torch.inference_mode():
+            inputs = torch.as_tensor(x[None], dtype=torch.float32)
+            eda, logits = self.model(inputs, torch.tensor([t], dtype=torch.float32))
+            probabilities = torch.softmax(logits.reshape(1, -1), dim=-1)[0].double().numpy()
+        return probabilities, float(eda[0])
+
+    def predict_proba(self, x: np.ndarray, t: float = 0.5) -> np.ndarray:
+        return self.predict_with_eda(x, t)[0]
 
 
 def load_predictor(path, threads=1) -> TorchPredictor | LinearPredictor:
@@ -99,7 +123,8 @@ def load_predictor(path, threads=1) -> TorchPredictor | LinearPredictor:
         missing = {"ch_names", "features", "labels"} - set(meta)
         if missing:
             raise LiveError(f"checkpoint {path} lacks {', '.join(sorted(missing))} in its metadata")
-        predictor = TorchPredictor(model, meta, name=str(path), threads=threads)
+        kind = PINNPredictor if meta.get("model") == "pinn" else TorchPredictor
+        predictor = kind(model, meta, name=str(path), threads=threads)
     if predictor.features.get("causal") is False:
         warnings.warn(
             f"{path} was trained on zero-phase features; a stream computes causal ones, so "
@@ -110,10 +135,10 @@ def load_predictor(path, threads=1) -> TorchPredictor | LinearPredictor:
 
 
 def train_synthetic_predictor(ch_names, sfreq, seed=0, **options) -> SklearnPredictor:
-    """The stand-in model (`experiment.train.train_stand_in`) as a predictor: it makes the
+    """The stand-in model (`experiment.stand_in.train_stand_in`) as a predictor: it makes the
     live command work out of the box; its predictions on a real headset (or on BrainFlow's
     synthetic signal, which is not emotion EEG) mean nothing."""
-    from ..experiment.train import train_stand_in
+    from ..experiment.stand_in import train_stand_in
 
     pipeline, features, labels = train_stand_in(ch_names, sfreq, seed=seed, **options)
     return SklearnPredictor(pipeline, ch_names, features, labels, "logreg (synthetic EEG)")

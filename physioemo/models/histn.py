@@ -170,6 +170,9 @@ class HiSTN(MaxNormMixin, SignatureMixin, nn.Module):
     fusions without a loop over regions.
     """
 
+    #: (lowest, highest) of each size option a checkpoint may ask for (`training.checkpoint`)
+    SIZE_LIMITS = {"n_filters": (1, 64), "filter_length": (1, 4096), "hops": (1, 10)}
+
     def __init__(
         self,
         *,

@@ -9,10 +9,8 @@ preset's own, e.g. RBTransformer's 23, unless the user sets one) and publish `fi
      "preset", "seed", "n_train", "n_validation", "steps_per_epoch", "sampling",
      "class_weight", "batchnorm", "threads", ...}
 
-and "prior_shift" (the log prior added to the output bias, `shift_to_prior`) when the recipe
-sets ``predict_prior="training"``; "device", "precision", and "resumed_from" (where a fit
-continued from its checkpoint, e.g. "epoch 12" or "fine-tuning epoch 3, batch 40"; None when
-it did not).
+and "device", "precision", and "resumed_from" (where a fit continued from its checkpoint, e.g.
+"epoch 12" or "fine-tuning epoch 3, batch 40"; None when it did not).
 
 Both take `checkpoint`, a folder: each training stage keeps its state there (`resume`) and a
 fit started again with the same data resumes from it. X may be a `sampling.RowView` or a memory
@@ -121,9 +119,6 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
             trainer.fit(self.network_, objective, data, val_rows, fit_groups, rows=fit_rows)
             reports.append({"stage": stage, **trainer.report})
         self.fit_report_ = _merged(reports, name, seed, time.perf_counter() - started)
-        if recipe.get("predict_prior") == "training":
-            shift = shift_to_prior(self.network_, y[rows.trained], n_classes)
-            self.fit_report_["prior_shift"] = shift
         return self
 
     def _network(self, X, trained: np.ndarray, recipe: dict, n_classes: int):
@@ -175,7 +170,8 @@ class PINNClassifier(ClassifierMixin, BaseEstimator):
         physics residual differentiates the network through autograd (ours).
     fit(X, y, t, eda, validation=None): X (n, n_features) peripheral features (standardised
     inside with the training rows' statistics), t (n,) time in [0, 1] within the condition
-    segment, eda (n,) the EDA target (e.g. WindowSet.extra["eda_scaled"]), validation int
+    segment, eda (n,) the EDA target (e.g. `minmax_per_subject` of WindowSet.extra["eda"]
+    fitted on the training rows, as the experiment engine scales it), validation int
     positions held out for early stopping. predict(X, t), predict_proba(X, t),
     predict_eda(X, t), eda_scores(X, t, eda) -> {"eda_rmse", "eda_pearson_r"}.
     Fitted: network_, classes_, physics_ (alpha0, gamma, beta, alpha0_over_gamma, and
@@ -333,24 +329,6 @@ def _corrected(y: np.ndarray, groups, validation: np.ndarray) -> np.ndarray:
         rows = voters[groups["trial"][voters] == clip]
         corrected[rows] = np.bincount(classes).argmax()
     return corrected
-
-
-def shift_to_prior(network: torch.nn.Module, y: np.ndarray, n_classes: int) -> list[float]:
-    """Move a network trained on class-balanced batches to the class prior of labels `y`.
-
-    Adds log((count_k + 1) / (n + K)) (class frequencies of `y`, Laplace-smoothed so a class
-    absent from `y` keeps a finite offset) to the bias of the network's last Linear layer,
-    its output layer in every registry model: the softmax then multiplies the balanced-prior
-    posteriors by the class prior (logit adjustment). Returns the offsets added, one per class.
-    """
-    layers = [m for m in network.modules() if isinstance(m, torch.nn.Linear)]
-    if not layers or layers[-1].out_features != n_classes or layers[-1].bias is None:
-        raise ValueError(f"the network's last Linear layer is not a biased {n_classes}-way output")
-    counts = np.bincount(np.asarray(y), minlength=n_classes)
-    offsets = np.log((counts + 1) / (counts.sum() + n_classes))
-    with torch.no_grad():
-        layers[-1].bias += torch.as_tensor(offsets, dtype=layers[-1].bias.dtype)
-    return [round(float(v), 6) for v in offsets]
 
 
 def _merged(reports: list[dict], preset: str, seed: int, seconds: float) -> dict:
