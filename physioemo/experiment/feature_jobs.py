@@ -114,12 +114,16 @@ def _computed(name, root, dataset, requests, progress, use_cache, executor) -> l
     bar = tqdm(
         total=len(tasks), desc="features", unit="subject", disable=None if progress else True
     )
-    for task, result in executor.map(subject_features, tasks):
-        if isinstance(result, Failure):
-            raise ValueError(f"features of {name} subject {task.subject}: {result.error}")
-        parts[task.subject] = result
-        bar.update()
-    bar.close()
+    _DATASETS[(name, str(root))] = dataset  # jobs run here use the plan's, not a second one
+    try:
+        for task, result in executor.map(subject_features, tasks):
+            if isinstance(result, Failure):
+                raise ValueError(f"features of {name} subject {task.subject}: {result.error}")
+            parts[task.subject] = result
+            bar.update()
+    finally:
+        _DATASETS.pop((name, str(root)), None)
+        bar.close()
     return [
         _joined(recipes.get(recipe_name), parameters, [parts[s][i] for s in dataset.subjects])
         for i, (recipe_name, parameters) in enumerate(requests)
@@ -214,6 +218,7 @@ def _part(windows: WindowSet | None, path, skipped: list[str]) -> Part:
     return Part(len(windows), shape, dtype, windows, None, skipped)
 
 
+#: (dataset, root) -> Dataset: the plan's own in the driver, one per worker process
 _DATASETS: dict = {}
 
 
