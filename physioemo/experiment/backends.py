@@ -125,7 +125,12 @@ _SHARED: dict = {}
 
 def _quiet_worker() -> None:
     """Worker initialiser: leave Ctrl-C to the driver (already ignored when the driver
-    started this worker from its main thread), and end quietly when the driver stops it."""
+    started this worker from its main thread), end quietly when the driver stops it, and
+    compute on one core (Numba reads this when a feature job first imports it): the workers
+    are the run's parallelism."""
+    import os
+
+    os.environ["NUMBA_NUM_THREADS"] = "1"
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stopped)
     from tqdm.auto import tqdm
