@@ -473,7 +473,8 @@ def test_a_killed_worker_has_its_job_run_again(backend, small_dreamer, tmp_path)
 
 def test_a_worker_that_cannot_start_fails_its_jobs_instead_of_restarting_for_ever(tmp_path):
     groups = np.zeros(4, dtype=[("subject", "U8"), ("session", "i8"), ("trial", "i8")])
-    unreadable = WindowSet(np.array([None] * 4, dtype=object), groups, {})  # pickled on save
+    windows = WindowSet(np.zeros((4, 2)), groups, {})
+    unreadable = np.array([None] * 4, dtype=object)  # pickled on save; workers refuse pickles
     (tmp_path / "running").mkdir()
     job = Job(
         key="k",
@@ -493,7 +494,7 @@ def test_a_worker_that_cannot_start_fails_its_jobs_instead_of_restarting_for_eve
         test=np.arange(2, 4),
         running_dir=str(tmp_path / "running"),
     )
-    outcome = list(backends.Processes(1).run([job], {"w": unreadable}, {"y": np.zeros(4)}))
+    outcome = list(backends.Processes(1).run([job], {"w": windows}, {"y": unreadable}))
     assert outcome == [(job, backends.Failure(f"its worker process died {backends.RETRIES} times"))]
 
 

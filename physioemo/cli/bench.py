@@ -63,6 +63,12 @@ def add_bench(bench) -> None:
         "only the result table",
         backends=True,
     )
+    where.add_argument(
+        "--plan",
+        action="store_true",
+        help="print the jobs and their estimated CPU- and wall-hours per worker count; run "
+        "nothing (costs measured once per machine)",
+    )
     bench.set_defaults(run=_bench)
 
 
@@ -79,6 +85,13 @@ def _bench(args) -> None:
 
     experiment = Experiment.from_toml(args.experiment) if args.experiment else Experiment()
     _override(experiment, args)
+    if args.plan:
+        from ..experiment.estimate import format_estimate, preview
+
+        options = run_options(args)
+        found = preview(experiment, options["backend"], options["jobs"], echo=options["echo"])
+        print(format_estimate(found, options["backend"], options["jobs"]))
+        return
     run(
         experiment,
         **run_options(args),

@@ -142,6 +142,7 @@ def write_exports(out: Path, store: Store) -> dict:
         "comparisons": comparisons,
         "audit": results.audits,
         "inflation": pairs,
+        "estimate": store.get("estimate"),
     }
     (out / "summary.json").write_text(json.dumps(context, indent=2, default=str) + "\n")
     (out / "summary.md").write_text(summary_markdown(context))
@@ -160,17 +161,18 @@ def _write_frame(path: Path, frame) -> None:
 
 #: scores of each fold's own test windows in results.csv
 FOLD_SCORES = ("balanced_accuracy", "macro_f1", "accuracy")
+#: fit report fields results.csv shows, after the job's own
+REPORTED = ("epochs_run", "epoch_kept", "kept_because", "device", "precision", "resumed_from")
 
 
 def _write_results(path: Path, rows: list[dict]) -> None:
     """results.csv: one line per stored job, its fields, its `FOLD_SCORES` and what its fit
-    report says of epochs."""
+    report says of epochs, device, precision and resuming (`REPORTED`)."""
     from ..evaluation.metrics import confusion_score
 
     fields = [c for c in rows[0] if c not in ("predictions", "report")] if rows else []
-    epochs = ("epochs_run", "epoch_kept", "kept_because")
     with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=[*fields, *FOLD_SCORES, *epochs])
+        writer = csv.DictWriter(f, fieldnames=[*fields, *FOLD_SCORES, *REPORTED])
         writer.writeheader()
         for row in rows:
             p = row["predictions"]
@@ -178,7 +180,7 @@ def _write_results(path: Path, rows: list[dict]) -> None:
                 name: round(confusion_score(p["y_true"], p["y_pred"], row["n_classes"], name), 6)
                 for name in FOLD_SCORES
             }
-            epoch = {k: row["report"].get(k, "") for k in epochs}
+            epoch = {k: row["report"].get(k, "") for k in REPORTED}
             writer.writerow({**{k: row[k] for k in fields}, **scores, **epoch})
 
 
@@ -211,6 +213,10 @@ def summary_markdown(context: dict) -> str:
         lines += ["## Comparisons", comparison_notes(comparisons)]
         lines += [markdown(*table) for table in comparison_tables(comparisons)]
     lines += ["## Audit", format_audit(context["audit"], context["inflation"])]
+    if context.get("estimate"):
+        from .estimate import describe
+
+        lines += ["## Cost", f"The last run's {describe(context['estimate'])}."]
     return "\n\n".join(lines) + "\n"
 
 

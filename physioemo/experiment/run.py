@@ -12,7 +12,10 @@ A run folder holds:
   every protocol that ran;
 * ``report.html`` and ``figures/``: the report (`evaluation.report`), written after every run;
 * ``running/``: a marker per job while it runs (host and process), and the results local
-  workers hand back (`backends.ResultFile`); removed at the end when empty.
+  workers hand back (`backends.ResultFile`); removed at the end when empty;
+* ``checkpoints/<job key>/``: a torch fold's resumable state while it trains (removed once its
+  result is stored): a re-run, a restarted worker or a Ray retry continues it from there;
+* ``shared/``: the feature sets local workers memory-map (`shared`), while a run goes.
 """
 
 from __future__ import annotations
@@ -20,12 +23,13 @@ from __future__ import annotations
 import contextlib
 import json
 import shlex
+import shutil
 import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
 
-from . import backends
+from . import backends, estimate, shared
 from .export import (
     EXPORTS,
     STORE,
@@ -38,6 +42,8 @@ from .export import (
 from .plan import build
 from .spec import PER_DATASET, SELECTORS, Experiment, differences
 from .store import Store
+
+CHECKPOINTS, SHARED = "checkpoints", "shared"
 
 
 def default_out(experiment: Experiment) -> Path:
@@ -133,30 +139,39 @@ def run(
     echo=print,
     command: str | None = None,
     report: bool = True,
+    device: str = "cpu",
+    precision: str = "fp32",
 ) -> dict:
     """Run (or resume) `experiment` into the run folder `out` and return its summary.
 
     progress: a bar over jobs (None: when stderr is a terminal); without it one plain line per
-    finished job goes to `echo`. report: write report.html at the end. Raises
-    KeyboardInterrupt after saving on Ctrl-C.
+    finished job goes to `echo`. report: write report.html at the end. device ("cpu", "cuda",
+    "auto") and precision ("fp32", "bf16", "fp16") of the torch fits; every row says which it
+    ran with. Raises KeyboardInterrupt after saving on Ctrl-C.
     """
     experiment.validate()
     experiment = experiment.resolved()
     out = Path(out) if out is not None else default_out(experiment)
     command = command or " ".join(shlex.quote(a) for a in sys.argv)
-    executor = backends.create(backend, jobs, address, gpus)
+    executor = backends.create(backend, jobs, address, gpus, device)
     store = open_folder(out, experiment, overwrite)
     run_id, failures = None, []
     try:
         _write_context(out, store, command)
-        plan, todo, done = _prepare(out, store, experiment, progress, echo)
+        executor.start()  # Ray connects here: it computes missing features too
+        plan, todo, done = _prepare(out, store, experiment, (progress, executor), echo)
+        for job in plan.jobs:
+            job.device, job.precision, job.checkpoints = device, precision, str(out / CHECKPOINTS)
         where = backend if backend == "serial" else f"{backend} x {jobs}"
         echo(
             f"{len(plan.jobs)} jobs, {len(plan.jobs) - len(todo)} already in {out}; running "
             f"{len(todo)} ({where}); features ready in {plan.seconds_features:.1f} s"
         )
+        estimated = estimate.for_run(todo, plan, echo, executor)
         run_id = store.start_run(command, backend)
-        failures = _execute(executor, todo, plan, store, progress, echo)
+        started = time.perf_counter()
+        failures = _execute(executor, todo, plan, store, (out, progress), echo)
+        estimate.keep(estimated, store, (backend, jobs, started), echo)
         store.finish_run(run_id, len(store.done()) - len(done), "failed" if failures else "done")
     except KeyboardInterrupt:
         if run_id is not None:
@@ -168,15 +183,19 @@ def run(
     except BaseException:
         store.close()
         raise
+    finally:
+        executor.stop()
     return _finish(out, store, report, failures, echo)
 
 
-def _prepare(out: Path, store: Store, experiment: Experiment, progress, echo) -> tuple:
-    """Plan the experiment and record its jobs in the store: (plan, the jobs still to run,
-    the keys of those already done)."""
+def _prepare(out: Path, store: Store, experiment: Experiment, how, echo) -> tuple:
+    """Plan the experiment (how: progress, and the backend that computes missing features)
+    and record its jobs in the store: (plan, the jobs still to run, the keys of those done)."""
+    progress, executor = how
     running = out / "running"
     running.mkdir(exist_ok=True)
-    plan = build(experiment, str(running), progress=progress is not False, echo=echo)
+    shared.remove(out / SHARED)  # left by a run that was killed
+    plan = build(experiment, str(running), progress is not False, echo, executor)
     for line in dict.fromkeys(plan.notes + [f"skipped: {s}" for s in plan.skipped]):
         echo(line)
     _same_data(out, store.get("sources", {}), plan.sources)
@@ -245,23 +264,25 @@ def _finish(out: Path, store: Store, report: bool, failures: list[str], echo) ->
     return {**summary, "out": str(out), "failures": failures}
 
 
-def _execute(executor, todo, plan, store, progress, echo) -> list[str]:
-    """Run the jobs, storing each result as it arrives; returns the failures, one line each."""
+def _execute(executor, todo, plan, store, where, echo) -> list[str]:
+    """Run the jobs, storing each result as it arrives (and removing its checkpoint); returns
+    the failures, one line each. where: (the run folder, progress)."""
     from tqdm.auto import tqdm
 
+    out, progress = where
     if progress is None:
         progress = sys.stderr.isatty()
     bar = tqdm(total=len(todo), unit="job", disable=not progress, smoothing=0.1)
     failures = []
     try:
-        for count, (job, result) in enumerate(
-            executor.run(todo, plan.windows, plan.targets), start=1
-        ):
+        results = executor.run(todo, plan.windows, plan.targets, folder=out / SHARED)
+        for count, (job, result) in enumerate(results, start=1):
             if isinstance(result, backends.Failure):
                 failures.append(f"{job.name}: {result.error}")
                 echo(f"[{count}/{len(todo)}] FAILED {job.name}: {result.error}")
             else:
                 store.add(result)
+                shutil.rmtree(job.checkpoint, ignore_errors=True)
                 if not progress:
                     echo(f"[{count}/{len(todo)}] {job.name} {_brief(result)}")
             bar.update()

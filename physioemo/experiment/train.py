@@ -2,7 +2,7 @@
 ``physioemo live --model`` runs.
 
 Built from the benchmark's own pieces, so a trained model is made exactly like a benchmark
-fold's, on every window instead of one fold's: the feature cache (`plan.feature_sets`), the
+fold's, on every window instead of one fold's: the feature cache (`feature_jobs.feature_sets`), the
 label schemes (the dataset card's `labels`, `plan.window_labels`), the model's training
 preset and estimator (`plan.preset_for`, `training.make_estimator`) and the checkpoint format
 (`training.checkpoint`).
@@ -42,7 +42,8 @@ from .._version import __version__
 from ..datasets import card
 from ..features import BANDS, recipes
 from ..models import spec as model_spec
-from .plan import feature_sets, preset_for, recipe_for, synthetic_root, window_labels
+from .feature_jobs import feature_sets
+from .plan import preset_for, recipe_for, synthetic_root, window_labels
 from .spec import Experiment
 
 #: recipes a stream computes as training did -> the parameters that make them causal

@@ -173,7 +173,7 @@ def _digest(arrays: dict[str, np.ndarray]) -> str:
     for name in sorted(arrays):
         digest.update(name.encode())
         digest.update(str(arrays[name].dtype).encode() + str(arrays[name].shape).encode())
-        digest.update(np.ascontiguousarray(arrays[name]).tobytes())
+        digest.update(memoryview(np.ascontiguousarray(arrays[name])).cast("B"))  # no copy
     return digest.hexdigest()
 
 
@@ -272,6 +272,12 @@ def _running(pid: int | None) -> bool:
     return True
 
 
+def entry_path(dataset: str, root, parameters: dict) -> tuple[str, Path]:
+    """(key, path) of the cache entry of (files under `root`, `parameters`, version)."""
+    key = cache_key(fingerprint(root), {"dataset": dataset, **parameters})
+    return key, feature_folder() / f"{dataset}-{key[:24]}.npz"
+
+
 def cached(
     dataset: str, root, parameters: dict, compute: Callable[[], WindowSet], use_cache=True
 ) -> tuple[WindowSet, Path | None, bool]:
@@ -282,8 +288,7 @@ def cached(
     When the cache folder cannot be written, warns once (`CacheWarning`) and returns the
     computed windows with path None.
     """
-    key = cache_key(fingerprint(root), {"dataset": dataset, **parameters})
-    path = feature_folder() / f"{dataset}-{key[:24]}.npz"
+    key, path = entry_path(dataset, root, parameters)
     if use_cache and path.exists():
         windows = load(path, key)
         if windows is not None:

@@ -163,6 +163,10 @@ RECIPES = {
 }
 
 
+class NoWindows(ValueError):
+    """No recording gave a window (every trial shorter than one, or none given)."""
+
+
 def available() -> list[str]:
     """Recipe names `get` accepts."""
     return list(RECIPES)
@@ -215,7 +219,7 @@ def compute(
                 WindowSet(part.X.astype(np.float32), groups, ratings, {}, part.extra)
             )
     if first is None:
-        raise ValueError("no recordings to cut into windows")
+        raise NoWindows("no recordings to cut into windows")
     sets = []
     for collected, skipped, named, (recipe, parameters) in zip(
         parts, short, names, requests, strict=True
@@ -241,7 +245,7 @@ def compute(
 def _skip_short(recipe, skipped: list[tuple[Recording, str]], kept_some: bool) -> None:
     """One warning naming the trials too short for a window (an error when all are)."""
     if not kept_some:
-        raise ValueError(
+        raise NoWindows(
             f"{recipe.name}: every trial is shorter than one window, e.g. subject "
             f"{skipped[0][0].subject} trial {skipped[0][0].trial}: {skipped[0][1]}"
         )

@@ -240,7 +240,7 @@ def band_power(
         part = signals[first : first + block]
         for taper, weight in zip(tapers.astype(x.dtype), weights, strict=True):
             segments = _kernels.tapered_segments(part, offsets, taper)
-            spectra = scipy.fft.rfft(segments, axis=-1, workers=-1, overwrite_x=True)
+            spectra = scipy.fft.rfft(segments, axis=-1, workers=1, overwrite_x=True)  # see _kernels
             _kernels.add_band_power(spectra, matrix[bins], bins, weight, out, first)
     if relative:
         out /= out.sum(axis=-1, keepdims=True)
