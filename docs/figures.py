@@ -104,13 +104,14 @@ def stale() -> list[str]:
     ]
 
 
-def store(summary_path: str, name: str, machine: str) -> Path:
-    """Copy a run folder's summary.json into docs/results/NAME with an "about" entry."""
+def store(summary_path: str, name: str, machine: str | None = None) -> Path:
+    """Copy a run folder's summary.json into docs/results/NAME with an "about" entry (machine:
+    the one the run folder's environment names, unless given)."""
     summary = json.loads(Path(summary_path).read_text(encoding="utf-8"))
     run = summary["runs"][-1]
     summary["about"] = {
         "date": run["started"][:10],
-        "machine": machine,
+        "machine": machine or summary["environment"]["machine"],
         "revision": summary["environment"]["git_revision"],
         "command": run["command"],
     }
@@ -126,7 +127,7 @@ def main(argv=None) -> int:
     keep = sub.add_parser("store", help="copy a run summary into docs/results")
     keep.add_argument("summary")
     keep.add_argument("name")
-    keep.add_argument("--machine", required=True, help='e.g. "2-vCPU Xeon VM"')
+    keep.add_argument("--machine", help="the machine in words (default: the run's environment)")
     args = parser.parse_args(argv)
     if args.command == "store":
         print(store(args.summary, args.name, args.machine))
