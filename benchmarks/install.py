@@ -66,7 +66,7 @@ def measure(clone: Path, demo: bool) -> dict:
         "venv_bytes": size,
         "venv_gb": round(size / 1e9, 2),
         "torch": _version(venv, "torch"),
-        "left_out": [name for name in LEFT_OUT if name not in names],
+        "left_out": ", ".join(name for name in LEFT_OUT if name not in names),
         "installed_anyway": [name for name in LEFT_OUT if name in names],
     }
     if demo:
