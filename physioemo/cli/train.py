@@ -12,6 +12,7 @@ from .options import (
     add_synthetic,
     add_window,
     choices,
+    examples,
     finite_float,
     fraction,
     given,
@@ -21,22 +22,48 @@ from .options import (
 
 
 def add_train(train) -> None:
-    train.add_argument("--model", required=True, choices=choices()["models"])
+    train.add_argument(
+        "--model", required=True, choices=choices()["models"], help="the model to train"
+    )
     train.add_argument("--out", required=True, type=Path, help="the checkpoint to write (.pt)")
     train.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     data = train.add_argument_group("data")
-    data.add_argument("--dataset", choices=choices()["datasets"])
-    add_root(data, "the dataset's file or folder; default synthetic")
-    add_synthetic(data, subjects="default 10 (DREAMER)", seconds="clip length, default 20")
+    data.add_argument(
+        "--dataset", choices=choices()["datasets"], help="the dataset to train on (default dreamer)"
+    )
+    add_root(data, "the dataset's file or folder (default: the built-in synthetic data)")
+    add_synthetic(data)
     _add_features_and_labels(train.add_argument_group("features and labels"))
     how = train.add_argument_group("training")
-    how.add_argument("--profile", choices=choices()["profiles"], help="quick presets or full")
-    how.add_argument("--seed", type=non_negative_int, help="default: the preset's own, else 0")
     how.add_argument(
-        "--validation", type=fraction, help="hold out this share of the trials and score them"
+        "--profile",
+        choices=choices()["profiles"],
+        help="quick training presets (default) or the full recipes",
+    )
+    how.add_argument(
+        "--seed", type=non_negative_int, help="seed (default: the preset's own, else 0)"
+    )
+    how.add_argument(
+        "--validation",
+        type=fraction,
+        help="hold out this share of the trials and score them (default: none)",
     )
     how.add_argument("--threads", type=positive_int, help="torch threads (default 1)")
-    how.add_argument("--quiet", action="store_true", help="no progress, only the written path")
+    how.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress, only the written path"
+    )
+    examples(
+        train,
+        (
+            "HiSTN on the built-in synthetic DREAMER, for physioemo live",
+            "physioemo train --model histn --out histn.pt",
+        ),
+        (
+            "logreg on WESAD's wearable features, scored on a fifth of the trials",
+            "physioemo train --model logreg --dataset wesad --root WESAD --validation 0.2 "
+            "--out wesad.pt",
+        ),
+    )
     train.set_defaults(run=_train)
 
 
@@ -61,9 +88,11 @@ def _add_features_and_labels(group) -> None:
         "BrainFlow wearable streams, no respiration)",
     )
     group.add_argument(
-        "--heart", help="peripheral: heart features from 'ecg', 'ppg' or a stream (auto)"
+        "--heart", help="peripheral: heart features from 'ecg', 'ppg' or a stream (default auto)"
     )
-    group.add_argument("--labels", choices=choices()["labels"], help="default: the dataset's first")
+    group.add_argument(
+        "--labels", choices=choices()["labels"], help="label scheme (default: the dataset's first)"
+    )
     group.add_argument("--dimension", help="rating dimension (default: the dataset's first)")
     group.add_argument("--threshold", type=finite_float, help="binary threshold on the rating")
 
