@@ -64,9 +64,10 @@ def test_defaults_are_said():
     assert "--jobs JOBS worker processes (default 1)" in jobs
     assert "one of histn, rbtransformer" in jobs  # --models lists the registry's names
     report = " ".join(commands["report"].format_help().split())
-    assert "; one of html, pdf)" in report and "default html" not in report  # said once
+    assert "either way (one of html, pdf)" in report and "default html" not in report  # said once
     compare = " ".join(commands["compare"].format_help().split())
-    assert "(default balanced_accuracy)" in compare and compare.count("default") == 2  # and -v
+    assert "(default balanced_accuracy; one of" in compare
+    assert compare.count("default") == 2  # --metric's and -v's
 
 
 def test_a_bad_example_would_fail():

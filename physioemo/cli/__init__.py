@@ -52,7 +52,7 @@ COMMANDS = (
     ),
     (
         "report",
-        "write report.html (figures embedded) and figures/*.png of a run folder",
+        "write report.html (or report.pdf) and figures/ of a run folder",
         bench.add_report,
     ),
     (
