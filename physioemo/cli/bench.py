@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .options import (
     add_baseline,
+    add_profile,
     add_root,
     add_synthetic,
     add_where,
@@ -63,11 +64,7 @@ def add_bench(bench) -> None:
     add_window(what)
     add_baseline(what)
     what.add_argument("--n-splits", type=positive_int, help="folds of k-fold protocols (default 5)")
-    what.add_argument(
-        "--profile",
-        choices=choices()["profiles"],
-        help="quick training presets (default) or the papers' full recipes",
-    )
+    add_profile(what)
     what.add_argument(
         "--seed", type=non_negative_int, help="seed of models and splits (default: the recipes')"
     )
@@ -257,11 +254,7 @@ def add_reproduce(reproduce) -> None:
         "--dataset", choices=choices()["datasets"], help="dataset (default: the paper's first)"
     )
     add_root(reproduce, "the dataset's files (default: the built-in synthetic data)")
-    reproduce.add_argument(
-        "--profile",
-        choices=choices()["profiles"],
-        help="quick training presets (default) or the paper's recipes",
-    )
+    add_profile(reproduce, full="the paper's recipes")
     reproduce.add_argument(
         "--models", nargs="+", choices=choices()["models"], help="models (default: the paper's)"
     )

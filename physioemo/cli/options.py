@@ -274,6 +274,15 @@ def add_baseline(group, dest: str = "feature_options.baseline", help: str = BASE
     group.add_argument("--baseline", dest=dest, choices=choices()["baselines"], help=help)
 
 
+def add_profile(group, full: str = "the papers' full recipes") -> None:
+    """--profile: the quick training presets (default) or `full`."""
+    group.add_argument(
+        "--profile",
+        choices=choices()["profiles"],
+        help=f"quick training presets (default) or {full}",
+    )
+
+
 #: where and how torch fits run: flag -> (its choices in `choices()`, default, help)
 TORCH_PLACEMENT = {
     "--device": (

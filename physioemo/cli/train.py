@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .options import (
     add_baseline,
+    add_profile,
     add_root,
     add_synthetic,
     add_window,
@@ -35,11 +36,7 @@ def add_train(train) -> None:
     add_synthetic(data)
     _add_features_and_labels(train.add_argument_group("features and labels"))
     how = train.add_argument_group("training")
-    how.add_argument(
-        "--profile",
-        choices=choices()["profiles"],
-        help="quick training presets (default) or the full recipes",
-    )
+    add_profile(how, full="the full recipes")
     how.add_argument(
         "--seed", type=non_negative_int, help="seed (default: the preset's own, else 0)"
     )
