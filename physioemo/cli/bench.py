@@ -14,11 +14,11 @@ from .options import (
     add_profile,
     add_root,
     add_synthetic,
+    add_threshold,
     add_where,
     add_window,
     choices,
     examples,
-    finite_float,
     given,
     named_roots,
     non_negative_int,
@@ -56,11 +56,7 @@ def add_bench(bench) -> None:
         help=f"models to cross-validate (default: {per_dataset('models')})",
     )
     _add_what_runs(what, features="feature recipes (default: each model's own)")
-    what.add_argument(
-        "--threshold",
-        type=finite_float,
-        help="binary threshold on the rating (default: the scale's midpoint)",
-    )
+    add_threshold(what)
     add_window(what)
     add_baseline(what)
     what.add_argument("--n-splits", type=positive_int, help="folds of k-fold protocols (default 5)")

@@ -32,7 +32,7 @@ def add_live(live) -> None:
         help="electrode names of the source's channels, e.g. 'O1 Oz O2 Pz' (default: the board's)",
     )
     live.add_argument(
-        "--model", type=Path, help="checkpoint; without it, a model trained on synthetic EEG"
+        "--model", type=Path, help="checkpoint (default: a stand-in model trained on synthetic EEG)"
     )
     _add_timing(live)
     _add_outputs(live)
@@ -62,7 +62,7 @@ def _add_timing(live) -> None:
         ("--stride", "s between predictions (default: the model's)"),
         (
             "--baseline-seconds",
-            "models trained with a baseline: the first seconds of the stream, at rest (10)",
+            "models trained with a baseline: the first seconds of the stream, at rest (default 10)",
         ),
     ):
         live.add_argument(flag, type=positive_float, help=about)

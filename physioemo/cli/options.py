@@ -246,11 +246,7 @@ def add_synthetic(group, seed=True, sized: str | None = None):
         )
 
 
-def add_window(
-    group,
-    into: str | None = "feature_options",
-    stride: str = "window step (s; default: the window)",
-):
+def add_window(group, into: str | None = "feature_options"):
     """--window and --stride (s) of a feature recipe, into the dict field `into` (None: fields
     of their own names)."""
     prefix = f"{into}." if into else ""
@@ -260,7 +256,24 @@ def add_window(
         type=positive_float,
         help="window length (s; default: the recipe's)",
     )
-    group.add_argument("--stride", dest=f"{prefix}stride", type=positive_float, help=stride)
+    group.add_argument(
+        "--stride",
+        dest=f"{prefix}stride",
+        type=positive_float,
+        help="window step (s; default: the recipe's, the window for most)",
+    )
+
+
+def add_threshold(group) -> None:
+    """--threshold: where a rating turns high in the binary label scheme."""
+    from ..datasets.cards import CARDS
+
+    said = ", ".join(f"{n.upper()} {CARDS[n].labels.scale[2]:g}" for n in ("dreamer", "deap"))
+    group.add_argument(
+        "--threshold",
+        type=finite_float,
+        help=f"binary labels: a rating at or above it is high (default: the dataset's, {said})",
+    )
 
 
 BASELINE_HELP = (

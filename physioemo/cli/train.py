@@ -11,10 +11,10 @@ from .options import (
     add_profile,
     add_root,
     add_synthetic,
+    add_threshold,
     add_window,
     choices,
     examples,
-    finite_float,
     fraction,
     given,
     non_negative_int,
@@ -68,12 +68,8 @@ def _add_features_and_labels(group) -> None:
     group.add_argument(
         "--features", choices=choices()["recipes"], help="feature recipe (default: the model's)"
     )
-    add_window(group, into=None, stride="window step (s); default the window")
-    add_baseline(
-        group,
-        dest="baseline",
-        help="auto (default): subtract (DE) or zscore (raw) when trials have a baseline",
-    )
+    add_window(group, into=None)
+    add_baseline(group, dest="baseline")
     group.add_argument(
         "--causal",
         action=argparse.BooleanOptionalAction,
@@ -91,7 +87,7 @@ def _add_features_and_labels(group) -> None:
         "--labels", choices=choices()["labels"], help="label scheme (default: the dataset's first)"
     )
     group.add_argument("--dimension", help="rating dimension (default: the dataset's first)")
-    group.add_argument("--threshold", type=finite_float, help="binary threshold on the rating")
+    add_threshold(group)
 
 
 def _train(args) -> None:
