@@ -8,7 +8,8 @@ never lets one trial reach both sides of a split::
     windows = extract_windows(ds, kind="de", window=1.0, baseline="subtract")
 """
 
-from . import datasets  # noqa: F401  (installs the names `labels.make` looks up)
+# _logging: the physioemo logger's NullHandler; datasets: installs the names `labels.make` looks up
+from . import _logging, datasets  # noqa: F401
 from ._version import __version__
 from .errors import DatasetFormatError
 from .features.recipes import extract_windows

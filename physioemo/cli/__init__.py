@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .._logging import configure as logging_for
 from .._version import __version__
 from . import bench, bids, compare, data, live, models, playback, train
 from .errors import exit_status, warnings_as_lines
@@ -51,7 +52,7 @@ COMMANDS = (
     ),
     (
         "report",
-        "write report.html (figures embedded) and figures/*.png of a run folder",
+        "write report.html (or report.pdf) and figures/ of a run folder",
         bench.add_report,
     ),
     (
@@ -86,7 +87,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"physioemo {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     for name, about, add_options in COMMANDS:
-        add_options(commands.add_parser(name, help=about))
+        command = commands.add_parser(name, help=about, description=about)
+        add_options(command)
+        command.add_argument(
+            "-v",
+            "--verbose",
+            action="count",
+            default=0,
+            help="log to stderr: -v progress (INFO), -vv also debug detail such as the cache "
+            "entries read and each fold's sizes (default: warnings only)",
+        )
     return parser
 
 
@@ -101,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def command() -> None:
         args = build_parser().parse_args(argv)
-        with warnings_as_lines():
+        with warnings_as_lines(), logging_for(args.verbose):
             args.run(args)
 
     return exit_status(command)

@@ -11,15 +11,18 @@ from pathlib import Path
 
 from .options import (
     add_baseline,
+    add_profile,
     add_root,
     add_synthetic,
+    add_threshold,
     add_where,
     add_window,
     choices,
-    finite_float,
+    examples,
     given,
     named_roots,
     non_negative_int,
+    per_dataset,
     positive_int,
     run_options,
 )
@@ -31,36 +34,60 @@ def add_bench(bench) -> None:
     )
     data = bench.add_argument_group("data")
     data.add_argument(
-        "--dataset", "--datasets", dest="datasets", nargs="+", choices=choices()["datasets"]
+        "--dataset",
+        "--datasets",
+        dest="datasets",
+        nargs="+",
+        choices=choices()["datasets"],
+        help="datasets to run (default: dreamer)",
     )
-    add_root(data, "dataset files (PATH, or NAME=PATH each); default synthetic", nargs="+")
-    add_synthetic(data, subjects="default 10", seconds="clip length, default 20")
+    add_root(
+        data,
+        "dataset files: PATH, or NAME=PATH for each dataset (default: the built-in synthetic data)",
+        nargs="+",
+    )
+    add_synthetic(data)
     what = bench.add_argument_group("what runs")
-    what.add_argument("--models", "--model", nargs="+", choices=choices()["models"])
-    _add_what_runs(what, features="default: each model's own")
-    what.add_argument("--threshold", type=finite_float, help="binary threshold on the rating")
+    what.add_argument(
+        "--models",
+        "--model",
+        nargs="+",
+        choices=choices()["models"],
+        help=f"models to cross-validate (default: {per_dataset('models')})",
+    )
+    _add_what_runs(what, features="feature recipes (default: each model's own)")
+    add_threshold(what)
     add_window(what)
     add_baseline(what)
-    what.add_argument("--n-splits", type=positive_int, help="folds of k-fold protocols (5)")
+    what.add_argument("--n-splits", type=positive_int, help="folds of k-fold protocols (default 5)")
+    add_profile(what)
     what.add_argument(
-        "--profile", choices=choices()["profiles"], help="quick presets (default) or full recipes"
+        "--seed", type=non_negative_int, help="seed of models and splits (default: the recipes')"
     )
-    what.add_argument("--seed", type=non_negative_int, help="models and splits (default: recipes')")
     what.add_argument(
-        "--permutations", type=non_negative_int, help="permutation p-value per row (N, 0: none)"
+        "--permutations",
+        type=non_negative_int,
+        help="permutations for a p-value per row (default 0: none)",
     )
     select = bench.add_argument_group("slices of the jobs")
     select.add_argument(
-        "--subjects", dest="select.subjects", nargs="+", help="held-out subjects to run"
+        "--subjects",
+        dest="select.subjects",
+        nargs="+",
+        help="run only the folds holding out these subjects (default: all)",
     )
     select.add_argument(
-        "--folds", dest="select.folds", nargs="+", type=non_negative_int, help="fold indices to run"
+        "--folds",
+        dest="select.folds",
+        nargs="+",
+        type=non_negative_int,
+        help="run only these fold indices (default: all)",
     )
     where = bench.add_argument_group("where and how")
     add_where(
         where,
-        "run folder (default physioemo-runs/<time>-<data>)",
-        "only the result table",
+        "run folder (default: physioemo-runs/<time>-<datasets>)",
+        "only the result table, no progress",
         backends=True,
     )
     where.add_argument(
@@ -69,15 +96,41 @@ def add_bench(bench) -> None:
         help="print the jobs and their estimated CPU- and wall-hours per worker count; run "
         "nothing (costs measured once per machine)",
     )
+    examples(
+        bench,
+        (
+            "two models under two protocols on the built-in synthetic DREAMER",
+            "physioemo bench --models logreg svm --protocols subject-dependent subject-independent",
+        ),
+        (
+            "DEAP from its files, on four worker processes, into a named run folder",
+            "physioemo bench --dataset deap --root data_preprocessed_python --jobs 4 "
+            "--out runs/deap",
+        ),
+    )
     bench.set_defaults(run=_bench)
 
 
 def _add_what_runs(group, features: str) -> None:
     """--protocols, --features, --labels and --dimensions of an experiment."""
-    group.add_argument("--protocols", nargs="+", choices=choices()["protocols"])
+    group.add_argument(
+        "--protocols",
+        nargs="+",
+        choices=choices()["protocols"],
+        help=f"evaluation protocols (default: {per_dataset('protocols')})",
+    )
     group.add_argument("--features", nargs="+", choices=choices()["recipes"], help=features)
-    group.add_argument("--labels", nargs="+", choices=choices()["labels"])
-    group.add_argument("--dimensions", nargs="+", help="rating dimensions (default per dataset)")
+    group.add_argument(
+        "--labels",
+        nargs="+",
+        choices=choices()["labels"],
+        help=f"label schemes (default: {per_dataset('labels')})",
+    )
+    group.add_argument(
+        "--dimensions",
+        nargs="+",
+        help=f"rating dimensions (default: {per_dataset('dimensions')})",
+    )
 
 
 def _bench(args) -> None:
@@ -114,8 +167,16 @@ def _override(experiment, args) -> None:
 
 
 def add_merge(merge) -> None:
-    merge.add_argument("runs", nargs="+", type=Path, help="run folders")
+    merge.add_argument("runs", nargs="+", type=Path, help="run folders of one experiment")
     merge.add_argument("--out", required=True, type=Path, help="the merged run folder")
+    examples(
+        merge,
+        ("two slices of one experiment", "physioemo merge runs/part-1 runs/part-2 --out runs/all"),
+        (
+            "runs of one experiment on two machines",
+            "physioemo merge runs/laptop runs/cluster --out runs/merged",
+        ),
+    )
     merge.set_defaults(run=_merge)
 
 
@@ -130,16 +191,35 @@ def _merge(args) -> None:
 
 def add_audit(audit) -> None:
     audit.add_argument("folder", metavar="RUN", nargs="?", type=Path, help="run folder")
-    audit.add_argument("--dataset", dest="datasets", nargs=1, choices=choices()["datasets"])
-    add_root(audit, "the dataset's files (default: synthetic)", nargs=1)
+    audit.add_argument(
+        "--dataset",
+        dest="datasets",
+        nargs=1,
+        choices=choices()["datasets"],
+        help="the dataset whose protocols are audited (instead of RUN)",
+    )
+    add_root(audit, "the dataset's files (default: the built-in synthetic data)", nargs=1)
     _add_what_runs(
         audit,
-        features="for protocols without a recipe of their own (default: de; peripheral on wesad)",
+        features="recipes, for protocols without one of their own "
+        "(default: de; peripheral on wesad)",
     )
-    audit.add_argument("--n-splits", type=positive_int, help="folds of k-fold protocols (5)")
-    audit.add_argument("--seed", type=non_negative_int, help="splits (default: protocols')")
+    audit.add_argument(
+        "--n-splits", type=positive_int, help="folds of k-fold protocols (default 5)"
+    )
+    audit.add_argument(
+        "--seed", type=non_negative_int, help="seed of the splits (default: the protocols')"
+    )
     add_window(audit)
     add_synthetic(audit)
+    examples(
+        audit,
+        ("the leakage audit of a finished run", "physioemo audit runs/deap"),
+        (
+            "two protocols on the built-in synthetic DREAMER, nothing trained",
+            "physioemo audit --dataset dreamer --protocols subject-dependent leaky-window-kfold",
+        ),
+    )
     audit.set_defaults(run=_audit)
 
 
@@ -165,21 +245,31 @@ def _audit(args) -> None:
 
 
 def add_reproduce(reproduce) -> None:
-    reproduce.add_argument("paper", choices=choices()["papers"])
+    reproduce.add_argument("paper", choices=choices()["papers"], help="the paper to reproduce")
     reproduce.add_argument(
-        "--dataset", choices=choices()["datasets"], help="default: the paper's first"
+        "--dataset", choices=choices()["datasets"], help="dataset (default: the paper's first)"
     )
-    add_root(reproduce, "the dataset's files (default: synthetic)")
+    add_root(reproduce, "the dataset's files (default: the built-in synthetic data)")
+    add_profile(reproduce, full="the paper's recipes")
     reproduce.add_argument(
-        "--profile", choices=choices()["profiles"], help="quick presets or the paper's recipes"
+        "--models", nargs="+", choices=choices()["models"], help="models (default: the paper's)"
     )
     reproduce.add_argument(
-        "--models", nargs="+", choices=choices()["models"], help="default: the paper's model"
+        "--dimensions", nargs="+", help="rating dimensions (default: those the paper published)"
     )
-    reproduce.add_argument("--dimensions", nargs="+", help="default: those the paper published")
-    add_synthetic(reproduce, seed=False)
+    add_synthetic(reproduce, seed=False, sized="the profile's")
     add_where(
-        reproduce, "run folder (default physioemo-runs/reproduce-<paper>-...)", "only the tables"
+        reproduce,
+        "run folder (default: physioemo-runs/reproduce-<paper>-...)",
+        "only the tables, no progress",
+    )
+    examples(
+        reproduce,
+        ("RBTransformer on the built-in synthetic DREAMER", "physioemo reproduce rbtransformer"),
+        (
+            "HiSTN with the paper's full recipes on DREAMER's file, on two workers",
+            "physioemo reproduce histn --root DREAMER.mat --profile full --jobs 2",
+        ),
     )
     reproduce.set_defaults(run=_reproduce)
 
@@ -200,6 +290,11 @@ def add_report(report) -> None:
         help="report.html (default: one page, figures embedded) or report.pdf (numbered "
         "tables and figures with captions, for a supplement); figures/ holds every figure as "
         "PNG, SVG and PDF either way",
+    )
+    examples(
+        report,
+        ("report.html of a run folder", "physioemo report runs/deap"),
+        ("one PDF for a supplement", "physioemo report runs/deap --format pdf"),
     )
     report.set_defaults(run=_report)
 

@@ -4,22 +4,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .options import add_root, add_synthetic, choices
+from .options import add_root, add_synthetic, choices, examples
 
 
 def add_export_bids(export) -> None:
-    export.add_argument("dataset", choices=choices()["datasets"])
+    export.add_argument("dataset", choices=choices()["datasets"], help="the dataset to write")
     add_root(export, "the dataset's file or folder (default: the built-in synthetic data)")
     export.add_argument(
         "--out", type=Path, required=True, metavar="BIDS", help="the BIDS folder to write"
     )
-    add_synthetic(export, subjects="default: the dataset's", seconds="clip length (s)")
+    add_synthetic(export)
     export.add_argument(
         "--overwrite",
         action="store_true",
         help="write into a folder that holds files (same names replaced)",
     )
-    export.add_argument("--quiet", action="store_true", help="no progress bar")
+    export.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    examples(
+        export,
+        ("the built-in synthetic DEAP as BIDS", "physioemo export-bids deap --out bids/deap"),
+        (
+            "DREAMER's file as BIDS, into a folder that holds files",
+            "physioemo export-bids dreamer --root DREAMER.mat --out bids/dreamer --overwrite",
+        ),
+    )
     export.set_defaults(run=_export_bids)
 
 

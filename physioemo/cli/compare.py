@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .options import examples
+
 
 def add_compare(compare) -> None:
     from ..evaluation.comparisons import COMPARE_METRIC
@@ -16,6 +18,11 @@ def add_compare(compare) -> None:
         choices=PER_SUBJECT,
         default=COMPARE_METRIC,
         help=f"the score compared (default {COMPARE_METRIC})",
+    )
+    examples(
+        compare,
+        ("paired tests of a run's models on balanced accuracy", "physioemo compare runs/deap"),
+        ("the same on macro-F1", "physioemo compare runs/deap --metric macro_f1"),
     )
     compare.set_defaults(run=_compare)
 

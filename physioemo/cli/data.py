@@ -10,6 +10,7 @@ from .options import (
     add_root,
     add_window,
     choices,
+    examples,
     given,
     non_negative_int,
     positive_float,
@@ -18,22 +19,30 @@ from .options import (
 
 
 def add_synth(synth) -> None:
-    synth.add_argument("dataset", choices=choices()["datasets"])
-    synth.add_argument("out_dir", type=Path)
+    synth.add_argument("dataset", choices=choices()["datasets"], help="whose file format")
+    synth.add_argument("out_dir", type=Path, help="the folder to write into")
     synth.add_argument(
-        "--subjects", type=positive_int, help="default: the writer's (DREAMER: 23; DEAP: 3)"
+        "--subjects", type=positive_int, help="subjects (default: the writer's; DREAMER 23, DEAP 3)"
     )
     synth.add_argument(
         "--seconds",
         type=positive_float,
-        help="mean clip length (s); default: the writer's (DREAMER: 30; DEAP: 5)",
+        help="mean clip length (s; default: the writer's; DREAMER 30, DEAP 5)",
     )
     synth.add_argument(
         "--full",
         action="store_true",
         help="deap: the distribution's size, 32 subjects x 60 s (7.6 GB)",
     )
-    synth.add_argument("--seed", type=non_negative_int, default=0)
+    synth.add_argument("--seed", type=non_negative_int, default=0, help="the data's seed")
+    examples(
+        synth,
+        ("a small synthetic DREAMER.mat", "physioemo synth dreamer data/dreamer"),
+        (
+            "DEAP's preprocessed files at the distribution's size",
+            "physioemo synth deap data/deap --full --seed 1",
+        ),
+    )
     synth.set_defaults(run=_synth)
 
 
@@ -52,9 +61,17 @@ def _synth(args) -> None:
 
 
 def add_info(info) -> None:
-    info.add_argument("dataset", choices=choices()["datasets"])
+    info.add_argument("dataset", choices=choices()["datasets"], help="the dataset's format")
     add_root(info, "the dataset's file or folder", required=True)
     info.add_argument("--json", action="store_true", help="print one JSON object")
+    examples(
+        info,
+        (
+            "subjects, channels, rates and labels of DREAMER",
+            "physioemo info dreamer --root DREAMER.mat",
+        ),
+        ("WESAD as JSON", "physioemo info wesad --root WESAD --json"),
+    )
     info.set_defaults(run=_info)
 
 
@@ -80,7 +97,7 @@ def _info(args) -> None:
 
 
 def add_features(features) -> None:
-    features.add_argument("dataset", choices=choices()["datasets"])
+    features.add_argument("dataset", choices=choices()["datasets"], help="the dataset's format")
     add_root(features, "the dataset's file or folder", required=True)
     features.add_argument(
         "--recipe", "--kind", default="de", choices=choices()["recipes"], help="feature recipe"
@@ -90,7 +107,16 @@ def add_features(features) -> None:
     features.add_argument(
         "--no-cache", action="store_true", help="recompute and overwrite the cache entry"
     )
-    features.add_argument("--quiet", action="store_true", help="no progress bar")
+    features.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    examples(
+        features,
+        ("DE features of DREAMER in 1 s windows", "physioemo features dreamer --root DREAMER.mat"),
+        (
+            "band powers of DEAP in 2 s windows, recomputed",
+            "physioemo features deap --root data_preprocessed_python --recipe bp --window 2 "
+            "--no-cache",
+        ),
+    )
     features.set_defaults(run=_features)
 
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from .errors import INTERRUPTED, USER_ERROR, describe
-from .options import given, positive_float
+from .options import examples, given, positive_float
 
 
 def add_live(live) -> None:
@@ -17,20 +17,22 @@ def add_live(live) -> None:
     live.add_argument(
         "--source",
         choices=list(SOURCES),
-        help="; ".join(f"{name}: {about}" for name, (_, _, about) in SOURCES.items()),
+        help="; ".join(f"{name}: {about}" for name, (_, _, about) in SOURCES.items())
+        + f" (default: {next(iter(SOURCES))})",
     )
     live.add_argument(
         "--board",
         help=f"{', '.join({**BOARD_NAMES, **WEARABLE_NAMES})}, or any BrainFlow BoardIds name "
-        "or id",
+        "or id (default: synthetic)",
     )
     live.add_argument("--stream", help="LSL: the stream's name")
     live.add_argument("--stream-type", help="LSL: the stream's type (e.g. EEG)")
     live.add_argument(
-        "--channels", help="electrode names of the source's channels, e.g. 'O1 Oz O2 Pz'"
+        "--channels",
+        help="electrode names of the source's channels, e.g. 'O1 Oz O2 Pz' (default: the board's)",
     )
     live.add_argument(
-        "--model", type=Path, help="checkpoint; without it, a model trained on synthetic EEG"
+        "--model", type=Path, help="checkpoint (default: a stand-in model trained on synthetic EEG)"
     )
     _add_timing(live)
     _add_outputs(live)
@@ -39,6 +41,17 @@ def add_live(live) -> None:
     live.add_argument("--ip-address", help="WiFi boards")
     live.add_argument("--file", type=Path, help="playback: the BrainFlow recording to replay")
     live.add_argument("--master-board", help="playback: the board that recorded --file")
+    examples(
+        live,
+        (
+            "the synthetic board through a stand-in model, for 30 s",
+            "physioemo live --duration 30",
+        ),
+        (
+            "a Muse 2 through a trained checkpoint, with a dashboard",
+            "physioemo live --board muse-2 --model histn.pt --web --port 8765",
+        ),
+    )
     live.set_defaults(run=_live)
 
 
@@ -49,7 +62,7 @@ def _add_timing(live) -> None:
         ("--stride", "s between predictions (default: the model's)"),
         (
             "--baseline-seconds",
-            "models trained with a baseline: the first seconds of the stream, at rest (10)",
+            "models trained with a baseline: the first seconds of the stream, at rest (default 10)",
         ),
     ):
         live.add_argument(flag, type=positive_float, help=about)
@@ -64,11 +77,11 @@ def _add_outputs(live) -> None:
     )
     live.add_argument("--jsonl", type=Path, help="write one JSON line per window")
     live.add_argument("--json", action="store_true", help="print the summary as JSON")
-    live.add_argument("--quiet", action="store_true", help="no live view or text summary")
+    live.add_argument("-q", "--quiet", action="store_true", help="no live view or text summary")
     live.add_argument(
         "--web", action="store_true", help="serve a dashboard at http://127.0.0.1:PORT/"
     )
-    live.add_argument("--port", type=int, help="dashboard port (0: any free one)")
+    live.add_argument("--port", type=int, help="dashboard port (0: any free one; default 8765)")
 
 
 def _live(args) -> None:

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import json
 
+from .options import examples
+
 
 def add_models(listing) -> None:
     listing.add_argument("--json", action="store_true", help="print JSON")
+    examples(
+        listing,
+        ("the models, their sizes and inputs", "physioemo models"),
+        ("the same as JSON", "physioemo models --json"),
+    )
     listing.set_defaults(run=_models)
 
 

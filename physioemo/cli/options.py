@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import textwrap
 from dataclasses import fields, is_dataclass
 from inspect import signature
 from pathlib import Path
@@ -70,19 +71,57 @@ def _number(text: str, kind: type):
 
 
 # ----------------------------------------------------------------------------- the parser
-class _ValueNamedAfterFlag(argparse.HelpFormatter):
-    """Help that names an option's value after its flag (``--data-seed DATA_SEED``), as
-    argparse does when the dest is the flag's own name, whatever field the dest sets."""
+class _Help(argparse.HelpFormatter):
+    """Help that names an option's value after its flag (``--data-seed DATA_SEED``, also for an
+    option with choices, whose names the help lists instead), says each option's default unless
+    its help does or it has none (None, a flag), and keeps the lines of the description and
+    epilog: each wrapped to the terminal, but an indented one (an example) as written."""
+
+    def _fill_text(self, text, width, indent):
+        return "\n".join(
+            line if line[:1].isspace() else textwrap.fill(line, width, initial_indent=indent)
+            for line in text.splitlines()
+        )
 
     def _get_default_metavar_for_optional(self, action):
         return action.option_strings[0].lstrip("-").replace("-", "_").upper()
+
+    def _metavar_formatter(self, action, default_metavar):
+        if action.option_strings and action.choices and action.metavar is None:
+            return lambda size: (default_metavar,) * size
+        return super()._metavar_formatter(action, default_metavar)
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        notes = []
+        if action.option_strings and action.choices:
+            notes.append("one of " + ", ".join(map(str, action.choices)))
+        default = action.default
+        if not (default is None or isinstance(default, bool) or "default" in text.lower()):
+            if default is not argparse.SUPPRESS:
+                notes.append("default %(default)s")
+        if not notes:
+            return text
+        if text.endswith(")"):  # one parenthesis: "(s; default: the window; ...)"
+            return f"{text[:-1]}; {'; '.join(notes)})"
+        return f"{text} ({'; '.join(notes)})"
+
+    def _split_lines(self, text, width):
+        """Wrapped at spaces only: a name such as ``seed-session`` stays whole."""
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+
+def examples(parser, *lines: tuple[str, str]) -> None:
+    """Set `parser`'s epilog to its examples: (what it does, the command line) each."""
+    shown = "\n".join(f"  # {about}\n  {line}" for about, line in lines)
+    parser.epilog = f"examples:\n{shown}"
 
 
 class Parser(argparse.ArgumentParser):
     """argparse whose errors are physioemo's one line (value sanitised), exit status 2."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("formatter_class", _ValueNamedAfterFlag)
+        kwargs.setdefault("formatter_class", _Help)
         super().__init__(*args, **kwargs)
 
     def error(self, message):
@@ -138,6 +177,14 @@ def choices() -> dict[str, list[str]]:
     }
 
 
+def per_dataset(key: str) -> str:
+    """What an experiment runs of the list `key` (models, protocols, labels, dimensions) when
+    none is given, said for help: "the dataset's; DREAMER: logreg histn ..."."""
+    from ..experiment.spec import Experiment
+
+    return "the dataset's; DREAMER: " + " ".join(Experiment().values_for("dreamer", key))
+
+
 # ----------------------------------------------------------------------------- option groups
 def add_root(group, help: str, nargs=None, required: bool = False) -> None:
     """--root: the dataset's file or folder (a Path); with `nargs`, PATH or NAME=PATH for each
@@ -161,23 +208,33 @@ def named_roots(texts: list[str], datasets: list[str]) -> dict[str, str]:
     return roots
 
 
-def add_synthetic(group, subjects: str | None = None, seconds: str | None = None, seed=True):
+def add_synthetic(group, seed=True, sized: str | None = None):
     """--synthetic-subjects, --synthetic-seconds and --data-seed (or --development): size and
-    seed of the built-in synthetic data (dests ``synthetic.*``, as `Experiment.synthetic`)."""
+    seed of the built-in synthetic data (dests ``synthetic.*``, as `Experiment.synthetic`).
+    sized: what sets the size when they are not given (default: the dataset card)."""
+    from ..datasets.cards import CARDS, DEVELOPMENT_SEED
+
+    sizes = CARDS["dreamer"].synthetic
+    subjects = sized or f"the dataset's, DREAMER {sizes['subjects']}"
+    seconds = sized or f"the dataset's, DREAMER {sizes['seconds']:g}"
     group.add_argument(
-        "--synthetic-subjects", dest="synthetic.subjects", type=positive_int, help=subjects
+        "--synthetic-subjects",
+        dest="synthetic.subjects",
+        type=positive_int,
+        help=f"subjects of the built-in synthetic data (default: {subjects})",
     )
     group.add_argument(
-        "--synthetic-seconds", dest="synthetic.seconds", type=positive_float, help=seconds
+        "--synthetic-seconds",
+        dest="synthetic.seconds",
+        type=positive_float,
+        help=f"clip length (s) of the built-in synthetic data (default: {seconds})",
     )
     if seed:
-        from ..datasets.cards import DEVELOPMENT_SEED
-
         group.add_argument(
             "--data-seed",
             dest="synthetic.seed",
             type=non_negative_int,
-            help="synthetic data's seed (0)",
+            help="synthetic data's seed (default 0)",
         )
         group.add_argument(
             "--development",
@@ -189,19 +246,54 @@ def add_synthetic(group, subjects: str | None = None, seconds: str | None = None
         )
 
 
-def add_window(group, into: str | None = "feature_options", stride: str = "window step (s)"):
+def add_window(group, into: str | None = "feature_options"):
     """--window and --stride (s) of a feature recipe, into the dict field `into` (None: fields
     of their own names)."""
     prefix = f"{into}." if into else ""
     group.add_argument(
-        "--window", dest=f"{prefix}window", type=positive_float, help="window length (s)"
+        "--window",
+        dest=f"{prefix}window",
+        type=positive_float,
+        help="window length (s; default: the recipe's)",
     )
-    group.add_argument("--stride", dest=f"{prefix}stride", type=positive_float, help=stride)
+    group.add_argument(
+        "--stride",
+        dest=f"{prefix}stride",
+        type=positive_float,
+        help="window step (s; default: the recipe's, the window for most)",
+    )
 
 
-def add_baseline(group, dest: str = "feature_options.baseline", help: str | None = None) -> None:
+def add_threshold(group) -> None:
+    """--threshold: where a rating turns high in the binary label scheme."""
+    from ..datasets.cards import CARDS
+
+    said = ", ".join(f"{n.upper()} {CARDS[n].labels.scale[2]:g}" for n in ("dreamer", "deap"))
+    group.add_argument(
+        "--threshold",
+        type=finite_float,
+        help=f"binary labels: a rating at or above it is high (default: the dataset's, {said})",
+    )
+
+
+BASELINE_HELP = (
+    "how the trials' resting baseline is used: auto (default) subtracts it (DE) or z-scores by "
+    "it (raw) when the trials have one"
+)
+
+
+def add_baseline(group, dest: str = "feature_options.baseline", help: str = BASELINE_HELP) -> None:
     """--baseline: how a recipe uses the trials' resting baseline (auto or a mode)."""
     group.add_argument("--baseline", dest=dest, choices=choices()["baselines"], help=help)
+
+
+def add_profile(group, full: str = "the papers' full recipes") -> None:
+    """--profile: the quick training presets (default) or `full`."""
+    group.add_argument(
+        "--profile",
+        choices=choices()["profiles"],
+        help=f"quick training presets (default) or {full}",
+    )
 
 
 #: where and how torch fits run: flag -> (its choices in `choices()`, default, help)
@@ -230,16 +322,21 @@ def add_where(group, out: str, quiet: str, backends: bool = False) -> None:
         group.add_argument(flag, choices=choices()[names], default=default, help=text)
     if backends:
         group.add_argument(
-            "--backend", choices=choices()["backends"], help="default: serial, processes if --jobs"
+            "--backend",
+            choices=choices()["backends"],
+            help="where jobs run (default: serial; processes with --jobs N)",
         )
-        group.add_argument("--address", help="Ray cluster address (HOST:PORT or auto)")
+        group.add_argument(
+            "--address",
+            help="Ray cluster address (HOST:PORT or auto; default: a local Ray of --jobs CPUs)",
+        )
         group.add_argument("--gpus", type=float, default=0.0, help="Ray: GPUs per torch job")
-        group.add_argument("--threads", type=positive_int, help="torch threads per job (1)")
+        group.add_argument("--threads", type=positive_int, help="torch threads per job (default 1)")
     group.add_argument("--out", type=Path, help=out)
     group.add_argument(
         "--overwrite", action="store_true", help="replace a run folder of another experiment"
     )
-    group.add_argument("--quiet", action="store_true", help=quiet)
+    group.add_argument("-q", "--quiet", action="store_true", help=quiet)
     if backends:
         group.add_argument(
             "--no-report",

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .options import add_root, add_synthetic, choices, given, positive_float
+from .options import add_root, add_synthetic, choices, examples, given, positive_float
 
 
 def add_playback(playback) -> None:
-    playback.add_argument("--dataset", required=True, choices=choices()["datasets"])
-    playback.add_argument("--out", type=Path, help="the BrainFlow file to write")
+    playback.add_argument(
+        "--dataset", required=True, choices=choices()["datasets"], help="the dataset to play"
+    )
+    playback.add_argument("--out", type=Path, help="the BrainFlow file to write (or --lsl)")
     playback.add_argument(
         "--lsl",
         metavar="NAME",
         help="play over LSL outlets NAME-<modality> (each at its own rate) instead of a file",
     )
-    playback.add_argument("--subject", help="default: the dataset's first")
+    playback.add_argument("--subject", help="the subject to play (default: the dataset's first)")
     playback.add_argument(
         "--board",
         default="emotibit",
@@ -27,8 +29,20 @@ def add_playback(playback) -> None:
         type=positive_float,
         help="replay this many times faster than real time (default 1)",
     )
-    add_root(playback, "the dataset's file or folder; default synthetic")
+    add_root(playback, "the dataset's file or folder (default: the built-in synthetic data)")
     add_synthetic(playback)
+    examples(
+        playback,
+        (
+            "a synthetic WESAD subject as an EmotiBit recording",
+            "physioemo playback --dataset wesad --out wesad.csv",
+        ),
+        (
+            "DREAMER's second subject over LSL, twice as fast",
+            "physioemo playback --dataset dreamer --root DREAMER.mat --subject s02 --lsl dreamer "
+            "--speed 2",
+        ),
+    )
     playback.set_defaults(run=_playback)
 
 

@@ -9,14 +9,21 @@ path (no run folder): for scripts and notebooks.
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
+from .._logging import takes_verbose
 from ..models import spec
 from .backends import Failure, Serial
+from .jobs import brief
 from .plan import fold_jobs, folds
 from .results import Results
 
+log = logging.getLogger(__name__)
 
+
+@takes_verbose
 def cross_validate(
     windows,
     y,
@@ -40,7 +47,8 @@ def cross_validate(
     Returns `Results`, a list of one result per fold as the run store keeps them (identity,
     sizes, training majority, per-window predictions, fit report, timings), named after the
     windows' dataset and feature recipe (`windows.info`); `Results.summary()` gives mean +-
-    std over subjects, `Results.to_frame()` a table.
+    std over subjects, `Results.to_frame()` a table. verbose (keyword): the physioemo
+    logger's level for the call (True: a line per fold, 2 or "DEBUG": also its sizes).
     """
     y = np.asarray(y, dtype=np.int64)
     name = model if isinstance(model, str) else type(model).__name__
@@ -66,8 +74,9 @@ def cross_validate(
                 job.estimator = model
             jobs.append(job)
     results = Results()
-    for job, result in Serial().run(jobs, {"windows": windows}, {"y": y}):
+    for count, (job, result) in enumerate(Serial().run(jobs, {"windows": windows}, {"y": y}), 1):
         if isinstance(result, Failure):
             raise RuntimeError(f"{job.name}: {result.error}")
+        log.info("[%d/%d] %s %s", count, len(jobs), job.name, brief(result))
         results.append(result)
     return results

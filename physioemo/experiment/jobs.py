@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import socket
 import time
@@ -23,6 +24,8 @@ import numpy as np
 
 from .._json import digest, plain
 from .._version import __version__
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -131,6 +134,13 @@ def _metadata(job: Job, windows, rows: np.ndarray, fitting: bool) -> dict:
 
 
 # ----------------------------------------------------------------------------- running
+def brief(result: dict) -> str:
+    """A result in a few words: its accuracy and fit time, e.g. "accuracy 85.5 % (0.0 s)"."""
+    predictions = result["predictions"]
+    accuracy = float((predictions["y_true"] == predictions["y_pred"]).mean())
+    return f"accuracy {100 * accuracy:.1f} % ({result['seconds_fit']:.1f} s)"
+
+
 def run_job(job: Job, windows, y: np.ndarray, device: str | None = None) -> dict:
     """Fit the job's estimator on its training windows and predict its test windows.
 
@@ -156,6 +166,14 @@ def run_job(job: Job, windows, y: np.ndarray, device: str | None = None) -> dict
 def _fit_and_predict(job: Job, windows, y: np.ndarray, device: str) -> dict:
     X = windows.X
     train, test = job.train, job.test
+    log.debug(
+        "%s: %d training windows (%d of them validation), %d test windows, on %s",
+        job.name,
+        train.size,
+        0 if job.validation is None else job.validation.size,
+        test.size,
+        device,
+    )
     counts = np.bincount(y[train], minlength=job.n_classes)
     majority = int(counts.argmax())
     started = time.perf_counter()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import shlex
 import shutil
 import sys
@@ -29,6 +30,8 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from .._logging import progress as progress_lines
+from .._logging import takes_verbose
 from . import backends, estimate, shared
 from .export import (
     EXPORTS,
@@ -39,9 +42,12 @@ from .export import (
     stored_experiment,
     write_exports,
 )
+from .jobs import brief
 from .plan import build
 from .spec import PER_DATASET, SELECTORS, Experiment, differences
 from .store import Store
+
+log = logging.getLogger(__name__)
 
 CHECKPOINTS, SHARED = "checkpoints", "shared"
 
@@ -127,6 +133,7 @@ def _joined(*lists) -> list:
     return list(dict.fromkeys(item for values in lists for item in values))
 
 
+@takes_verbose
 def run(
     experiment: Experiment,
     out=None,
@@ -147,7 +154,9 @@ def run(
     progress: a bar over jobs (None: when stderr is a terminal); without it one plain line per
     finished job goes to `echo`. report: write report.html at the end. device ("cpu", "cuda",
     "auto") and precision ("fp32", "bf16", "fp16") of the torch fits; every row says which it
-    ran with. Raises KeyboardInterrupt after saving on Ctrl-C.
+    ran with. verbose (keyword): the physioemo logger's level for the call (True: INFO); the
+    progress lines go to the logger when it shows INFO, else to `echo` (`physioemo._logging`).
+    Raises KeyboardInterrupt after saving on Ctrl-C.
     """
     experiment.validate()
     experiment = experiment.resolved()
@@ -155,23 +164,24 @@ def run(
     command = command or " ".join(shlex.quote(a) for a in sys.argv)
     executor = backends.create(backend, jobs, address, gpus, device)
     store = open_folder(out, experiment, overwrite)
+    say = progress_lines(echo, log)
     run_id, failures = None, []
     try:
         _write_context(out, store, command)
         executor.start()  # Ray connects here: it computes missing features too
-        plan, todo, done = _prepare(out, store, experiment, (progress, executor), echo)
+        plan, todo, done = _prepare(out, store, experiment, (progress, executor), say)
         for job in plan.jobs:
             job.device, job.precision, job.checkpoints = device, precision, str(out / CHECKPOINTS)
         where = backend if backend == "serial" else f"{backend} x {jobs}"
-        echo(
+        say(
             f"{len(plan.jobs)} jobs, {len(plan.jobs) - len(todo)} already in {out}; running "
             f"{len(todo)} ({where}); features ready in {plan.seconds_features:.1f} s"
         )
-        estimated = estimate.for_run(todo, plan, echo, executor)
+        estimated = estimate.for_run(todo, plan, say, executor)
         run_id = store.start_run(command, backend)
         started = time.perf_counter()
         failures = _execute(executor, todo, plan, store, (out, progress), echo)
-        estimate.keep(estimated, store, (backend, jobs, started), echo)
+        estimate.keep(estimated, store, (backend, jobs, started), say)
         store.finish_run(run_id, len(store.done()) - len(done), "failed" if failures else "done")
     except KeyboardInterrupt:
         if run_id is not None:
@@ -273,6 +283,7 @@ def _execute(executor, todo, plan, store, where, echo) -> list[str]:
     if progress is None:
         progress = sys.stderr.isatty()
     bar = tqdm(total=len(todo), unit="job", disable=not progress, smoothing=0.1)
+    say = progress_lines(None if progress else echo, log)
     failures = []
     try:
         results = executor.run(todo, plan.windows, plan.targets, folder=out / SHARED)
@@ -283,8 +294,7 @@ def _execute(executor, todo, plan, store, where, echo) -> list[str]:
             else:
                 store.add(result)
                 shutil.rmtree(job.checkpoint, ignore_errors=True)
-                if not progress:
-                    echo(f"[{count}/{len(todo)}] {job.name} {_brief(result)}")
+                say(f"[{count}/{len(todo)}] {job.name} {brief(result)}")
             bar.update()
     finally:
         bar.close()
@@ -297,12 +307,6 @@ def _verdicts(audits: dict) -> list[str]:
     for audit in audits.values():
         lines.setdefault((audit["dataset"], audit["protocol"], audit["features"]), audit["verdict"])
     return [f"audit: {d} {p} ({f}): {v}" for (d, p, f), v in lines.items()]
-
-
-def _brief(result: dict) -> str:
-    predictions = result["predictions"]
-    accuracy = float((predictions["y_true"] == predictions["y_pred"]).mean())
-    return f"accuracy {100 * accuracy:.1f} % ({result['seconds_fit']:.1f} s)"
 
 
 # ----------------------------------------------------------------------------- files

@@ -30,6 +30,7 @@ and how the model was made.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,8 @@ import numpy as np
 
 from .. import labels, montage
 from .._json import plain
+from .._logging import progress as progress_lines
+from .._logging import takes_verbose
 from .._version import __version__
 from ..datasets import card
 from ..features import BANDS, recipes
@@ -45,6 +48,8 @@ from ..models import spec as model_spec
 from .feature_jobs import feature_sets
 from .plan import preset_for, recipe_for, synthetic_root, window_labels
 from .spec import Experiment
+
+log = logging.getLogger(__name__)
 
 #: recipes a stream computes as training did -> the parameters that make them causal
 LIVE_RECIPES = {
@@ -107,9 +112,13 @@ class TrainSpec:
     synthetic: dict = field(default_factory=dict)
 
 
+@takes_verbose
 def train(spec: TrainSpec, out, overwrite=False, progress=False, echo=print) -> dict:
     """Train `spec` on its whole dataset (less the validation trials) and write the checkpoint
-    to `out` (refused when it exists, unless `overwrite`). Returns the checkpoint's metadata."""
+    to `out` (refused when it exists, unless `overwrite`). Returns the checkpoint's metadata.
+    verbose (keyword): the physioemo logger's level for the call; the progress lines go to
+    the logger when it shows INFO, else to `echo`."""
+    say = progress_lines(echo, log)
     recipe = choose_recipe(spec)
     scheme = card(spec.dataset).labels.make(*_label_choice(spec), spec.threshold)
     out = _check_out(Path(out), overwrite)
@@ -119,14 +128,14 @@ def train(spec: TrainSpec, out, overwrite=False, progress=False, echo=print) -> 
     from ..datasets import load
 
     dataset = load(spec.dataset, root)
-    echo(f"{'Synthetic ' if spec.root is None else ''}{dataset}")
+    say(f"{'Synthetic ' if spec.root is None else ''}{dataset}")
     wanted = {recipe: _recipe_options(spec, recipe, dataset)}
     windows, parameters, _ = feature_sets(spec.dataset, root, dataset, wanted, progress)[recipe]
     if model_spec(spec.model).inputs == "peripheral" and "eda" not in windows.extra:
         raise ValueError(f"--model {spec.model}: {_NO_TARGET.format(dataset=spec.dataset)}")
     y = window_labels(scheme, windows)
     windows, y = windows.select(y >= 0), y[y >= 0]
-    echo(f"{len(windows)} windows of {recipe} features, shape {windows.X.shape[1:]}")
+    say(f"{len(windows)} windows of {recipe} features, shape {windows.X.shape[1:]}")
 
     from ..training.estimator import make_estimator
 
@@ -141,7 +150,7 @@ def train(spec: TrainSpec, out, overwrite=False, progress=False, echo=print) -> 
         threads=spec.threads,
     )
     fit_rows, held = _split(windows, y, spec.validation, seed)
-    echo(
+    say(
         f"training {spec.model} ({preset or 'scikit-learn'}, seed {seed}) on {fit_rows.size} "
         f"windows of {_n_trials(windows, fit_rows)} trials"
     )
@@ -151,7 +160,7 @@ def train(spec: TrainSpec, out, overwrite=False, progress=False, echo=print) -> 
     validation = None
     if held.size:
         validation = _score(estimator, windows, y, fit_rows, held, spec.validation)
-        echo(
+        say(
             f"validation on {validation['trials']} held-out trials: accuracy "
             f"{validation['accuracy']:.3f} (majority class {validation['majority']:.3f})"
         )

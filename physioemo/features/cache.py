@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import os
 import tempfile
@@ -42,6 +43,8 @@ from .._json import digest
 from .._version import __version__
 from ..paths import cache_dir
 from ..recording import GROUP_FIELDS, WindowSet
+
+log = logging.getLogger(__name__)
 
 #: temporary files older than this (s) are left-overs even when their writer's pid is alive
 STALE_SECONDS = 6 * 3600
@@ -292,6 +295,7 @@ def cached(
     if use_cache and path.exists():
         windows = load(path, key)
         if windows is not None:
+            log.debug("read feature cache entry %s", path)
             return windows, path, True
     windows = compute()
     try:
@@ -304,4 +308,5 @@ def cached(
             stacklevel=2,
         )
         return windows, None, False
+    log.debug("wrote feature cache entry %s", path)
     return windows, path, False
