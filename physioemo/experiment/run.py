@@ -161,7 +161,7 @@ def run(
     experiment.validate()
     experiment = experiment.resolved()
     out = Path(out) if out is not None else default_out(experiment)
-    command = command or " ".join(shlex.quote(a) for a in sys.argv)
+    command = command or " ".join(shlex.quote(a) for a in [Path(sys.argv[0]).name, *sys.argv[1:]])
     executor = backends.create(backend, jobs, address, gpus, device)
     store = open_folder(out, experiment, overwrite)
     say = progress_lines(echo, log)
