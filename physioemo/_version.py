@@ -1,3 +1,3 @@
 """The version of physioemo (core: any module may import it)."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
