@@ -55,9 +55,8 @@ def installed(venv: Path) -> set[str]:
     return {entry["name"].lower() for entry in json.loads(listed)}
 
 
-def measure(clone: Path, demo: bool) -> dict:
-    """Install (and run the demo) in `clone` with an empty cache; the figures."""
-    env = {**os.environ, "PHYSIOEMO_CACHE": str(clone / "cache")}
+def measure(clone: Path, env: dict, demo: bool) -> dict:
+    """Install (and run the demo) in `clone` with `env`; the figures."""
     found = {"install_seconds": timed(["make", ".venv/.demo"], clone, env)}
     venv = clone / ".venv"
     size = venv_bytes(venv)
@@ -92,7 +91,8 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="physioemo-install-") as folder:
         clone = Path(folder) / "physioemo"
         subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
-        found = measure(clone, demo=not args.quick)
+        env = {**os.environ, "PHYSIOEMO_CACHE": str(clone / "cache")}  # empty
+        found = measure(clone, env, demo=not args.quick)
         found["about"] = {
             "date": time.strftime("%Y-%m-%d"),
             "machine": machine(),
@@ -104,7 +104,7 @@ def main(argv=None) -> int:
             (RESULTS / "install.json").write_text(json.dumps(found, indent=1) + "\n")
             (summary,) = (clone / "physioemo-runs").glob("*/summary.json")
             store = [sys.executable, str(ROOT / "docs" / "figures.py"), "store"]
-            subprocess.run([*store, str(summary), "demo.json"], check=True)
+            subprocess.run([*store, str(summary), "demo.json"], env=env, check=True)
     return 0
 
 

@@ -147,8 +147,9 @@ def unfilled(found: dict) -> list[str]:
     return sorted(set(missing))
 
 
-def write(found: dict, folder: Path) -> None:
-    """wearable-demo.json and the two bench summaries into docs/results."""
+def write(found: dict, folder: Path, env: dict) -> None:
+    """wearable-demo.json and the two bench summaries (stored under `env`, whose cache
+    `docs/figures.py store` writes as $PHYSIOEMO_CACHE) into docs/results."""
     missing = unfilled(found)
     if missing:
         raise SystemExit(f"wearable.py: not written, figures missing: {', '.join(missing)}")
@@ -156,10 +157,8 @@ def write(found: dict, folder: Path) -> None:
     store = [sys.executable, str(ROOT / "docs" / "figures.py"), "store"]
     for run, name in (("fused", "fused-deap.json"), ("fused-dreamer", "fused-dreamer.json")):
         summary = folder / "runs" / run / "summary.json"
-        subprocess.run([*store, str(summary), name], check=True, stdout=sys.stderr)
-    for name in ("wearable-demo.json", "fused-deap.json", "fused-dreamer.json"):
-        unplace(RESULTS / name, folder)
-        print(RESULTS / name, file=sys.stderr)
+        subprocess.run([*store, str(summary), name], env=env, check=True, stdout=sys.stderr)
+    unplace(RESULTS / "wearable-demo.json", folder)
 
 
 def unplace(path: Path, folder: Path) -> None:
@@ -184,7 +183,7 @@ def main(argv=None) -> int:
         found["about"]["wall_seconds"] = round(time.perf_counter() - started, 1)
         print(json.dumps(found, indent=1))
         if not args.quick:
-            write(found, folder)
+            write(found, folder, env)
     return 0
 
 

@@ -116,8 +116,18 @@ def store(summary_path: str, name: str, machine: str | None = None) -> Path:
         "command": run["command"],
     }
     out = RESULTS / name
-    out.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    out.write_text(unplaced(json.dumps(summary, indent=1)) + "\n", encoding="utf-8")
     return out
+
+
+def unplaced(text: str) -> str:
+    """`text` without this machine's paths: physioemo's cache (where synthetic data are
+    written) as $PHYSIOEMO_CACHE, the repository as ".", the home folder as "~"."""
+    from physioemo.paths import cache_dir
+
+    for path, name in ((cache_dir(), "$PHYSIOEMO_CACHE"), (ROOT, "."), (Path.home(), "~")):
+        text = text.replace(str(path), name)
+    return text
 
 
 def main(argv=None) -> int:
