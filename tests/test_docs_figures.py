@@ -60,3 +60,12 @@ def test_the_check_fails_on_a_figure_that_differs(figures, tmp_path, monkeypatch
     assert figures.main(["--check"]) == 1
     assert figures.main([]) == 0 and figures.main(["--check"]) == 0
     assert page.read_text() == fresh
+
+
+def test_stored_summaries_hold_no_path_of_the_machine(figures):
+    from physioemo.paths import cache_dir
+
+    places = {str(Path.home()), str(cache_dir()), str(ROOT), "/tmp/"}
+    for stored in sorted(figures.RESULTS.glob("*.json")):
+        text = stored.read_text(encoding="utf-8")
+        assert not [place for place in places if place in text], stored.name
