@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .options import (
     add_baseline,
+    add_filter_order,
     add_root,
     add_synthetic,
     add_where,
@@ -40,6 +41,7 @@ def add_bench(bench) -> None:
     _add_what_runs(what, features="default: each model's own")
     what.add_argument("--threshold", type=finite_float, help="binary threshold on the rating")
     add_window(what)
+    add_filter_order(what)
     add_baseline(what)
     what.add_argument("--n-splits", type=positive_int, help="folds of k-fold protocols (5)")
     what.add_argument(

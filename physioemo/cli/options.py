@@ -186,6 +186,16 @@ def add_window(group, into: str | None = "feature_options", stride: str = "windo
     group.add_argument("--stride", dest=f"{prefix}stride", type=positive_float, help=stride)
 
 
+def add_filter_order(group) -> None:
+    """--filter-order: the Butterworth order of DE's band-passes (a recipe parameter)."""
+    group.add_argument(
+        "--filter-order",
+        dest="feature_options.filter_order",
+        type=positive_int,
+        help="Butterworth order of DE's band-passes (default 4; SEED and LibEER use 3)",
+    )
+
+
 def add_baseline(group, dest: str = "feature_options.baseline", help: str | None = None) -> None:
     """--baseline: how a recipe uses the trials' resting baseline (auto or a mode)."""
     group.add_argument("--baseline", dest=dest, choices=choices()["baselines"], help=help)

@@ -28,6 +28,7 @@ from ..windows import Part, SignalTooShort
 from . import papers
 from .extraction import band_part, raw_part
 from .peripheral_windows import finish_peripheral, peripheral_part
+from .spectral import FILTER_ORDER
 
 
 @dataclass(frozen=True)
@@ -63,10 +64,11 @@ RECIPES = {
         FeatureRecipe(
             "de",
             "de",
-            "differential entropy per band and channel (zero-phase band-pass, ln), 1-s windows, "
-            "baseline features subtracted when there is a baseline",
+            "differential entropy per band and channel (zero-phase order-4 Butterworth "
+            "band-pass, filter_order 3 for SEED/LibEER; ln), 1-s windows, baseline features "
+            "subtracted when there is a baseline",
             band_part,
-            {"kind": "de", **_BANDS, "zero_phase": True},
+            {"kind": "de", **_BANDS, "zero_phase": True, "filter_order": FILTER_ORDER},
         ),
         FeatureRecipe(
             "bp",
