@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ..seed import FEATURE_BANDS as SEED_FEATURE_BANDS
-from ..seed import SEED_CHANNELS, SEED_IV_LABELS, SEED_RATE
+from ..seed import SEED_CHANNELS, SEED_FEATURES, SEED_IV_FEATURES, SEED_IV_LABELS, SEED_RATE
 from .eeg import EmotionEEG
 
 # ----------------------------------------------------------------------------- SEED, SEED-IV
@@ -30,22 +30,31 @@ def _seed_session_eeg(rng, model, person, labels, emotions, seconds) -> list[np.
     return trials
 
 
-def _seed_features(trials, window, bands) -> dict[str, np.ndarray]:
-    """de and psd features (C, n_windows, 5) per trial, numbered from 1, in both smoothings.
+def _seed_features(trials, window, bands, names) -> dict[str, np.ndarray]:
+    """The feature file of a session: per trial k (from 1) the variables ``{name}{k}`` of
+    `names` (``{kind}_{smoothing}``: `SEED_FEATURES` or `SEED_IV_FEATURES`), each of shape
+    (C, n_windows, 5), in the order of the real files (trial, then kind, then smoothing).
 
-    Both smoothings of the distribution are written: a moving average over 5 windows (ours) and
-    the LDS smoother (`physioemo.features.lds_smooth` with its defaults).
+    de: DE of order-3 Butterworth band-passes (SEED's and LibEER's order), psd: band power
+    (Welch); dasm, rasm, asm, dcau: the asymmetries of that DE over SEED's 27 left/right and 23
+    frontal/posterior pairs (`features.asymmetry`). Each kind is then smoothed on its own: a
+    moving average over 5 windows (ours) and the LDS smoother (`features.lds_smooth`).
     """
     from ...features import band_power, differential_entropy, lds_smooth, moving_average
+    from ...features.asymmetry import asm, dasm, dcau, rasm
 
     out = {}
     for k, eeg in enumerate(trials, start=1):
-        for name, feature in (("de", differential_entropy), ("psd", band_power)):
-            values = feature(eeg, SEED_RATE, bands=bands, window=window)  # (W, C, 5)
-            for smoothing, smooth in (("movingAve", moving_average), ("LDS", lds_smooth)):
-                out[f"{name}_{smoothing}{k}"] = np.ascontiguousarray(
-                    smooth(values).transpose(1, 0, 2)
-                )
+        de = differential_entropy(eeg, SEED_RATE, bands=bands, window=window, filter_order=3)
+        values = {  # (W, C, 5) each
+            "de": de,
+            "psd": band_power(eeg, SEED_RATE, bands=bands, window=window),
+            **{f.__name__: f(de, SEED_CHANNELS) for f in (dasm, rasm, asm, dcau)},
+        }
+        for name in names:
+            kind, smoothing = name.split("_")
+            smooth = lds_smooth if smoothing == "LDS" else moving_average
+            out[f"{name}{k}"] = np.ascontiguousarray(smooth(values[kind]).transpose(1, 0, 2))
     return out
 
 
@@ -82,11 +91,11 @@ def _savemat(path: Path, variables: dict) -> None:
     partial.replace(path)
 
 
-def _write_session(raw: Path, features: Path, prefix: str, trials, window: float) -> None:
-    """One session's two files: its trials as variables ``<prefix>_eeg<k>`` in `raw`, their de
-    and psd features over `window`-second windows in `features`."""
+def _write_session(raw: Path, features: Path, prefix: str, trials, window: float, names) -> None:
+    """One session's two files: its trials as variables ``<prefix>_eeg<k>`` in `raw`, their
+    features `names` over `window`-second windows in `features`."""
     _savemat(raw, {f"{prefix}_eeg{k}": trial for k, trial in enumerate(trials, start=1)})
-    _savemat(features, _seed_features(trials, window, SEED_FEATURE_BANDS))
+    _savemat(features, _seed_features(trials, window, SEED_FEATURE_BANDS, names))
 
 
 def write_seed(out_dir, subjects=2, seconds=4.0, seed=0) -> Path:
@@ -108,7 +117,7 @@ def write_seed(out_dir, subjects=2, seconds=4.0, seed=0) -> Path:
             trials = _seed_session_eeg(rng, model, person, SEED_LABEL, SEED_EMOTIONS, seconds)
             name = f"{number}_{date}.mat"
             raw, features = out / "Preprocessed_EEG" / name, out / "ExtractedFeatures" / name
-            _write_session(raw, features, prefix, trials, window=1.0)
+            _write_session(raw, features, prefix, trials, 1.0, SEED_FEATURES)
     return out
 
 
@@ -128,5 +137,5 @@ def write_seed_iv(out_dir, subjects=2, seconds=6.0, seed=0) -> Path:
             trials = _seed_session_eeg(rng, model, person, labels, SEED_IV_EMOTIONS, seconds)
             name = f"{session}/{number}_{date}.mat"
             raw, features = out / "eeg_raw_data" / name, out / "eeg_feature_smooth" / name
-            _write_session(raw, features, prefix, trials, window=4.0)
+            _write_session(raw, features, prefix, trials, 4.0, SEED_IV_FEATURES)
     return out
