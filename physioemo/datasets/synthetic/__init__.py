@@ -13,6 +13,19 @@ from .peripheral import ecg
 from .seed import write_seed, write_seed_iv
 from .wesad import simulate_wesad_subject, write_wesad
 
+
+def model_digest() -> str:
+    """12 hex digits of a SHA-256 over this package's source: the version of the signal model
+    and the writers, so synthetic files written by another model are never taken for these."""
+    import hashlib
+    from pathlib import Path
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 __all__ = [
     "DREAMER_ELECTRODES",
     "EmotionEEG",
@@ -20,6 +33,7 @@ __all__ = [
     "Settings",
     "Subject",
     "ecg",
+    "model_digest",
     "simulate_deap",
     "simulate_dreamer",
     "simulate_wesad_subject",

@@ -54,7 +54,7 @@ def simulate_deap(subjects=32, seconds=60.0, seed=0, trials=40, **signal):
 
     from ..deap import GENEVA_EEG
 
-    rng = np.random.default_rng(seed)
+    rng, body = np.random.default_rng(seed), np.random.default_rng([seed, 1])  # EEG, physiology
     model = EmotionEEG(GENEVA_EEG, DEAP_RATE, **{**DEAP_SIGNAL, **signal})
     band = butter(4, [4.0, 45.0], "bandpass", fs=DEAP_RATE, output="sos")
     scale = (1, 9)
@@ -76,7 +76,7 @@ def simulate_deap(subjects=32, seconds=60.0, seed=0, trials=40, **signal):
             eeg = sosfiltfilt(band, eeg - eeg.mean(axis=0), axis=1)  # common average, 4-45 Hz
             data[video, :32] = eeg
             data[video, 32:] = deap_peripheral(
-                rng, person, n_rest + n_trial, DEAP_RATE, (valence, arousal), onset=n_rest
+                body, person, n_rest + n_trial, DEAP_RATE, (valence, arousal), onset=n_rest
             )
         people.append({"data": data, "labels": labels, "order": rng.permutation(trials) + 1})
     return people

@@ -14,14 +14,20 @@ knobs calibrated for it, docs/synthetic.md):
   rating habits: a personal use of the scale (`scale_use`), a personal bias (`rating_bias`)
   and report noise (`report_noise`). The label is therefore a noisy, personally biased reading
   of what the EEG carries, as with real self-reports.
-* **Emotion effects (modest).** With z the felt state in [-1, 1]: arousal scales beta amplitude
-  by exp(+k a z) and alpha amplitude by exp(-k a z); valence shifts frontal alpha asymmetry
-  (left frontal alpha down, right up, by exp(-/+ k v z)), the classic frontal asymmetry
-  direction, and raises beta over the lateral temporal sites by exp(+k u z) (the SEED papers'
-  finding for positive emotions). k = `effect`. The sensitivities a, v, u are per channel: a
-  population mean (`mean_effect`, spread `subject_spread` across subjects, so some subjects
-  respond the other way) times the effect's sites, plus a personal spatial pattern (sd
-  `pattern_spread`) that only that subject shares.
+* **Emotion effects (modest).** With z the felt state in [-1, 1]: arousal scales the beta
+  range's amplitude by exp(+k a z) and the alpha range's by exp(-k a z); valence shifts
+  frontal alpha asymmetry (left frontal alpha down, right up, by exp(-/+ k v z)), the classic
+  frontal asymmetry direction, and raises beta over the lateral temporal sites by exp(+k u z)
+  (the SEED papers' finding for positive emotions). k = `effect`. The ranges (`_zones`: the
+  subject's alpha peak -2 to +3 Hz, and from there to 30 Hz) scale as a whole, background
+  included, so an effect x moves the DE of a band inside its range by exactly x nats. (Scaling
+  only the rhythm's peak would make band DE a convex function of the effect, and personal
+  effects of either sign would then raise every band's DE with the felt state's magnitude,
+  a sign-free signal no real effect is known to carry.) The sensitivities a, v, u are per
+  channel: the subject's overall sensitivity (population mean `mean_effect`, spread
+  `subject_spread` across subjects, so some subjects respond the other way) at the effect's
+  sites, weighted by a personal log-normal pattern (`pattern_spread`), plus an idiosyncratic
+  pattern of either sign (`idiosyncrasy`) that only that subject has.
 * **Spatial mixing.** Each subject's head and cap place the generators differently: a channel
   sees its own sources' power mixed with that of its neighbours (Gaussian weights over the
   10-05 template positions, sd 4 cm, with personal log-normal jitter), a fraction `mixing` of
@@ -105,7 +111,11 @@ class Settings:
         valence_scale: the valence sensitivity's mean and sd relative to arousal's (1). Valence
             acts at fewer sites (frontal alpha asymmetry, temporal beta) than arousal (alpha
             and beta everywhere); a scale near 2 gives both a similar overall visibility.
-        pattern_spread: sd of the personal per-channel sensitivity (1.0).
+        pattern_spread: sd of the log of a subject's per-channel weights of the population
+            pattern (0: every channel at the mean; 0.5: some at half, some at 1.6x).
+        idiosyncrasy: sd of the per-channel sensitivity of either sign that only the subject
+            has (1.0). Strong idiosyncrasy makes leave-one-subject-out scores a lottery: a
+            held-out subject's pattern aligns with the others' by chance, for or against.
         mixing: fraction of a channel's power that comes from its neighbours' sources
             (0: none; the subject's own mix, module docstring).
         alpha_spread: sd (Hz) of the subject's alpha peak around 10 Hz (0.8; a peak near 8 or
@@ -128,7 +138,8 @@ class Settings:
     mean_effect: float = 0.6
     subject_spread: float = 0.6
     valence_scale: float = 1.0
-    pattern_spread: float = 1.0
+    pattern_spread: float = 0.0
+    idiosyncrasy: float = 1.0
     mixing: float = 0.0
     alpha_spread: float = 0.8
     reaction: float = 0.0
@@ -276,16 +287,13 @@ class EmotionEEG:
 
     def subject(self, rng: np.random.Generator, n_dimensions: int = 3) -> Subject:
         n, s = len(self.ch_names), self.settings
-        scale = s.valence_scale
-        valence = rng.normal(s.mean_effect * scale, s.subject_spread * scale)  # the subject's
-        personal = rng.normal(0, s.pattern_spread, n)  # valence sensitivity, its personal pattern
+        arousal, valence_alpha, valence_beta = self._sensitivities(rng)
         return Subject(
             exponent=rng.uniform(1.3, 2.2),
             alpha_freq=rng.normal(10.0, s.alpha_spread),
             gain=np.exp(rng.normal(0, 0.35) + rng.normal(0, 0.2, n)),
-            arousal_effect=rng.normal(s.mean_effect, s.subject_spread)
-            + rng.normal(0, s.pattern_spread, n),
-            valence_effect=valence * self.weights["frontal_side"] + personal,
+            arousal_effect=arousal,
+            valence_effect=valence_alpha,
             rating_bias=rng.normal(0, s.rating_bias, n_dimensions),
             heart_rate=rng.normal(70, 8),
             dc_offset=rng.normal(4200, 60, n),
@@ -293,7 +301,26 @@ class EmotionEEG:
             rating_gain=np.exp(rng.normal(0, s.scale_use, n_dimensions)),
             mixing=self._mixing(rng),
             autonomic=rng.normal(1.0, 0.5),
-            valence_beta=valence * self.weights["temporal"] + personal,
+            valence_beta=valence_beta,
+        )
+
+    def _sensitivities(self, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A subject's per-channel sensitivities (n_channels,): arousal's, valence's on alpha
+        (frontal asymmetry) and on beta (lateral temporal). Each is the subject's overall
+        sensitivity (mean `mean_effect`, sd `subject_spread`; valence's scaled by
+        `valence_scale`) at the effect's sites, weighted per channel by a personal log-normal
+        pattern (sd `pattern_spread`, mean 1), plus an idiosyncratic part of either sign (sd
+        `idiosyncrasy`; valence's the same on alpha and beta)."""
+        n, s, w = len(self.ch_names), self.settings, self.weights
+        scale = np.array([1.0, s.valence_scale])
+        overall = rng.normal(s.mean_effect * scale, s.subject_spread * scale)
+        pattern = np.exp(rng.normal(-(s.pattern_spread**2) / 2, s.pattern_spread, (2, n)))
+        own = rng.normal(0, s.idiosyncrasy, (2, n))
+        valence = overall[1] * pattern[1]
+        return (
+            overall[0] * pattern[0] + own[0],
+            valence * w["frontal_side"] + own[1],
+            valence * w["temporal"] + own[1],
         )
 
     def _mixing(self, rng) -> np.ndarray | None:
@@ -378,9 +405,10 @@ class EmotionEEG:
         return signal + subject.dc_offset[:, None]
 
     def _amplitude(self, subject, freqs, arousal, valence, gains) -> np.ndarray:
-        """(n_channels, n_freqs) amplitude spectrum: the sources' rhythms with the felt state's
-        effects and the trial's gains (4, n_channels), mixed by the subject's power mixing,
-        times the channel gains."""
+        """(n_channels, n_freqs) amplitude spectrum: the sources' background and rhythms with
+        the trial's gains (4, n_channels), scaled in the alpha and beta ranges by the felt
+        state's effects (`_zones`), mixed by the subject's power mixing, times the channel
+        gains."""
         w, k = self.weights, self.settings.effect
         a = k * subject.arousal_effect * arousal
         v = k * subject.valence_effect * valence
@@ -389,10 +417,11 @@ class EmotionEEG:
         sources = (
             gains[0][:, None] * background
             + (9.0 * w["theta"] * gains[1])[:, None] * _bump(freqs, 6.0, 1.2)
-            + (16.0 * w["alpha"] * gains[2] * np.exp(-a + v))[:, None]
-            * _bump(freqs, subject.alpha_freq, 1.1)
-            + (7.0 * gains[3] * np.exp(a + u))[:, None] * _bump(freqs, 20.0, 4.5)
+            + (16.0 * w["alpha"] * gains[2])[:, None] * _bump(freqs, subject.alpha_freq, 1.1)
+            + (7.0 * gains[3])[:, None] * _bump(freqs, 20.0, 4.5)
         )
+        alpha_zone, beta_zone = _zones(freqs, subject.alpha_freq)
+        sources *= np.exp(np.outer(v - a, alpha_zone) + np.outer(a + u, beta_zone))
         if subject.mixing is not None:
             sources = np.sqrt(subject.mixing @ sources**2)
         return sources * subject.gain[:, None]
@@ -439,6 +468,17 @@ class EmotionEEG:
             steps = rng.normal(0, s.electrode_drift / np.sqrt(sfreq), (len(self.ch_names), n_times))
             out += np.cumsum(steps, axis=1)
         return out
+
+
+def _zones(freqs: np.ndarray, alpha_freq: float) -> tuple[np.ndarray, np.ndarray]:
+    """(alpha, beta) weights (n_freqs,) of the ranges the effects scale: 1 from the subject's
+    alpha peak - 2 Hz to peak + 3 Hz (8-13 Hz at a 10-Hz peak), and from there to 30 Hz, with
+    logistic edges 0.3 Hz wide. The whole range scales, rhythm and background alike, so an
+    effect x moves the DE of a band inside a zone by x nats, whatever the rhythm's share of
+    the band."""
+    edge = lambda at: 1 / (1 + np.exp(-(freqs - at) / 0.3))  # noqa: E731
+    low, high = alpha_freq - 2.0, alpha_freq + 3.0
+    return edge(low) - edge(high), edge(high) - edge(30.0)
 
 
 def _bump(freqs: np.ndarray, centre: float, width: float) -> np.ndarray:

@@ -32,16 +32,21 @@ from .eeg import Subject
 #: minute, log-change of the pulse amplitude (down), skin temperature over the clip (degC, down),
 #: log-change of zygomatic (valence) and trapezius (arousal) EMG amplitude. Ours, modest.
 CLIP_EFFECTS = {
-    "heart_rate": 3.0,
-    "hrv": 0.25,
-    "scl": 0.3,
-    "scr_rate": 0.4,
-    "breathing": 1.5,
-    "pulse": 0.15,
-    "temperature": 0.1,
-    "smile": 0.3,
-    "tension": 0.2,
+    "heart_rate": 3.5,
+    "hrv": 0.2,
+    "scl": 0.04,
+    "scr_rate": 0.1,
+    "breathing": 0.3,
+    "pulse": 0.1,
+    "temperature": 0.02,
+    "smile": 0.4,
+    "tension": 0.05,
 }
+#: what moves the body from trial to trial regardless of the clip (ours): heart rate (sd, bpm),
+#: breathing (sd, breaths/min), EMG amplitude (sd of its log, drawn apart for the rest before a
+#: clip and for the clip: posture, swallowing), tonic skin conductance (random walk, uS per
+#: sqrt(s)) and skin temperature (random walk, degC per sqrt(s))
+CLIP_NOISE = {"heart_rate": 3.0, "breathing": 1.5, "emg": 0.4, "scl": 0.02, "temperature": 0.01}
 SETTLE = 5.0  # s: time constant of the slow states after the clip starts (ours)
 
 
@@ -104,13 +109,19 @@ def _state(n: int, sfreq: float, onset: int, rest: float, trial: float) -> np.nd
     return first_order(target, SETTLE, sfreq)
 
 
+def _walk(rng, sd: float, n: int, sfreq: float) -> np.ndarray:
+    """(n,) a random walk of `sd` units per sqrt(s)."""
+    return np.cumsum(rng.normal(0, sd / np.sqrt(sfreq), n))
+
+
 def beat_times(rng, subject: Subject, n: int, sfreq: float, arousal: float, onset=0):
     """Heart beat times (s) over n samples, and the breathing phase (rad, (n,)): the felt
     arousal acts from sample `onset` on (module docstring)."""
     g, e = subject.autonomic, CLIP_EFFECTS
     rate = _state(n, sfreq, onset, 0.0, g * e["heart_rate"] * arousal) + subject.heart_rate
-    rate += rng.normal(0, 2.0)
-    breaths = _state(n, sfreq, onset, 0.0, g * e["breathing"] * arousal) + rng.normal(15, 1.5)
+    rate += rng.normal(0, CLIP_NOISE["heart_rate"])
+    breaths = _state(n, sfreq, onset, 0.0, g * e["breathing"] * arousal)
+    breaths += rng.normal(15, CLIP_NOISE["breathing"])
     breathing = 2 * np.pi * np.cumsum(breaths / 60 / sfreq) + rng.uniform(0, 2 * np.pi)
     variability = np.exp(-_state(n, sfreq, onset, 0.0, g * e["hrv"] * arousal))
     rate = rate * (1 - 0.04 * variability * np.sin(breathing))  # sinus arrhythmia
@@ -136,7 +147,7 @@ def skin_conductance(rng, subject: Subject, n: int, sfreq: float, arousal: float
     rate = np.where(np.arange(n) < onset, 3.0, 3.0 * np.exp(g * e["scr_rate"] * arousal))
     onsets = np.flatnonzero(rng.random(n) < rate / 60 / sfreq) / sfreq
     responses = place(scr_shape(sfreq), onsets, rng.uniform(0.05, 0.5, onsets.size), sfreq, n)
-    return level + responses + np.cumsum(rng.normal(0, 0.002, n))
+    return level + responses + _walk(rng, CLIP_NOISE["scl"], n, sfreq)
 
 
 def deap_peripheral(rng, subject: Subject, n: int, sfreq: float, felt, onset: int) -> np.ndarray:
@@ -148,9 +159,9 @@ def deap_peripheral(rng, subject: Subject, n: int, sfreq: float, felt, onset: in
     clip = np.arange(n) >= onset
     times, breathing = beat_times(rng, subject, n, sfreq, arousal, onset)
     eog = np.stack([np.convolve(rng.normal(0, 20, n), np.hanning(32), "same") for _ in range(2)])
-    smile = np.exp(np.where(clip, g * e["smile"] * valence, 0.0))
-    tension = np.exp(np.where(clip, g * e["tension"] * arousal, 0.0))
-    emg = rng.normal(0, 5, (2, n)) * np.stack([smile, tension])
+    effect = np.array([[g * e["smile"] * valence], [g * e["tension"] * arousal]])
+    rest, during = rng.normal(0, CLIP_NOISE["emg"], (2, 2, 1))  # activity unrelated to the clip
+    emg = rng.normal(0, 5, (2, n)) * np.exp(np.where(clip, during + effect, rest))
     conductance = skin_conductance(rng, subject, n, sfreq, arousal, onset)
     resp = 300 * np.sin(breathing) + rng.normal(0, 10, n)
     strength = np.exp(-_state(n, sfreq, onset, 0.0, g * e["pulse"] * arousal))
@@ -158,5 +169,5 @@ def deap_peripheral(rng, subject: Subject, n: int, sfreq: float, felt, onset: in
         pulse(sfreq), times, np.interp(times * sfreq, np.arange(n), strength), sfreq, n
     )
     cooling = np.cumsum(clip) / max(1, clip.sum()) * g * e["temperature"] * arousal
-    temperature = rng.normal(32, 1) - cooling + np.cumsum(rng.normal(0, 0.0005, n))
+    temperature = rng.normal(32, 1) - cooling + _walk(rng, CLIP_NOISE["temperature"], n, sfreq)
     return np.vstack([eog, emg, 1e6 / conductance, resp, pleth, temperature])
