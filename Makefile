@@ -1,4 +1,6 @@
-# The two set-up commands of the README. Both create .venv when it is missing.
+# The two set-up commands of the README. Both create .venv when it is missing: `make demo`
+# installs physioemo and what the demo runs, `make test` adds the `dev` extra (ray, mne-lsl,
+# plotly, mne-bids, ... for the tests of the optional parts).
 PYTHON ?= python3
 VENV ?= .venv
 # The CPU build of torch, installed before the project so its range (torch>=2.2) needs nothing more.
@@ -11,23 +13,29 @@ DIMENSIONS ?= arousal
 
 .PHONY: demo test lint bench clean
 
-$(BIN)/physioemo: pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+
+$(VENV)/.demo: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-demo: $(BIN)/physioemo
+$(VENV)/.dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.demo
+
+demo: $(VENV)/.demo
 	$(BIN)/physioemo bench --jobs $(JOBS) --dimensions $(DIMENSIONS)
 
-test: $(BIN)/physioemo
+test: $(VENV)/.dev
 	$(BIN)/python -m pytest -q
 
-lint: $(BIN)/physioemo
+lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 
-bench: $(BIN)/physioemo
+bench: $(VENV)/.dev
 	for script in benchmarks/*.py; do $(BIN)/python $$script --quick || exit 1; done
 
 clean:

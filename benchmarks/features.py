@@ -5,6 +5,12 @@ trials, or fewer with --quick). The filter cost does not depend on the signal's 
 Rows report seconds, windows/s (one window = one 1-s segment of one trial, all channels and
 bands), GB/s of raw float32 signal, and the speed-up of physioemo over each row.
 
+Threads: DE (zero-phase) on one Numba thread and on every core, and band power (one thread by
+design: its two-thread path burned more CPU for no speed), each with its wall and CPU seconds;
+DE against its arithmetic floor: the floating-point operations of the filtering (9 per sample,
+channel, band and second-order section, forward and backward over the padded trial, plus 3 per
+sample for the running sums) at the float64 rate a matrix product reaches on every core.
+
     python benchmarks/features.py [--quick] [--subjects N]
 
 Exits non-zero only on an error.
@@ -86,6 +92,62 @@ def timed(function, *args, repeat=1):
         result = function(*args)
         best = min(best, time.perf_counter() - start)
     return best, result
+
+
+def flop_rate(size: int = 1536) -> float:
+    """float64 operations per second of a matrix product on every core (the best of 3)."""
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(size, size)), rng.normal(size=(size, size))
+    return 2 * size**3 / timed(np.dot, a, b, repeat=3)[0]
+
+
+def de_flops(x: np.ndarray) -> float:
+    """Floating-point operations of zero-phase DE of `x` (module docstring)."""
+    from physioemo.features.spectral import bandpass_sos, sosfiltfilt_padlen
+
+    n_signals, n_channels, n_times = x.shape
+    total = 0.0
+    for low, high in BANDS.values():
+        sos = bandpass_sos(float(SFREQ), low, high)
+        padded = n_times + 2 * sosfiltfilt_padlen(sos)
+        total += n_signals * n_channels * (2 * padded * len(sos) * 9 + 3 * n_times)
+    return total
+
+
+def thread_rows(x: np.ndarray, repeat: int) -> list[tuple[str, float, float]]:
+    """(path, wall seconds, CPU seconds) of DE on one thread and on every core, and of band
+    power (welch)."""
+    import numba
+
+    from physioemo.features import band_power, differential_entropy
+
+    rows = []
+    for threads in (1, numba.config.NUMBA_NUM_THREADS):
+        numba.set_num_threads(threads)
+        rows.append(
+            (
+                f"DE  zero-phase, {threads} thread(s)",
+                *wall_and_cpu(lambda: differential_entropy(x, SFREQ), repeat),
+            )
+        )
+    rows.append(
+        (
+            "BP  welch (one thread)",
+            *wall_and_cpu(lambda: band_power(x, SFREQ, method="welch"), repeat),
+        )
+    )
+    return rows
+
+
+def wall_and_cpu(function, repeat: int) -> tuple[float, float]:
+    """(wall, CPU) seconds of the fastest of `repeat` calls (CPU: this process, every thread)."""
+    best = (np.inf, np.inf)
+    for _ in range(repeat):
+        wall, cpu = time.perf_counter(), time.process_time()
+        function()
+        found = (time.perf_counter() - wall, time.process_time() - cpu)
+        best = min(best, found)
+    return best
 
 
 def in_fresh_python(code: str, env=None) -> float:
@@ -198,6 +260,18 @@ def main(argv=None) -> int:
         (f"import < 1.5 s ({import_s:.2f} s)", import_s < 1.5),
         (f"DE peak extra memory < 2x input ({peak:.2f}x)", peak < 2),
     ]
+    print("\n| threads | wall s | CPU s | CPU / wall |")
+    print("|---|---:|---:|---:|")
+    threads = thread_rows(x, repeat)
+    for name, wall, cpu in threads:
+        print(f"| {name} | {wall:.2f} | {cpu:.2f} | {cpu / wall:.2f} |")
+    rate, flops = flop_rate(), de_flops(x)
+    floor = flops / rate
+    print(
+        f"\nDE arithmetic floor: {flops / 1e9:.1f} GFLOP at {rate / 1e9:.1f} GFLOP/s (float64 "
+        f"matrix product, every core) = {floor:.2f} s; DE on every core takes "
+        f"{threads[1][1] / floor:.1f}x the floor, on one thread {threads[0][1] / floor:.1f}x"
+    )
     print("\nTargets:")
     for text, met in checks:
         print(f"  [{'met' if met else 'MISSED'}] {text}")

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from physioemo.datasets.synthetic import EmotionEEG
-from physioemo.experiment.train import synthetic_training_set
+from physioemo.experiment.stand_in import synthetic_training_set
 from physioemo.features import differential_entropy
 from physioemo.live.board import Board, brainflow
 from physioemo.live.predictor import load_predictor, train_synthetic_predictor

@@ -5,6 +5,7 @@
     python benchmarks/training.py full --only s01,s02 --models histn   # full recipes
     python benchmarks/training.py planted   # raw-input models vs DE + logistic regression
     python benchmarks/training.py threads   # same seed twice, 1 vs 2 threads
+    python benchmarks/training.py histn     # HiSTN samples/s against its pre-issue-25 form
 
 Data: `write_dreamer(folder, subjects, seconds=20, seed=0)` (the planned demo set; `planted`
 adds `PLANTED`), 1-s windows: DE tokens (baseline subtracted) and raw windows (z-scored by the
@@ -25,6 +26,14 @@ each subject's pooled test accuracy, its standard error across subjects, and how
 kept epoch is 0. Timings are per fold on one torch thread; `reference` is the seconds of a
 fixed workload (100 Adam steps of a 3-layer MLP, batch 256) measured in the same run, so the
 ratio column survives a change of machine or load.
+
+`histn`: HiSTN training steps (Gaussian ordinal targets, Adam, max-norm constraints; DREAMER's
+14 x 128 windows, 5 classes, one thread) at the recipes' batch sizes (64 quick, 120
+subject-independent, 256 subject-dependent): samples/s of the package's HiSTN against the same
+network computed as before issue 25 (`histn_reference.py`: grouped filter-bank convolution,
+regions in loops, a loop of per-tensor Adam updates), alternating the two, the best of the
+repeats each; and their largest output and gradient differences for the same weights, the
+check `tests/test_models.py` makes.
 """
 
 from __future__ import annotations
@@ -52,7 +61,7 @@ from physioemo.training import carve_validation, make_estimator
 TORCH_MODELS = tuple(n for n in models.available() if models.spec(n).inputs in ("raw", "de"))
 #: logistic regression on DE, and on features that know the planted effects (`planted` only)
 BASELINES = ("logreg", "oracle")
-MODES = ("demo", "full", "planted", "threads")
+MODES = ("demo", "full", "planted", "threads", "histn")
 
 
 def reference_seconds() -> float:
@@ -233,6 +242,91 @@ def thread_check(sets, dimension="arousal") -> dict:
     return found
 
 
+def histn_steps(net, batch: int, steps: int, foreach: bool) -> float:
+    """Samples/s of `steps` HiSTN training steps at `batch` (after 3 warm-up steps)."""
+    from physioemo.training.losses import ClassificationObjective
+
+    objective = ClassificationObjective(5, "ordinal")
+    generator = torch.Generator().manual_seed(0)
+    data = {"x": torch.randn(batch, 14, 128, generator=generator)}
+    data["y"] = torch.randint(0, 5, (batch,), generator=generator)
+    optimiser = torch.optim.Adam(net.parameters(), lr=1e-3, foreach=foreach)
+    for step in range(steps + 3):
+        if step == 3:
+            started = time.perf_counter()
+        loss, _ = objective(net, data, train=True)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        net.apply_constraints()
+    return steps * batch / (time.perf_counter() - started)
+
+
+def histn_speed(batches=(64, 120, 256), steps: int = 20, repeats: int = 3) -> dict:
+    """Per batch size: samples/s of the package's HiSTN and of the reference, and the
+    package's speed-up; with the largest output and gradient differences between them."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from histn_reference import Reference, forward
+
+    found = {}
+    for batch in batches:
+        torch.manual_seed(0)
+        net = models.create("histn", n_chans=14, n_outputs=5, n_times=128, sfreq=128.0)
+        best = {"package": 0.0, "reference": 0.0}
+        for _ in range(repeats):  # alternate, so both see the same load
+            best["reference"] = max(
+                best["reference"], histn_steps(Reference(net), batch, steps, False)
+            )
+            best["package"] = max(best["package"], histn_steps(net, batch, steps, True))
+        found[batch] = {**best, "speed_up": best["package"] / best["reference"]}
+    found["difference"] = histn_difference(forward)
+    return found
+
+
+def histn_difference(forward) -> dict:
+    """Largest |package - reference| of HiSTN's training-mode logits (same dropout masks) and
+    of every gradient, relative to the reference's largest value."""
+    torch.manual_seed(1)
+    net = models.create("histn", n_chans=14, n_outputs=5, n_times=128, sfreq=128.0)
+    x, state = torch.randn(64, 14, 128), {k: v.clone() for k, v in net.state_dict().items()}
+    outputs = []
+    for model in (net, lambda x: forward(net, x)):
+        net.load_state_dict(state)
+        torch.manual_seed(2)
+        logits = model(x)
+        grads = torch.autograd.grad(logits.square().sum(), list(net.parameters()))
+        outputs.append((logits.detach(), grads))
+    (logits, grads), (ref_logits, ref_grads) = outputs
+    relative = [(g - r).abs().max() / r.abs().max() for g, r in zip(grads, ref_grads, strict=True)]
+    return {
+        "logits_max_abs": float((logits - ref_logits).abs().max()),
+        "gradient_max_relative": float(max(relative)),
+    }
+
+
+def print_histn(found: dict, reference: float) -> None:
+    print(
+        f"\n# HiSTN training, {time.strftime('%Y-%m-%d')}, torch {torch.__version__}, one thread; "
+        f"reference workload {reference:.3f} s\n"
+    )
+    print("| batch | before issue 25 (samples/s) | now (samples/s) | speed-up |")
+    print("|---:|---:|---:|---:|")
+    for batch, row in found.items():
+        if batch != "difference":
+            print(
+                f"| {batch} | {row['reference']:,.0f} | {row['package']:,.0f} | "
+                f"{row['speed_up']:.2f}x |"
+            )
+    difference = found["difference"]
+    logits, gradients = difference["logits_max_abs"], difference["gradient_max_relative"]
+    print(
+        f"\nsame weights, same dropout masks: logits differ by at most {logits:.1e}, gradients "
+        f"by {gradients:.1e} of their largest value"
+    )
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mode", nargs="?", default="demo", choices=MODES)
@@ -255,6 +349,10 @@ def main(argv=None) -> dict:
         "torch": torch.__version__,
     }
     print(json.dumps(context))
+    if args.mode == "histn":
+        found = histn_speed(steps=5 if args.quick else 20)
+        print_histn(found, reference)
+        return {"context": context, "histn": found}
     names = ["logreg", *(["oracle"] if args.mode == "planted" else []), *args.models.split(",")]
     profile = args.profile or ("quick" if args.mode == "demo" else "full")
     subjects = 2 if args.quick else args.subjects
@@ -268,6 +366,7 @@ def main(argv=None) -> dict:
     if args.mode == "threads":
         results["threads"] = thread_check(sets)
         print(json.dumps(results["threads"], indent=1))
+
     else:
         protocols = ("sd", "loso") if args.mode == "demo" else ("sd",)
         for dimension in args.dimensions.split(","):

@@ -204,6 +204,15 @@ class DatasetLabels:
         return self.categorical[name]
 
 
+def output_names(scheme) -> list[str]:
+    """The names of a model's outputs under `scheme`, one naming everywhere (checkpoints, the
+    live stand-in model, live views): a rated class with its dimension ("arousal high (>=3)"),
+    a category as it is ("stress")."""
+    if isinstance(scheme, LabelScheme):
+        return [f"{scheme.dimension} {name}" for name in scheme.class_names]
+    return list(scheme.class_names)
+
+
 #: dataset name -> its `DatasetLabels`, for the functions below that take a name. Core cannot
 #: import the datasets layer, so `physioemo.datasets` installs its card lookup here when it is
 #: imported (and ``import physioemo`` imports it).

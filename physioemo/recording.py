@@ -15,6 +15,9 @@ import numpy as np
 #: Scale factors from the units loaders report to volts (what MNE expects).
 UNIT_TO_VOLTS = {"V": 1.0, "mV": 1e-3, "uV": 1e-6, "µV": 1e-6, "nV": 1e-9}
 
+#: characters a stimulus id keeps (the width of its field); a longer id is shortened to a prefix
+#: and a digest of the whole (`stimulus_field`)
+STIMULUS_WIDTH = 32
 #: Metadata fields of each window; `WindowSet.groups` is a structured array of these.
 GROUP_FIELDS = (
     ("subject", "U32"),
@@ -22,6 +25,7 @@ GROUP_FIELDS = (
     ("trial", "i8"),
     ("start", "i8"),  # first sample of the window within its trial
     ("stop", "i8"),  # one past the last sample
+    ("stimulus", f"U{STIMULUS_WIDTH}"),  # the clip or video the trial showed; "" unknown
 )
 
 
@@ -62,7 +66,9 @@ class Recording:
         baseline: optional (n_channels, n_baseline_times) resting recording for this trial.
         unit: unit of `data` and `baseline` ("uV", "mV", "V", ...).
         extra: streams at other rates, by name (e.g. {"ecg": Signal(...)}).
-        meta: anything else the loader knows (age, gender, clip name, ...).
+        meta: anything else the loader knows (age, gender, clip name, ...); "stimulus" names
+            the clip or video the trial showed (`Dataset` sets it from the dataset card's
+            `stimulus_id`), which the windows' metadata carries.
     """
 
     data: np.ndarray
@@ -211,7 +217,8 @@ class WindowSet:
 
     Attributes:
         X: (n_windows, ...) features or raw windows, e.g. (n_windows, n_channels, n_bands).
-        groups: structured array (n_windows,) with fields subject, session, trial, start, stop;
+        groups: structured array (n_windows,) with fields subject, session, trial, start, stop,
+            stimulus (`GROUP_FIELDS`);
             pass it as `groups=` to the protocols' splitters (and to scikit-learn's CV helpers).
         ratings: per rating dimension, an (n_windows,) array of the trial's rating.
         info: how X was made (sfreq, ch_names, bands, window, stride, baseline, kind, dataset).
@@ -254,15 +261,29 @@ class WindowSet:
         return cls(X, groups, ratings, dict(info if info is not None else parts[0].info), extra)
 
 
-def make_groups(n, subject, session, trial, starts, stops) -> np.ndarray:
-    """Window metadata for `n` windows of one trial as a structured array."""
+def make_groups(n, subject, session, trial, starts, stops, stimulus="") -> np.ndarray:
+    """Window metadata for `n` windows of one trial as a structured array; `stimulus` names
+    the clip or video the trial showed ("" when unknown; `stimulus_field`)."""
     groups = np.empty(n, dtype=list(GROUP_FIELDS))
     groups["subject"] = subject
     groups["session"] = session
     groups["trial"] = trial
     groups["start"] = starts
     groups["stop"] = stops
+    groups["stimulus"] = stimulus_field(stimulus)
     return groups
+
+
+def stimulus_field(stimulus) -> str:
+    """A stimulus id as its window-metadata field: the id itself when it fits `STIMULUS_WIDTH`
+    characters, else its first 15 characters, "~" and 16 hex digits of its SHA-256 (so two
+    long ids never collide by a shared prefix)."""
+    text = str(stimulus)
+    if len(text) <= STIMULUS_WIDTH:
+        return text
+    import hashlib
+
+    return f"{text[:15]}~{hashlib.sha256(text.encode()).hexdigest()[:16]}"
 
 
 def trial_keys(groups: np.ndarray) -> np.ndarray:

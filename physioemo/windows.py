@@ -50,9 +50,11 @@ def raw_windows(data: np.ndarray, sfreq: float, window=1.0, stride=None) -> np.n
 @dataclass
 class Part:
     """One recording's windows: X (n_windows, ...), starts/stops (n_windows,) in samples of the
-    recording's `data`, extra per-window arrays."""
+    recording's `data`, extra per-window arrays, and names of X's last axis when its values
+    are named features (e.g. "hr_mean")."""
 
     X: np.ndarray
     starts: np.ndarray
     stops: np.ndarray
     extra: dict[str, np.ndarray] = field(default_factory=dict)
+    names: tuple[str, ...] | None = None

@@ -109,7 +109,7 @@ def test_python2_pickle_needs_latin1_and_loads(tmp_path):
     assert recordings[1].extra["gsr"].ch_names == ["GSR"]
     assert recordings[1].extra["bvp"].ch_type == "bio"
     assert recordings[1].ratings == dict(zip(deap.RATINGS, labels[1].tolist(), strict=True))
-    assert first.meta == {}  # no participant_ratings.csv
+    assert first.meta == {"stimulus": "video1"}  # no participant_ratings.csv; the card's id
 
 
 def test_matlab_with_differing_lengths_and_ratings_csv(tmp_path):
@@ -140,6 +140,7 @@ def test_matlab_with_differing_lengths_and_ratings_csv(tmp_path):
         "presentation_trial": 2,
         "familiarity": 2,
         "start_time_us": 75000000,
+        "stimulus": "video1",  # trial k is the video of Experiment_id k
     }
     assert s02[0].meta["familiarity"] is None
 

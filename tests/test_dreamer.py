@@ -92,7 +92,7 @@ def test_reads_hand_written_file(tmp_path):
     assert recordings[2].trial == 3 and recordings[2].baseline.shape == (14, 128)
     assert recordings[0].extra["ecg"].data.shape == (2, 2 * LENGTHS[1][0])
     assert recordings[0].extra["ecg"].sfreq == 256
-    assert recordings[0].meta == {"age": "25", "gender": "female"}
+    assert recordings[0].meta == {"age": "25", "gender": "female", "stimulus": "clip1"}
     assert load("dreamer", path).subjects == ds.subjects  # the file itself
 
 

@@ -67,7 +67,7 @@ def scores(tmp_path_factory):
 def test_subject_dependent_beats_chance_and_subject_independent(scores, dimension):
     dependent = scores[dimension, "subject-dependent"]
     independent = scores[dimension, "subject-independent"]
-    assert dependent["accuracy"] > dependent["chance"] + 0.05
+    assert dependent["accuracy"] > dependent["chance"]["accuracy"] + 0.05
     assert dependent["macro_f1"] > 0.6
     assert dependent["accuracy"] > independent["accuracy"] + 0.05
     assert dependent["accuracy"] < 0.97  # modest effects: no perfect scores honestly
@@ -80,10 +80,13 @@ def test_leaky_window_split_scores_higher_than_honest_split(scores, dimension):
     assert leaky["accuracy"] > scores[dimension, "subject-dependent"]["accuracy"] + 0.05
 
 
-def test_summary_pools_each_subjects_predictions_and_uses_training_majority(scores):
+def test_summary_pools_each_subjects_predictions_and_uses_every_label_only_guess(scores):
     entry = scores["arousal", "subject-independent"]
     assert entry["n_subjects"] == 12 and entry["n_jobs"] == 12
-    assert 0 < entry["chance"] < 1 and entry["accuracy_std"] > 0
+    assert 0 < entry["chance"]["accuracy"] < 1 and entry["accuracy_std"] > 0
+    # one fold per subject: every label-only guess has a balanced accuracy of 1/2 there
+    assert entry["chance"]["balanced_accuracy"] == pytest.approx(0.5)
+    assert set(entry["beats_chance"]) == set(entry["chance"]) == set(entry["chance_strategy"])
 
 
 # ----------------------------------------------------------------------------- every dataset
@@ -152,6 +155,8 @@ def test_run_folder_holds_store_experiment_environment_and_exports(small_dreamer
     for library in ("physioemo", "python", "numpy", "scipy", "scikit-learn", "torch", "mne"):
         assert environment["versions"][library]
     assert "numba" in environment["versions"] and "brainflow" in environment["versions"]
+    assert f"{os.cpu_count()} cores" in environment["machine"]  # what machine it ran on
+    assert "running" not in names  # the jobs' marker folder is removed once empty
     with sqlite3.connect(out / "store.sqlite") as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         stored = db.execute("SELECT COUNT(*) FROM jobs").fetchone()[0]
@@ -180,6 +185,7 @@ def test_other_experiment_and_unwritable_folder_are_refused_before_work(
     assert main([*argv, "--dimensions", "arousal", "--n-splits", "4"]) == 2
     error = capsys.readouterr().err
     assert "holds another experiment" in error and "n_splits" in error and "\n" not in error[:-1]
+    assert "n_splits 3 vs 4" in error  # the field and both values
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the folder should go")
     started = time.perf_counter()
@@ -196,6 +202,105 @@ def test_replay_from_the_run_folders_experiment_file(small_dreamer, tmp_path):
     assert results(again) == results(first)
 
 
+def test_the_run_folders_experiment_file_replays_the_defaults_it_ran(
+    small_dreamer, tmp_path, monkeypatch
+):
+    from dataclasses import replace
+
+    from physioemo.datasets import CARDS
+
+    first = tmp_path / "first"
+    run(small_experiment(small_dreamer, seed=None), out=first, **QUIET)  # default protocols
+    stored = (first / "experiment.toml").read_text()
+    assert stored.startswith("# seed absent: each protocol and training preset uses its own")
+    frozen = Experiment.from_toml(first / "experiment.toml").per_dataset["dreamer"]
+    assert frozen == {
+        "protocols": ["subject-dependent", "subject-independent"],
+        "labels": ["binary"],
+    }  # models and dimensions were given; the dataset has files: no synthetic size
+    # a later version with other defaults replays the same jobs from the file
+    monkeypatch.setitem(
+        CARDS, "dreamer", replace(CARDS["dreamer"], protocols=("rbtransformer-paper",))
+    )
+    again = tmp_path / "again"
+    assert main(["bench", str(first / "experiment.toml"), "--out", str(again), "--quiet"]) == 0
+    assert results(again) == results(first)
+
+
+def test_resolved_keeps_each_datasets_own_defaults_and_synthetic_size(tmp_path):
+    experiment = Experiment(datasets=["dreamer", "wesad"], models=["logreg"])
+    experiment.synthetic = {"subjects": 3}
+    resolved = experiment.resolved()
+    assert resolved.per_dataset == {
+        "dreamer": {
+            "protocols": ["subject-dependent", "subject-independent"],
+            "labels": ["binary"],
+            "dimensions": ["valence", "arousal"],
+            "synthetic": {"subjects": 3, "seconds": 20.0, "seed": 0},
+        },
+        "wesad": {
+            "protocols": ["subject-independent"],
+            "labels": ["3-class"],
+            "dimensions": ["condition"],
+            "synthetic": {"subjects": 3, "seconds": 150.0, "seed": 0},
+        },
+    }
+    path = tmp_path / "experiment.toml"
+    path.write_text(resolved.to_toml())
+    replayed = Experiment.from_toml(path)
+    assert replayed == resolved and replayed.models == ["logreg"]
+    for dataset in ("dreamer", "wesad"):
+        for key in ("models", "protocols", "labels", "dimensions"):
+            assert replayed.values_for(dataset, key) == experiment.values_for(dataset, key)
+        assert replayed.synthetic_for(dataset) == experiment.synthetic_for(dataset)
+    # a slice with other models joins per dataset, never running a model on another dataset
+    from physioemo.experiment.run import union
+
+    grown = union(resolved, Experiment(datasets=["wesad"], models=[]).resolved())
+    assert grown.models == [] and grown.models_for("dreamer") == ["logreg"]
+    assert grown.models_for("wesad") == ["logreg", "pinn", "rf"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"threshold": 4.0}, "threshold - vs 4.0"),
+        ({"feature_options": {"window": 2.0}}, "feature_options.window - vs 2.0"),
+        ({"n_splits": 3, "profile": "full"}, "n_splits 5 vs 3; profile quick vs full"),
+    ],
+)
+def test_differing_experiments_name_each_field_and_both_values(changes, named):
+    from physioemo.experiment.run import _differences
+
+    assert _differences(Experiment(), Experiment(**changes)) == named
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("protocol_options = 3", "protocol_options must be a table"),
+        ("per_dataset = 3", "per_dataset must be a table"),
+        ("[per_dataset.dreamer]\nmodels = ['nope']", "unknown per_dataset.dreamer.models 'nope'"),
+        ("[per_dataset.dreamer]\ndimensions = ['emotion']", "per_dataset.dreamer.dimensions"),
+        ("[per_dataset.nowhere]", "per_dataset.nowhere is not a dataset's table"),
+        ("[per_dataset.dreamer.synthetic]\nsubjects = 1", "per_dataset.dreamer.synthetic.subjects"),
+    ],
+)
+def test_a_bad_experiment_table_is_refused_naming_it(text, message, tmp_path):
+    path = tmp_path / "experiment.toml"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message):
+        Experiment.from_toml(path)
+
+
+def test_the_wesad_header_counts_the_channels_info_counts(tmp_path):
+    from physioemo.datasets.synthetic import write_wesad
+
+    dataset = datasets.load("wesad", write_wesad(tmp_path, subjects=2, seconds=20.0))
+    assert f"{dataset.info()['n_channels']} channels" in repr(dataset)
+    assert "14 channels in 10 streams at 4-700 Hz" in repr(dataset)
+
+
 def test_merge_of_slices_equals_the_whole_run(small_dreamer, tmp_path):
     whole = tmp_path / "whole"
     run(small_experiment(small_dreamer, models=["logreg", "svm"]), out=whole, **QUIET)
@@ -207,7 +312,7 @@ def test_merge_of_slices_equals_the_whole_run(small_dreamer, tmp_path):
     assert results(tmp_path / "merged") == results(whole)
     different = tmp_path / "different"
     run(small_experiment(small_dreamer, n_splits=4), out=different, **QUIET)
-    with pytest.raises(ValueError, match="different experiments"):
+    with pytest.raises(ValueError, match="different experiments: they differ in n_splits 3 vs 4"):
         merge([whole, different], tmp_path / "nope")
 
 
@@ -368,7 +473,8 @@ def test_a_killed_worker_has_its_job_run_again(backend, small_dreamer, tmp_path)
 
 def test_a_worker_that_cannot_start_fails_its_jobs_instead_of_restarting_for_ever(tmp_path):
     groups = np.zeros(4, dtype=[("subject", "U8"), ("session", "i8"), ("trial", "i8")])
-    unreadable = WindowSet(np.array([None] * 4, dtype=object), groups, {})  # pickled on save
+    windows = WindowSet(np.zeros((4, 2)), groups, {})
+    unreadable = np.array([None] * 4, dtype=object)  # pickled on save; workers refuse pickles
     (tmp_path / "running").mkdir()
     job = Job(
         key="k",
@@ -388,7 +494,7 @@ def test_a_worker_that_cannot_start_fails_its_jobs_instead_of_restarting_for_eve
         test=np.arange(2, 4),
         running_dir=str(tmp_path / "running"),
     )
-    outcome = list(backends.Processes(1).run([job], {"w": unreadable}, {"y": np.zeros(4)}))
+    outcome = list(backends.Processes(1).run([job], {"w": windows}, {"y": unreadable}))
     assert outcome == [(job, backends.Failure(f"its worker process died {backends.RETRIES} times"))]
 
 
@@ -498,11 +604,14 @@ def test_estimators_get_the_metadata_they_request_through_routing(small_dreamer)
         ("full", "histn", "subject-dependent", "histn"),
         ("full", "histn", "histn-sd", "histn"),
         ("full", "rbtransformer", "subject-independent", "rbtransformer"),
-        ("full", "eegnet", "histn-si", "eegnet-si"),
+        ("full", "eegnet", "histn-si", "eegnet"),
         ("full", "eegnet", "subject-dependent", "eegnet"),
         ("full", "dgcnn", "subject-independent", "dgcnn"),
-        ("quick", "histn", "subject-independent", "histn-quick"),
-        ("quick", "histn", "histn-si", "histn-si"),
+        ("quick", "histn", "subject-dependent", "histn-quick"),
+        ("quick", "histn", "histn-sd", "histn-quick"),
+        ("quick", "histn", "subject-independent", "histn-si-quick"),  # like-for-like with:
+        ("quick", "histn", "histn-si", "histn-si-quick"),
+        ("quick", "eegnet", "subject-independent", "eegnet-quick"),
         ("full", "logreg", "subject-independent", None),
     ],
 )

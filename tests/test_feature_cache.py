@@ -270,17 +270,58 @@ def test_a_killed_writers_temporary_file_is_removed_later(tmp_path, monkeypatch)
     assert sorted(p.name for p in folder.glob("*.tmp")) == [mine.name]
 
 
-def test_content_fingerprint_is_equal_for_a_copy_and_sees_sampled_changes(tmp_path):
+def test_the_fingerprint_is_equal_for_a_copy_and_sees_every_byte(tmp_path):
+    import hashlib
     import shutil
 
     original = tmp_path / "a"
     original.mkdir()
-    (original / "s01.dat").write_bytes(bytes(range(256)) * 4096)
+    content = bytes(range(256)) * 8192  # 2 MiB: room between any sampled blocks
+    (original / "s01.dat").write_bytes(content)
+    expected = [["s01.dat", len(content), hashlib.sha256(content).hexdigest()]]
+    assert feature_cache.fingerprint(original) == expected
     copy = tmp_path / "b"
     shutil.copytree(original, copy)
-    assert feature_cache.content_fingerprint(copy) == feature_cache.content_fingerprint(original)
-    assert feature_cache.fingerprint(copy) != feature_cache.fingerprint(original)  # inodes
-    data = bytearray((copy / "s01.dat").read_bytes())
-    data[0] ^= 1  # the first block is always sampled
+    assert feature_cache.fingerprint(copy) == expected  # no times, inodes or folder names
+    # one byte between the 16 blocks of 64 KiB the job keys used to sample
+    sampled = np.linspace(0, len(content) - 65536, 16).astype(np.int64)
+    offset = int(sampled[7] + 65536 + (sampled[8] - sampled[7] - 65536) // 2)
+    assert not any(start <= offset < start + 65536 for start in sampled)
+    data = bytearray(content)
+    data[offset] ^= 1
     (copy / "s01.dat").write_bytes(bytes(data))
-    assert feature_cache.content_fingerprint(copy) != feature_cache.content_fingerprint(original)
+    assert feature_cache.fingerprint(copy) == [
+        ["s01.dat", len(content), hashlib.sha256(bytes(data)).hexdigest()]
+    ]
+
+
+def test_hashes_are_remembered_until_the_file_status_changes(tmp_path, monkeypatch):
+    import hashlib
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "s01.dat").write_bytes(b"A" * 100_000)
+    (data / "s02.dat").write_bytes(b"B" * 100_000)
+    read = []
+    real_digest = hashlib.file_digest
+
+    def counting_digest(handle, name):
+        read.append(Path(handle.name).name)
+        return real_digest(handle, name)
+
+    monkeypatch.setattr(hashlib, "file_digest", counting_digest)
+    first = feature_cache.fingerprint(data)
+    assert sorted(read) == ["s01.dat", "s02.dat"]
+    assert feature_cache.fingerprint(data) == first and len(read) == 2  # remembered
+    before = (data / "s01.dat").stat()
+    time.sleep(0.02)  # file systems with coarse clocks: let the change time move on
+    with open(data / "s01.dat", "r+b") as f:  # same size and (restored) mtime, one byte changed
+        f.seek(90_000)
+        f.write(b"C")
+    os.utime(data / "s01.dat", ns=(before.st_atime_ns, before.st_mtime_ns))
+    changed = feature_cache.fingerprint(data)
+    assert read[2:] == ["s01.dat"] and changed[1] == first[1] and changed[0] != first[0]
+    # a damaged memory of the hashes is ignored, not trusted
+    for memo in (feature_cache.cache_dir() / "fingerprints").glob("*.json"):
+        memo.write_text('{"s01.dat": [1, 2, 3, 4, 5, "0000"], "s02.dat": "x"}')
+    assert feature_cache.fingerprint(data) == changed and len(read) == 5

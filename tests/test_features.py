@@ -294,5 +294,8 @@ def test_bad_input_gets_a_clear_error(feature):
 
 
 def test_zero_phase_needs_more_than_the_padding():
+    beta = {"beta": (14.0, 31.0)}  # one cycle of 14 Hz fits in the 13-sample window
     with pytest.raises(ValueError, match="zero_phase"):
+        differential_entropy(np.ones((1, 20)), SFREQ, window=0.1, bands=beta)
+    with pytest.raises(ValueError, match="shorter than one cycle of the lowest band edge"):
         differential_entropy(np.ones((1, 20)), SFREQ, window=0.1)

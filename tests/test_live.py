@@ -22,6 +22,7 @@ from physioemo.live.board import Board, brainflow, file_rate, resolve_board_id
 from physioemo.live.buffer import RingBuffer
 from physioemo.live.channels import map_channels
 from physioemo.live.featuriser import CausalFeatures
+from physioemo.live.layout import DropCounter
 from physioemo.live.quality import channel_quality
 from physioemo.live.record import Recorder, free_path, write_bdf
 from physioemo.live.source import Chunk
@@ -29,6 +30,7 @@ from physioemo.live.stream import LiveStream
 from physioemo.windows import window_bounds
 
 SYNTHETIC_NAMES = "Fz C3 Cz C4 Pz PO7 Oz PO8 F5 F7 F3 F1 F2 F4 F6 F8".split()
+DREAMER_NAMES = "AF3 F7 F3 FC5 T7 P7 O1 O2 P8 T8 FC6 F4 F8 AF4".split()
 
 
 class StubPredictor:
@@ -202,18 +204,19 @@ def test_board_layout_comes_from_brainflow_descriptors():
 
 def test_board_counts_lost_samples_from_counter_and_timestamps():
     board = Board("synthetic")
+    counter = DropCounter(board.presets[0], board.buffer_size)
     rows = np.zeros((board.num_rows, 100))
     rows[board.package_row] = np.arange(100) % 256
     rows[board.timestamp_row] = 1e9 + np.arange(100) / 250.0
-    assert board._dropped(rows) == 0 and board.counter_regular is True
+    assert counter.count(rows) == 0 and counter.counter_regular is True
     later = rows.copy()
     later[board.package_row] = np.r_[100:140, 145:205] % 256
     later[board.timestamp_row] += 100 / 250.0
-    assert board._dropped(later) == 5  # counter jumped 139 -> 145
-    board._resumed = True  # after a reconnect, the gap in time counts
+    assert counter.count(later) == 5  # counter jumped 139 -> 145
+    counter.restart()  # after a reconnect, the gap in time counts
     restart = rows.copy()
     restart[board.timestamp_row] = later[board.timestamp_row, -1] + (31 + np.arange(100)) / 250.0
-    assert board._dropped(restart) == 30
+    assert counter.count(restart) == 30
 
 
 def test_board_that_cannot_open_says_why_and_what_to_check():
@@ -341,7 +344,7 @@ def test_failed_reconnects_raise_a_board_error():
 
 
 def de_checkpoint(tmp_path, names, **options):
-    from physioemo.experiment.train import synthetic_training_set
+    from physioemo.experiment.stand_in import synthetic_training_set
     from physioemo.live.predictor import load_predictor
     from physioemo.training.estimator import TorchClassifier
 
@@ -356,7 +359,7 @@ def test_torch_checkpoint_runs_live(tmp_path, capsys):
 
     names = ["Fz", "Cz", "Pz"]
     path, predictor = de_checkpoint(tmp_path, names, stride=0.5)
-    assert predictor.labels == ["low arousal", "high arousal"]
+    assert predictor.labels == ["arousal low (<3)", "arousal high (>=3)"]  # the registry's
     eeg = noise_eeg(3, 1000)
     order = [1, 2, 0]  # the source lists Cz, Pz, Fz: the stream reorders to the model's
     results, _ = run(MemorySource(eeg[order], [names[i] for i in order]), predictor)
@@ -373,7 +376,7 @@ def test_torch_checkpoint_runs_live(tmp_path, capsys):
 def test_histn_checkpoint_on_raw_windows_runs_live(tmp_path):
     import torch
 
-    from physioemo.experiment.train import synthetic_training_set
+    from physioemo.experiment.stand_in import synthetic_training_set
     from physioemo.live.predictor import load_predictor
     from physioemo.training.estimator import TorchClassifier
 

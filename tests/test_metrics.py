@@ -14,11 +14,13 @@ from sklearn.metrics import (
 )
 
 from physioemo.evaluation.metrics import (
+    confusion_counts,
     confusion_score,
     eda_metrics,
+    from_confusion,
     histn_code_metrics,
     ordinal_metrics,
-    permutation_p_value,
+    permutation_p_values,
     scores,
     seq2hr,
     top2_accuracy,
@@ -190,10 +192,10 @@ def test_trial_level_permutations_keep_the_windows_of_a_trial_together():
     labels, predictions, trials = trial_design()
     assert accuracy_score(labels, predictions) == pytest.approx(4 / 6)
     # by trials: 10 of the 20 label arrangements match at least 4 of 6 trials -> p about 0.5
-    p_trials = permutation_p_value(labels, predictions, trials, n_permutations=400, seed=1)
+    p_trials, _ = permutation_p_values(labels, predictions, trials, n_permutations=400, seed=1)
     assert 0.35 < p_trials < 0.65
     # by windows (wrong here): 600 "independent" windows make 4/6 look certain
-    p_windows = permutation_p_value(labels, predictions, None, n_permutations=400, seed=1)
+    p_windows, _ = permutation_p_values(labels, predictions, None, n_permutations=400, seed=1)
     assert p_windows == pytest.approx(1 / 401)
 
 
@@ -201,10 +203,44 @@ def test_permutations_within_subjects_and_a_perfect_predictor():
     labels = np.repeat(np.tile([0, 1], 10), 5)  # 20 trials of 5 windows, 2 subjects
     trials = np.repeat(np.arange(20), 5)
     subjects = np.repeat([0, 1], 50)
-    p = permutation_p_value(labels, labels, trials, subjects, n_permutations=200, seed=0)
+    p, _ = permutation_p_values(labels, labels, trials, subjects, n_permutations=200, seed=0)
     assert p < 0.02
     with pytest.raises(ValueError, match="different labels"):
-        permutation_p_value(np.r_[labels[:-1], 0], labels, trials, n_permutations=5)
+        permutation_p_values(np.r_[labels[:-1], 0], labels, trials, n_permutations=5)
+
+
+def test_per_subject_p_values_against_exact_enumeration():
+    # subject a: 6 trials, perfectly predicted; subject b: predictions unrelated to its labels
+    labels = np.repeat([0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1], 4)
+    predictions = np.r_[labels[:24], np.repeat([0, 1, 0, 1, 0, 1], 4)]
+    trials = np.repeat(np.arange(12), 4)
+    subjects = np.repeat(["a", "b"], 24)
+    pooled, per_subject = permutation_p_values(
+        labels, predictions, trials, subjects, n_permutations=4000, seed=2
+    )
+    # a: 1 of the C(6, 3) = 20 arrangements of its labels is as good; b: balanced accuracy
+    # 2/3 (2 of 3 trials of each class right), reached by 10 of 20 arrangements
+    assert per_subject[0] == pytest.approx(1 / 20, abs=0.01)
+    assert per_subject[1] == pytest.approx(10 / 20, abs=0.03)
+    # pooled: the mean of both scores (k/3 with k of 3 trials of each class right, k
+    # hypergeometric: 1, 9, 9, 1 in 20) reaches 5/6 when k_a + k_b >= 5: (1*9 + 1*1 + 9*1) / 400
+    assert pooled == pytest.approx(19 / 400, abs=0.008)
+
+
+def test_batched_confusion_scores_equal_sklearn(rng):
+    truth = rng.integers(0, 3, (4, 50))
+    pred = np.where(rng.random((4, 50)) < 0.6, truth, rng.integers(0, 3, (4, 50)))
+    blocks = np.repeat(np.arange(4)[:, None], 50, axis=1)
+    matrices = confusion_counts(truth, pred, 3, blocks, 4)
+    for block in range(4):
+        assert (
+            matrices[block] == confusion_matrix(truth[block], pred[block], labels=[0, 1, 2])
+        ).all()
+    found = from_confusion(matrices, "macro_f1")
+    reference = [f1_score(t, p, average="macro") for t, p in zip(truth, pred, strict=True)]
+    np.testing.assert_allclose(found, reference)
+    with pytest.raises(ValueError, match="unknown metric"):
+        from_confusion(matrices, "auc")
 
 
 def test_scores_entry_point():

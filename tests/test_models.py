@@ -3,6 +3,7 @@ each one can fit a tiny batch."""
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,6 +24,7 @@ SEED_62 = (
     "P6 P8 PO7 PO5 PO3 POZ PO4 PO6 PO8 CB1 O1 OZ O2 CB2"
 ).split()
 CYTON_16 = "Fp1 Fp2 C3 C4 P7 P8 O1 O2 F7 F8 F3 F4 T7 T8 P3 P4".split()
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def test_importing_models_does_not_import_torch():
@@ -141,6 +143,53 @@ def test_histn_node_level_equals_region_by_region():
     torch.testing.assert_close(node(x), expected, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize(
+    "channels, sfreq, n_times",
+    [(DREAMER_CHANNELS, 128.0, 128), (CYTON_16, 250.0, 600), (DREAMER_CHANNELS[::-1], 128, 97)],
+)
+def test_histn_equals_the_layer_by_layer_reference(channels, sfreq, n_times):
+    """The grouped arithmetic (banded filter bank, one node-level convolution, regions fused
+    without a loop) against HiSTN computed as before issue 25 (benchmarks/histn_reference.py):
+    same outputs in training mode (same dropout masks) and evaluation mode, same gradients."""
+    sys.path.insert(0, str(BENCHMARKS))
+    from histn_reference import forward
+
+    torch.manual_seed(4)
+    net = models.create(
+        "histn", n_chans=len(channels), n_outputs=5, sfreq=sfreq, ch_names=list(channels)
+    )
+    x = torch.randn(6, len(channels), n_times)
+    state = {k: v.clone() for k, v in net.state_dict().items()}
+    found = {}
+    for name, model in (("package", net), ("reference", lambda x: forward(net, x))):
+        net.load_state_dict(state)
+        torch.manual_seed(9)
+        logits = model(x.clone())
+        found[name] = (logits, torch.autograd.grad(logits.square().sum(), list(net.parameters())))
+    torch.testing.assert_close(found["package"][0], found["reference"][0], rtol=1e-5, atol=1e-5)
+    for (name, _), gradient, expected in zip(
+        net.named_parameters(), *(found[k][1] for k in found), strict=True
+    ):
+        scale = expected.abs().max().clamp(min=1e-6)
+        assert (gradient - expected).abs().max() <= 1e-4 * scale, name
+    net.eval()
+    torch.testing.assert_close(net(x), forward(net, x), rtol=1e-5, atol=1e-5)
+
+
+def test_histn_banded_filter_bank_equals_a_grouped_convolution_for_long_windows():
+    from physioemo.models.histn import BAND_BLOCK, banded_correlation
+
+    torch.manual_seed(2)
+    kernels, x = torch.randn(3, 64), torch.randn(2, 3, 2 * BAND_BLOCK + 37)
+    padding = (31, 32)
+    expected = torch.nn.functional.conv1d(
+        torch.nn.functional.pad(x, padding), kernels[:, None], groups=3
+    )
+    torch.testing.assert_close(
+        banded_correlation(x, kernels, padding), expected, rtol=1e-4, atol=1e-4
+    )
+
+
 def test_rbtransformer_attention_maps_are_row_stochastic():
     net = models.create("rbtransformer", n_chans=14, n_outputs=2).eval()
     logits, maps = net(torch.randn(3, 14, 4), return_attention=True)
@@ -253,7 +302,11 @@ def test_any_model_however_built_round_trips_through_a_checkpoint(name, tmp_path
     rebuilt = type(net).from_config(config)
     assert rebuilt.get_config() == config
     assert count_parameters(rebuilt) == count_parameters(net)
-    meta = {"ch_names": [], "features": {"kind": "raw"}, "labels": {"classes": []}}
+    meta = {
+        "ch_names": config["ch_names"] or [f"c{i}" for i in range(config["n_chans"])],
+        "features": {"kind": models.MODELS[name].inputs},  # raw, de, peripheral: recipe names
+        "labels": {"classes": [f"class {i}" for i in range(config["n_outputs"])]},
+    }
     path = save_checkpoint(tmp_path / f"{name}.pt", net, meta)
     loaded, saved = load_checkpoint(path)
     assert saved["model"] == name and saved["args"] == config

@@ -80,3 +80,60 @@ def test_physio_errors_name_the_argument():
         acc_features(np.ones((2, 100)), 4.0)
     with pytest.raises(ValueError, match="kind must be"):
         beats(np.ones(100), 4.0, "emg")
+
+
+# ----------------------------------------------------------------------------- causal mode
+def signals(seconds=40.0, sfreq=64.0, seed=0):
+    """modality -> (n_channels, n) signal with beats, breaths, responses, drift and noise."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * sfreq)
+    t = np.arange(n) / sfreq
+    beats_at = 0.3 + np.cumsum(rng.normal(0.8, 0.04, int(seconds / 0.7)))
+    pulse = pulse_train(beats_at[beats_at < seconds], sfreq, n, 0.08)
+    scr = sum(0.4 * np.clip(t - o, 0, None) * np.exp(-np.clip(t - o, 0, None) / 2) for o in (7, 22))
+    noise = lambda scale, rows=1: scale * rng.standard_normal((rows, n))  # noqa: E731
+    return {
+        "ecg": pulse_train(beats_at[beats_at < seconds], sfreq, n, 0.01)[None] + noise(0.02),
+        "ppg": pulse[None] + noise(0.02),
+        "eda": (3.0 + 0.01 * t + scr)[None] + noise(0.005),
+        "resp": np.sin(2 * np.pi * 0.3 * t)[None] + noise(0.1),
+        "temp": (33.0 + 0.002 * t)[None] + noise(0.01),
+        "acc": np.vstack([np.ones(n), np.zeros(n), np.zeros(n)]) + noise(0.05, 3),
+    }
+
+
+@pytest.mark.parametrize("modality", ["ecg", "ppg", "eda", "resp", "temp", "acc"])
+def test_streamed_features_equal_offline_causal_features(modality):
+    """A stream fed in uneven chunks gives, window by window, what the offline causal mode
+    gives for the recorded signal (same kernels, filter state carried between chunks)."""
+    from physioemo.features.physio import kernel, window_values
+    from physioemo.features.streaming import PeripheralStream
+
+    sfreq, x = 64.0, signals()[modality]
+    offline = window_values(kernel(modality), x, sfreq, window=10.0, stride=2.5, causal=True)
+    stream = PeripheralStream(kernel(modality), sfreq, window=10.0, stride=2.5)
+    cuts = np.cumsum(np.random.default_rng(1).integers(1, 90, x.shape[1]))
+    pieces = np.split(x, cuts[cuts < x.shape[1]], axis=1)
+    live = [values for piece in pieces for values in stream.push(piece)]
+    assert [index for index, _ in live] == list(range(len(live)))
+    table = np.array([values for _, values in live])
+    expected = np.column_stack(list(offline.values()))
+    assert table.shape == expected.shape == (13, len(offline))
+    np.testing.assert_allclose(table, expected, rtol=1e-12, atol=1e-12, equal_nan=True)
+
+
+def test_causal_features_use_only_the_past():
+    """Causal: changing the signal after a window's end leaves that window's features as
+    they were; and by hand: a 75-bpm pulse is 75 bpm, the breathing rate 18 /min."""
+    from physioemo.features.physio import heart_features, respiration_rate
+
+    x = signals()["ppg"][0]
+    later = x.copy()
+    later[int(20 * 64) :] += 5 * np.random.default_rng(2).standard_normal(later.size - 20 * 64)
+    before = heart_features(x, 64.0, "bvp", window=10.0, stride=5.0, causal=True)
+    after = heart_features(later, 64.0, "bvp", window=10.0, stride=5.0, causal=True)
+    np.testing.assert_array_equal(before["hr_mean"][:3], after["hr_mean"][:3])  # end <= 20 s
+    assert not np.allclose(before["hr_mean"][3:], after["hr_mean"][3:], equal_nan=True)
+    np.testing.assert_allclose(before["hr_mean"], 75.0, rtol=0.05)
+    resp = respiration_rate(signals()["resp"][0], 64.0, window=20.0, stride=10.0, causal=True)
+    np.testing.assert_allclose(resp["resp_rate"], 18.0, rtol=0.05)

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from physioemo.errors import DataQualityWarning
 from physioemo.features import recipes
 from physioemo.features.peripheral_windows import FEATURE_NAMES, minmax_per_subject, peripheral_part
 from physioemo.recording import Recording, Signal
@@ -41,17 +42,19 @@ def segment(seconds, trial, condition, subject="S2"):
     )
 
 
-def peripheral_windows(recordings, window, stride, heart="chest_ecg"):
+def peripheral_windows(recordings, window, stride, heart="chest_ecg", **options):
     """The "peripheral" recipe's windows of `recordings` (features stored as float32)."""
     recipe = recipes.get("peripheral")
-    parameters = recipe.parameters(window=window, stride=stride, heart=heart)
+    parameters = recipe.parameters(window=window, stride=stride, heart=heart, **options)
     return recipes.compute(recordings, [(recipe, parameters)])[0]
 
 
 @pytest.fixture(scope="module")
 def windows():
     recordings = [segment(40, 1, 1), segment(30, 2, 2), segment(15, 3, 3)]
-    return peripheral_windows(recordings, window=20.0, stride=5.0), recordings
+    with pytest.warns(DataQualityWarning, match="trial 3: no 20-s window fits in its 15 s"):
+        found = peripheral_windows(recordings, window=20.0, stride=5.0)
+    return found, recordings
 
 
 def test_shapes_time_and_segments(windows):
@@ -106,8 +109,13 @@ def test_bad_window_and_missing_stream():
     with pytest.raises(ValueError, match="stride 0.3 s is not a whole number of samples"):
         peripheral_windows([recording], window=20.0, stride=0.3)
     del recording.extra["wrist_temp"]
+    every = ("heart", "resp", "temp", "acc", "scr")
     with pytest.raises(KeyError, match="wrist_temp"):
-        peripheral_windows([recording], window=20.0, stride=5.0)
+        peripheral_windows([recording], window=20.0, stride=5.0, inputs=every)
+    # the default inputs are the groups the recording carries
+    found = peripheral_windows([recording], window=20.0, stride=5.0)
+    without = [name for name in FEATURE_NAMES if not name.startswith("temp_")]
+    assert found.info["feature_names"] == without and found.X.shape[1] == len(without)
 
 
 def test_minmax_per_subject():

@@ -13,15 +13,18 @@ from physioemo.protocols.base import nearest_training_gap
 from physioemo.recording import make_groups, trial_keys
 
 
-def grid(n_subjects=3, n_trials=10, n_windows=6, sessions=1, step=128, length=128):
-    """Window metadata and per-trial labels (alternating classes) for a regular design."""
+def grid(n_subjects=3, n_trials=10, n_windows=6, sessions=1, step=128, length=128, clips=False):
+    """Window metadata and per-trial labels (alternating classes) for a regular design;
+    clips: trial k shows clip k in every session and to every subject (as SEED), else the
+    windows name no stimulus."""
     parts, labels = [], []
     for s in range(n_subjects):
         for session in range(1, sessions + 1):
             for t in range(n_trials):
                 starts = np.arange(n_windows) * step
+                clip = f"clip{t + 1}" if clips else ""
                 parts.append(
-                    make_groups(n_windows, f"s{s}", session, t + 1, starts, starts + length)
+                    make_groups(n_windows, f"s{s}", session, t + 1, starts, starts + length, clip)
                 )
                 labels += [t % 2] * n_windows
     return np.concatenate(parts), np.array(labels)
@@ -50,26 +53,34 @@ def shares(groups, train, test, unit):
 # ----------------------------------------------------------------------------- the registry
 
 
+HONEST = [
+    "subject-dependent",
+    "subject-independent",
+    "seed-session",
+    "cross-session",
+    "stimulus-independent",
+    "subject-stimulus-independent",
+]
+
+
 def test_registry_lists_every_protocol_with_its_contract():
     assert list(protocols.PROTOCOLS) == [
-        "subject-dependent",
-        "subject-independent",
-        "seed-session",
-        "cross-session",
+        *HONEST,
         "histn-sd",
+        "histn-sd-windows",
         "histn-si",
         "rbtransformer-paper",
         "pinn-paper",
+        "pinn-paper-no-self-report",
         "leaky-window-kfold",
     ]
     for name, cls in protocols.PROTOCOLS.items():
         assert cls.name == name
         assert cls.leaks == bool(cls.leak), name  # a leaky protocol says what leaks, one line
         assert "\n" not in cls.leak
-        assert cls.unit in ("window", "chunk", "trial", "session", "subject")
+        assert cls.unit in ("window", "chunk", "trial", "session", "subject", "stimulus")
         assert cls.features is None or cls.features in RECIPES, name
-    honest = [n for n, c in protocols.PROTOCOLS.items() if not c.leaks]
-    assert honest == ["subject-dependent", "subject-independent", "seed-session", "cross-session"]
+    assert [n for n, c in protocols.PROTOCOLS.items() if not c.leaks] == HONEST
 
 
 def test_get_passes_options_and_refuses_unknown_ones():
@@ -260,6 +271,25 @@ def test_histn_sd_draws_class_balanced_test_crops_with_a_seed():
     assert not np.array_equal(test, other)
 
 
+def test_the_in_between_protocols_change_one_thing_each():
+    groups, y = histn_grid(n_subjects=1, n_trials=6)
+    crops, windows = (
+        list(protocols.get(name).split(None, y, groups))
+        for name in ("histn-sd", "histn-sd-windows")
+    )
+    for (train, drawn), (same_train, every) in zip(crops, windows, strict=True):
+        np.testing.assert_array_equal(train, same_train)  # the same split
+        assert len(every) == 6 * 41 and set(drawn) <= set(every)  # every test window, once
+    assert sorted(np.bincount(y[windows[0][1]])) == [82, 82, 82]  # the ratings' own balance
+    pooled, plain = protocols.get("pinn-paper"), protocols.get("pinn-paper-no-self-report")
+    groups, y = grid(n_subjects=2, n_trials=6, n_windows=10)
+    both = zip(pooled.split(None, y, groups), plain.split(None, y, groups), strict=True)
+    for (train, test), (same_train, same_test) in both:
+        np.testing.assert_array_equal(train, same_train)
+        np.testing.assert_array_equal(test, same_test)
+    assert (pooled.features, plain.features) == ("peripheral-self-report", "peripheral")
+
+
 def test_histn_sd_refuses_geometry_it_cannot_follow():
     groups, y = grid(n_subjects=1, n_trials=3, n_windows=8)  # 8 windows: no chunk holds one
     with pytest.raises(ValueError, match="histn-sd"):
@@ -288,6 +318,47 @@ def test_histn_si_calibrates_on_the_first_10_s_and_tests_the_rest():
         assert len(val) == 0  # the paper selects no model
 
 
+# ----------------------------------------------------------------------------- stimuli
+
+
+def test_stimulus_independent_tests_every_session_of_its_clips_together():
+    groups, y = grid(n_subjects=2, n_trials=10, sessions=3, clips=True)  # SEED: clips repeat
+    protocol = protocols.get("stimulus-independent", n_splits=5)
+    splits = list(protocol.split(None, y, groups))
+    assert len(splits) == protocol.get_n_splits(groups=groups) == 10
+    tested = []
+    for train, test in splits:
+        assert np.unique(groups["subject"][np.r_[train, test]]).size == 1
+        assert not set(groups["stimulus"][train]) & set(groups["stimulus"][test])
+        clips = np.unique(groups["stimulus"][test])
+        for clip in clips:  # its trials of all three sessions
+            assert set(groups["session"][test][groups["stimulus"][test] == clip]) == {1, 2, 3}
+        assert sorted(np.bincount(y[test])) == [18, 18]  # stratified: one clip of each class
+        assert len(train) == 8 * 3 * 6  # the subject's 8 other clips, 3 sessions, 6 windows
+        tested += [(groups["subject"][test[0]], clip) for clip in clips]
+    assert len(set(tested)) == len(tested) == 20  # every clip of every subject tested once
+
+
+def test_subject_stimulus_independent_holds_out_the_subject_and_its_test_clips():
+    groups, y = grid(n_subjects=3, n_trials=10, sessions=2, clips=True)
+    protocol = protocols.get("subject-stimulus-independent", n_splits=5)
+    splits = list(protocol.split(None, y, groups))
+    assert len(splits) == protocol.get_n_splits(groups=groups) == 15
+    for train, test in splits:
+        assert not shares(groups, train, test, "subject")
+        assert not shares(groups, train, test, "stimulus")
+        assert np.unique(groups["subject"][test]).size == 1
+        assert len(test) == 2 * 2 * 6  # two clips of the held-out subject, both sessions
+        assert len(train) == 2 * 8 * 2 * 6  # the other two subjects' other eight clips
+
+
+def test_stimulus_protocols_need_named_stimuli():
+    groups, y = grid(n_subjects=2, n_trials=4)  # no stimulus ids
+    for name in ("stimulus-independent", "subject-stimulus-independent"):
+        with pytest.raises(ValueError, match="do not all name their stimulus"):
+            list(protocols.get(name).split(None, y, groups))
+
+
 # ----------------------------------------------------------------------------- validation
 
 
@@ -296,6 +367,8 @@ CASES = {
     "subject-independent": ({}, dict(n_subjects=8, n_trials=2)),
     "seed-session": ({}, dict(n_subjects=1, n_trials=15, sessions=2)),
     "cross-session": ({}, dict(n_subjects=1, n_trials=4, sessions=6)),
+    "stimulus-independent": ({}, dict(n_subjects=1, n_trials=12, sessions=2, clips=True)),
+    "subject-stimulus-independent": ({}, dict(n_subjects=8, n_trials=10, clips=True)),
     "pinn-paper": ({}, dict(n_subjects=2, n_trials=4, n_windows=20)),
     "leaky-window-kfold": ({}, dict(n_subjects=2, n_trials=4, n_windows=20)),
     "rbtransformer-paper": ({"inner_cv": "StratifiedKFold"}, dict(n_subjects=2, n_windows=20)),

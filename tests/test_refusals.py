@@ -252,6 +252,108 @@ def test_a_trial_shorter_than_the_window_is_skipped_and_named():
         extract_windows(recordings[1:2], window=2.0, progress=False)
 
 
+def test_a_baseline_shorter_than_half_a_window_is_skipped_with_a_warning(tmp_path):
+    def short_baseline(top):
+        baselines = top["Data"][0, 0]["EEG"]["baseline"]
+        baselines[1, 0] = baselines[1, 0][:50]  # 0.39 s at 128 Hz
+
+    dataset = load("dreamer", dreamer(tmp_path, short_baseline))
+    windows = warned(
+        lambda: extract_windows(dataset, baseline="auto", progress=False),  # bench's default
+        "de: skipped 1 trial(s) shorter than a window: subject s01 session 1 trial 2: its "
+        "baseline of 50 samples (0.39 s) is shorter than half a 1-s window",
+    )
+    kept = set(zip(windows.groups["subject"], windows.groups["trial"], strict=True))
+    assert ("s01", 2) not in kept and ("s01", 1) in kept and ("s02", 2) in kept
+    # at least half a window (DEAP's 3 s against 4-s windows): one window spanning it, silent
+    half = [replace(r, baseline=r.baseline[:, :64]) for r in dataset.subject("s02")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        found = extract_windows(half, baseline="auto", progress=False)
+    assert len(found) == len(extract_windows(dataset.subject("s02"), progress=False))
+
+
+def test_nan_or_infinite_samples_reaching_a_recipe_are_refused_naming_where():
+    x = np.random.default_rng(0).normal(size=(2, 1280))
+    rest = np.random.default_rng(1).normal(size=(2, 640))
+    rest[1, 10] = np.inf
+    with_bad_baseline = Recording(x, 128.0, ["C3", "C4"], "s01", trial=4, ratings={"v": 1})
+    with_bad_baseline = replace(with_bad_baseline, baseline=rest)
+    bad_signal = replace(with_bad_baseline, data=np.where(x > 3, np.nan, x), baseline=None)
+    for kind in ("de", "raw", "rbtransformer-bde"):  # raw windows took them silently
+        with pytest.raises(ValueError) as error:
+            extract_windows([with_bad_baseline], kind=kind, baseline="auto", progress=False)
+        assert str(error.value) == (
+            f"{kind} windows of subject s01 session 1 trial 4: its baseline holds 1 NaN or "
+            "infinite sample(s), the first in channel C4 at sample 10"
+        )
+        with pytest.raises(ValueError, match="its signal holds .* NaN or infinite sample"):
+            extract_windows([bad_signal], kind=kind, progress=False)
+
+
+def test_a_window_shorter_than_one_cycle_of_the_lowest_band_is_refused():
+    # one sample per window gave DE of a zero variance (-33.1) for every window, silently
+    trial = recording(1, 1280)
+    with pytest.raises(ValueError) as error:
+        extract_windows([trial], window=1 / 128, progress=False)
+    assert str(error.value) == (
+        "de windows of subject s01 session 1 trial 1: a window of 1 samples is shorter than one "
+        "cycle of the lowest band edge (4 Hz: 32 samples at 128 Hz); its variance would not "
+        "measure the band; lengthen the window"
+    )
+    assert len(extract_windows([trial], window=0.25, progress=False)) == 40  # one 4-Hz cycle
+
+
+def test_recordings_that_give_no_window_are_named(tmp_path, capsys):
+    # WESAD's peripheral windows are 60 s: conditions of 12-40 s give none
+    argv = ["bench", "--dataset", "wesad", "--synthetic-subjects", "2"]
+    argv += ["--synthetic-seconds", "20", "--out", str(tmp_path / "run"), "--quiet"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "needs at least 2 subjects" not in err
+    assert err.startswith(
+        "physioemo: error: peripheral: every trial is shorter than one window, e.g. subject S2 "
+        "trial 1: no 60-s window fits in its "
+    )
+
+
+def test_an_unreadable_file_names_the_permission(tmp_path, monkeypatch, capsys):
+    path = dreamer(tmp_path, None)
+    real_open = open
+
+    def refusing(file, *args, **kwargs):  # chmod 0 does not stop root: refuse here too
+        if str(file) == str(path):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    path.chmod(0)
+    monkeypatch.setattr("builtins.open", refusing)
+    try:
+        assert main(["info", "dreamer", "--root", str(path)]) == 2
+    finally:
+        path.chmod(0o644)
+    assert capsys.readouterr().err == f"physioemo: error: {path}: Permission denied\n"
+
+
+def test_an_empty_wesad_label_says_so(tmp_path):
+    content = hand_content()
+    content["label"] = np.zeros(0, dtype=np.int32)
+    root = write_hand_subject(tmp_path, content=content)
+    refused(lambda: load("wesad", root).subject("S5"), "S5.pkl: key label is empty")
+
+
+def test_a_garbage_playback_file_is_one_line(tmp_path, capsys):
+    path = tmp_path / "recording.csv"
+    path.write_bytes(np.random.default_rng(0).bytes(4096))
+    argv = ["live", "--board", "playback", "--file", str(path), "--master-board", "synthetic"]
+    with pytest.raises(SystemExit) as ended:  # live's own errors end it this way
+        main([*argv, "--duration", "1", "--quiet"])
+    assert ended.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"physioemo: error: {path}: line 1 is not a BrainFlow sample")
+    assert err.count("\n") == 1 and "UnicodeDecodeError" not in err
+
+
 # ----------------------------------------------------------------------------- smaller
 def test_deap_root_may_be_the_folder_of_the_files(tmp_path):
     data, labels = _content(np.random.default_rng(4))

@@ -165,7 +165,7 @@ def test_zero_phase_checkpoint_runs_live_with_a_warning(small_dreamer, tmp_path)
     [
         (["--model", "rf"], "--model rf: a random forest can only be stored by pickle"),
         (["--model", "svm"], "--model svm: a linear SVM gives no class probabilities"),
-        (["--model", "pinn"], "pinn on dreamer reads peripheral features; physioemo train makes"),
+        (["--model", "pinn"], "--model pinn: its EDA target needs an EDA stream in uS, which dr"),
         (["--model", "histn", "--features", "de"], "--features de gives de windows; histn reads"),
         (["--model", "logreg", "--features", "bp"], "bp: a live stream computes de and raw feat"),
         (["--model", "logreg", "--baseline", "zscore"], "--baseline zscore: a live stream repro"),

@@ -1,5 +1,5 @@
 """The `physioemo` command: synth, info, features, bench, merge, audit, reproduce, report,
-train, models, live."""
+compare, train, live, playback, models, export-bids."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from .._version import __version__
-from . import bench, data, live, models, train
+from . import bench, bids, compare, data, live, models, playback, train
 from .errors import exit_status, warnings_as_lines
 from .options import Parser
 
@@ -55,12 +55,28 @@ COMMANDS = (
         bench.add_report,
     ),
     (
+        "compare",
+        "compare the result rows of a run folder: paired tests over subjects and folds, ranks",
+        compare.add_compare,
+    ),
+    (
         "live",
         "predict emotions live from a BrainFlow board (default: the synthetic one) or an "
         "LSL stream",
         live.add_live,
     ),
+    (
+        "playback",
+        "write one subject of a dataset as a BrainFlow playback file with its true labels, "
+        "for live --board playback",
+        playback.add_playback,
+    ),
     ("models", "list the models, parameter counts and inputs", models.add_models),
+    (
+        "export-bids",
+        "write a dataset (default: synthetic) as BIDS (MNE-BIDS)",
+        bids.add_export_bids,
+    ),
 )
 
 

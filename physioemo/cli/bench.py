@@ -65,6 +65,12 @@ def add_bench(bench) -> None:
         "only the result table",
         backends=True,
     )
+    where.add_argument(
+        "--plan",
+        action="store_true",
+        help="print the jobs and their estimated CPU- and wall-hours per worker count; run "
+        "nothing (costs measured once per machine)",
+    )
     bench.set_defaults(run=_bench)
 
 
@@ -81,6 +87,13 @@ def _bench(args) -> None:
 
     experiment = Experiment.from_toml(args.experiment) if args.experiment else Experiment()
     _override(experiment, args)
+    if args.plan:
+        from ..experiment.estimate import format_estimate, preview
+
+        options = run_options(args)
+        found = preview(experiment, options["backend"], options["jobs"], echo=options["echo"])
+        print(format_estimate(found, options["backend"], options["jobs"]))
+        return
     run(
         experiment,
         **run_options(args),
@@ -138,7 +151,7 @@ def _audit(args) -> None:
     if args.folder is not None:
         if args.datasets or args.protocols:
             raise ValueError("audit: give a run folder or --dataset/--protocols, not both")
-        from ..experiment.run import audit
+        from ..experiment.export import audit
 
         print(format_audit(*audit(args.folder)))
         return
@@ -182,10 +195,18 @@ def _reproduce(args) -> None:
 
 def add_report(report) -> None:
     report.add_argument("folder", metavar="RUN", type=Path, help="run folder")
+    report.add_argument(
+        "--format",
+        choices=("html", "pdf"),
+        default="html",
+        help="report.html (default: one page, figures embedded) or report.pdf (numbered "
+        "tables and figures with captions, for a supplement); figures/ holds every figure as "
+        "PNG, SVG and PDF either way",
+    )
     report.set_defaults(run=_report)
 
 
 def _report(args) -> None:
-    from ..experiment.run import report
+    from ..experiment.export import report
 
-    print(f"wrote {report(args.folder)}")
+    print(f"wrote {report(args.folder, args.format)}")

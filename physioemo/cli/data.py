@@ -99,7 +99,7 @@ def add_features(features) -> None:
 def _features(args) -> None:
     from ..datasets import load
     from ..experiment import Experiment
-    from ..experiment.plan import feature_sets
+    from ..experiment.feature_jobs import feature_sets
 
     wanted = {args.recipe: given(args, Experiment).get("feature_options", {})}
     dataset = load(args.dataset, args.root)

@@ -6,12 +6,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .errors import INTERRUPTED, USER_ERROR
+from .errors import INTERRUPTED, USER_ERROR, describe
 from .options import given, positive_float
 
 
 def add_live(live) -> None:
-    from ..live.board import BOARD_NAMES
+    from ..live.board import BOARD_NAMES, WEARABLE_NAMES
     from ..live.source import SOURCES
 
     live.add_argument(
@@ -20,7 +20,9 @@ def add_live(live) -> None:
         help="; ".join(f"{name}: {about}" for name, (_, _, about) in SOURCES.items()),
     )
     live.add_argument(
-        "--board", help=f"{', '.join(BOARD_NAMES)}, or any BrainFlow BoardIds name or id"
+        "--board",
+        help=f"{', '.join({**BOARD_NAMES, **WEARABLE_NAMES})}, or any BrainFlow BoardIds name "
+        "or id",
     )
     live.add_argument("--stream", help="LSL: the stream's name")
     live.add_argument("--stream-type", help="LSL: the stream's type (e.g. EEG)")
@@ -76,7 +78,7 @@ def _live(args) -> None:
     try:
         code = run_live(LiveOptions(**given(args, LiveOptions)))
     except LiveError as error:
-        print(f"physioemo: error: {error}", file=sys.stderr)
+        print(f"physioemo: error: {describe(error)}", file=sys.stderr)
         raise SystemExit(USER_ERROR) from None
     except KeyboardInterrupt as interrupt:  # during start-up, before streaming
         print("physioemo: stopped before streaming", file=sys.stderr)

@@ -114,6 +114,7 @@ def choices() -> dict[str, list[str]]:
     each time, so an entry added at run time is offered)."""
     from ..datasets import available as datasets
     from ..datasets import scheme_names
+    from ..experiment.backends import DEVICES, PRECISIONS
     from ..experiment.backends import NAMES as BACKENDS
     from ..experiment.reproduce import PAPERS
     from ..experiment.spec import PROFILES
@@ -131,6 +132,8 @@ def choices() -> dict[str, list[str]]:
         "baselines": ["auto", *BASELINE_MODES],
         "profiles": list(PROFILES),
         "backends": list(BACKENDS),
+        "devices": list(DEVICES),
+        "precisions": list(PRECISIONS),
         "papers": list(PAPERS),
     }
 
@@ -159,8 +162,8 @@ def named_roots(texts: list[str], datasets: list[str]) -> dict[str, str]:
 
 
 def add_synthetic(group, subjects: str | None = None, seconds: str | None = None, seed=True):
-    """--synthetic-subjects, --synthetic-seconds and --data-seed: size and seed of the built-in
-    synthetic data (dests ``synthetic.*``, as `Experiment.synthetic`)."""
+    """--synthetic-subjects, --synthetic-seconds and --data-seed (or --development): size and
+    seed of the built-in synthetic data (dests ``synthetic.*``, as `Experiment.synthetic`)."""
     group.add_argument(
         "--synthetic-subjects", dest="synthetic.subjects", type=positive_int, help=subjects
     )
@@ -168,11 +171,21 @@ def add_synthetic(group, subjects: str | None = None, seconds: str | None = None
         "--synthetic-seconds", dest="synthetic.seconds", type=positive_float, help=seconds
     )
     if seed:
+        from ..datasets.cards import DEVELOPMENT_SEED
+
         group.add_argument(
             "--data-seed",
             dest="synthetic.seed",
             type=non_negative_int,
             help="synthetic data's seed (0)",
+        )
+        group.add_argument(
+            "--development",
+            dest="synthetic.seed",
+            action="store_const",
+            const=DEVELOPMENT_SEED,
+            help=f"the development subjects (data seed {DEVELOPMENT_SEED}): choose recipes on "
+            "them, never report them",
         )
 
 
@@ -201,10 +214,30 @@ def add_baseline(group, dest: str = "feature_options.baseline", help: str | None
     group.add_argument("--baseline", dest=dest, choices=choices()["baselines"], help=help)
 
 
+#: where and how torch fits run: flag -> (its choices in `choices()`, default, help)
+TORCH_PLACEMENT = {
+    "--device": (
+        "devices",
+        "cpu",
+        "torch fits: cpu (default), cuda (refused without a GPU; with --jobs N, worker i on "
+        "GPU i mod the GPUs) or auto (CUDA when available)",
+    ),
+    "--precision": (
+        "precisions",
+        "fp32",
+        "torch fits: fp32 (default), or bf16/fp16 autocast (fp16 on CUDA only; the PINN stays "
+        "fp32); each row says which ran",
+    ),
+}
+
+
 def add_where(group, out: str, quiet: str, backends: bool = False) -> None:
-    """Where and how a run goes: --jobs, --out, --overwrite, --quiet; with `backends` also the
-    backend, Ray's address and GPUs, torch threads and --no-report (`run_options` reads them)."""
+    """Where and how a run goes: --jobs, --device, --precision, --out, --overwrite, --quiet;
+    with `backends` also the backend, Ray's address and GPUs, torch threads and --no-report
+    (`run_options` reads them)."""
     group.add_argument("--jobs", type=positive_int, default=1, help="worker processes")
+    for flag, (names, default, text) in TORCH_PLACEMENT.items():
+        group.add_argument(flag, choices=choices()[names], default=default, help=text)
     if backends:
         group.add_argument(
             "--backend", choices=choices()["backends"], help="default: serial, processes if --jobs"
@@ -228,13 +261,16 @@ def add_where(group, out: str, quiet: str, backends: bool = False) -> None:
 
 def run_options(args: argparse.Namespace) -> dict:
     """`experiment.run`'s out, backend, jobs, overwrite, progress and echo from the options of
-    `add_where`: backend serial, or processes with --jobs > 1, unless --backend says; --quiet:
+    `add_where` (and device, precision): backend serial, or processes with --jobs > 1, unless
+    --backend says; --quiet:
     no progress, only the tables."""
     backend = vars(args).get("backend") or ("processes" if args.jobs > 1 else "serial")
     return {
         "out": args.out,
         "backend": backend,
         "jobs": args.jobs,
+        "device": args.device,
+        "precision": args.precision,
         "overwrite": args.overwrite,
         "progress": False if args.quiet else None,
         "echo": _quiet_echo if args.quiet else print,

@@ -55,6 +55,14 @@ def _add_features_and_labels(group) -> None:
         action=argparse.BooleanOptionalAction,
         help="features a live stream computes the same way (default); --no-causal: zero-phase",
     )
+    group.add_argument(
+        "--inputs",
+        help="peripheral feature groups, e.g. 'heart temp acc scr' (default for live use: what a "
+        "BrainFlow wearable streams, no respiration)",
+    )
+    group.add_argument(
+        "--heart", help="peripheral: heart features from 'ecg', 'ppg' or a stream (auto)"
+    )
     group.add_argument("--labels", choices=choices()["labels"], help="default: the dataset's first")
     group.add_argument("--dimension", help="rating dimension (default: the dataset's first)")
     group.add_argument("--threshold", type=finite_float, help="binary threshold on the rating")

@@ -15,23 +15,28 @@ from ._checks import listing, real
 
 
 def read_mat(path: Path, what: str) -> dict:
-    """All variables of a MAT file (v5/v7). `what` is the distribution's name for the file."""
+    """All variables of a MAT file (v5/v7). `what` is the distribution's name for the file.
+
+    A file that cannot be opened raises the OSError of opening it (e.g. PermissionError naming
+    the file), not scipy's "Reader needs file name"."""
     from scipy.io import loadmat
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file (expected the {what} file)")
-    try:
-        return loadmat(path, verify_compressed_data_integrity=True)
-    except MemoryError:  # a compressed field inflating beyond memory
-        raise DatasetFormatError(
-            f"{path}: not a readable MATLAB file (MemoryError: it claims more than fits in memory)"
-        ) from None
-    except Exception as error:  # scipy raises ValueError, OSError, zlib.error, TypeError, ...
-        reason = clean(error, 120) if str(error) else type(error).__name__
-        raise DatasetFormatError(
-            f"{path}: not a readable MATLAB file ({type(error).__name__}: {reason})"
-        ) from error
+    with open(path, "rb") as handle:
+        try:
+            return loadmat(handle, verify_compressed_data_integrity=True)
+        except MemoryError:  # a compressed field inflating beyond memory
+            raise DatasetFormatError(
+                f"{path}: not a readable MATLAB file (MemoryError: it claims more than fits in "
+                "memory)"
+            ) from None
+        except Exception as error:  # scipy raises ValueError, OSError, zlib.error, TypeError...
+            reason = clean(error, 120) if str(error) else type(error).__name__
+            raise DatasetFormatError(
+                f"{path}: not a readable MATLAB file ({type(error).__name__}: {reason})"
+            ) from error
 
 
 class MatNode:

@@ -60,12 +60,27 @@ class Dataset:
         """The recordings of one subject."""
         if subject not in self.subjects:
             raise KeyError(f"{self.name} has no subject {subject!r}; subjects: {self.subjects}")
-        return self._read_subject(subject)
+        return self._stamped(self._read_subject(subject))
 
     def iter_subjects(self) -> Iterator[tuple[str, list[Recording]]]:
         """Yield (subject, recordings) one subject at a time."""
         for subject in self.subjects:
-            yield subject, self._read_subject(subject)
+            yield subject, self._stamped(self._read_subject(subject))
+
+    def _stamped(self, recordings: list[Recording]) -> list[Recording]:
+        """The recordings, each with meta "stimulus" (the clip or video it showed) from the
+        dataset card's `stimulus_id` unless its loader set one; none for a dataset without a
+        card or an id."""
+        from .cards import CARDS
+
+        card = CARDS.get(self.name)
+        if card is None or not card.stimulus_id:
+            return recordings
+        for recording in recordings:
+            if "stimulus" not in recording.meta:
+                stimulus = card.stimulus_of(recording.session, recording.trial, recording.meta)
+                recording.meta["stimulus"] = stimulus
+        return recordings
 
     def __iter__(self) -> Iterator[Recording]:
         for _, recordings in self.iter_subjects():

@@ -36,6 +36,8 @@ class DatasetCard:
         synthetic size under ``physioemo reproduce --profile full``).
     models, protocols: registry names `physioemo bench --dataset NAME` runs by default.
     stimuli: what a recording's `trial` number says about the clip or video it showed.
+    stimulus_id: that, as a format of the recording's ``session``, ``trial`` and ``meta``
+        (`stimulus_of`): equal ids mean the same clip or video; "" when trials carry none.
     """
 
     name: str
@@ -52,6 +54,11 @@ class DatasetCard:
     models: tuple[str, ...]
     protocols: tuple[str, ...]
     stimuli: str
+    stimulus_id: str = ""
+
+    def stimulus_of(self, session: int, trial: int, meta: dict | None = None) -> str:
+        """The id of the clip or video a trial showed (`stimulus_id`), e.g. "clip7"."""
+        return self.stimulus_id.format(session=session, trial=trial, meta=meta or {})
 
     @property
     def labels(self) -> DatasetLabels:
@@ -94,6 +101,7 @@ DREAMER = DatasetCard(
     models=("logreg", "histn", "rbtransformer"),
     protocols=("subject-dependent", "subject-independent"),
     stimuli="18 film clips, the same for every subject: trial k is clip k",
+    stimulus_id="clip{trial}",
 )
 
 DEAP = DatasetCard(
@@ -113,6 +121,7 @@ DEAP = DatasetCard(
         "40 music videos: trial k is the video with Experiment_id k; meta 'Trial' is its "
         "position in the subject's presentation order (from participant_ratings.csv)"
     ),
+    stimulus_id="video{trial}",
 )
 
 SEED = DatasetCard(
@@ -131,8 +140,10 @@ SEED = DatasetCard(
     synthetic={"subjects": 5, "seconds": 8.0},
     n_subjects=15,
     models=("logreg", "rbtransformer"),
-    protocols=("subject-dependent", "subject-independent"),
+    # the same clips in every session: k-fold over trials would test clips seen in training
+    protocols=("stimulus-independent", "subject-independent"),
     stimuli="15 film clips, the same in every session: trial k is clip k",
+    stimulus_id="clip{trial}",
 )
 
 #: SEED-IV: the SEED lab's setup (EEG, subjects, sizes, models), other clips and four emotions
@@ -146,7 +157,9 @@ SEED_IV = replace(
             "emotion", ("neutral", "sad", "fear", "happy"), ((0,), (1,), (2,), (3,))
         ),
     },
+    protocols=("subject-dependent", "subject-independent"),
     stimuli="24 film clips per session, other ones each session: trial k is its clip k",
+    stimulus_id="session{session}-clip{trial}",
 )
 
 WESAD = DatasetCard(
@@ -177,9 +190,33 @@ WESAD = DatasetCard(
     protocols=("subject-independent",),
     stimuli=(
         "no clip per trial: trial k is the k-th protocol condition in time order "
-        "(baseline, TSST stress, amusement clips, meditation)"
+        "(baseline, TSST stress, amusement clips, meditation), the same for every subject"
     ),
+    stimulus_id="{meta[condition]}",
 )
 
+#: any BIDS emotion dataset (``physioemo export-bids`` writes one); its synthetic data is a
+#: synthetic DREAMER exported as BIDS, so it carries DREAMER's rating schemes (a loaded dataset's
+#: own, from its events.json, are `BidsDataset.labels`)
+BIDS = replace(
+    DREAMER,
+    name="bids",
+    loader="physioemo.datasets.bids:load_bids",
+    writer="physioemo.datasets.bids:write_synthetic_bids",
+    synthetic={"subjects": 4, "seconds": 10.0},
+    stimuli=(
+        "what the dataset's events say; in our export trial k is run k (DREAMER's clip k in "
+        "the synthetic data)"
+    ),
+    # ours: an id from the events ("stimulus" column, which our export writes), else none
+    stimulus_id="",
+)
+
+#: synthetic data seed of the development subjects (``physioemo bench --development``): every
+#: dataset's writer draws subjects and clips from its seed alone, so these are drawn
+#: independently of the evaluation data (seed 0: the demo, README and docs). Recipe choices
+#: that need data are made on them (or on inner validation data); they are never reported.
+DEVELOPMENT_SEED = 1
+
 #: registry name -> card: the one list of datasets (the CLI, experiment files and docs read it)
-CARDS = {card.name: card for card in (DREAMER, DEAP, SEED, SEED_IV, WESAD)}
+CARDS = {card.name: card for card in (DREAMER, DEAP, SEED, SEED_IV, WESAD, BIDS)}

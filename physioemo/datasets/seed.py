@@ -34,6 +34,7 @@ from ..recording import Recording, WindowSet, make_groups
 from ._checks import length, real, warn_channels
 from ._matlab import MatNode, read_mat
 from .base import Dataset
+from .cards import CARDS
 
 # fmt: off
 SEED_CHANNELS = [
@@ -303,7 +304,8 @@ def _feature_windows(name, sessions: Sessions, feature, known, labels_of, window
                     raise node.fail(f"has {len(values)} channels, earlier trials {n_channels}")
                 n = values.shape[1]
                 starts = np.arange(n) * step
-                groups = make_groups(n, subject, session, trial, starts, starts + step)
+                stimulus = CARDS[name].stimulus_of(session, trial)
+                groups = make_groups(n, subject, session, trial, starts, starts + step, stimulus)
                 ratings = {"emotion": np.full(n, float(labels[trial - 1]))}
                 parts.append(WindowSet(values.transpose(1, 0, 2), groups, ratings))
     ch_names = (

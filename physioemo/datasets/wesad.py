@@ -106,6 +106,16 @@ _SUBJECT = re.compile(r"^S(\d+)$")
 class WesadDataset(Dataset):
     """A `Dataset` whose `info` reports every stream's rate and counts condition segments."""
 
+    def __repr__(self) -> str:
+        """What `info` says: every stream's channels and rates, then the recordings' data."""
+        rates = sorted({stream.sfreq for stream in STREAMS})
+        n_channels = sum(len(stream.ch_names) for stream in STREAMS)
+        return (
+            f"<Dataset {self.name}: {len(self.subjects)} subjects, {n_channels} channels in "
+            f"{len(STREAMS)} streams at {rates[0]:g}-{rates[-1]:g} Hz (data: "
+            f"{', '.join(self.ch_names)} at {self.sfreq:g} Hz), from {self.source}>"
+        )
+
     def info(self) -> dict:
         info = super().info()
         info["sfreq"] = {stream.name: stream.sfreq for stream in STREAMS}
@@ -278,8 +288,10 @@ def _stream(path: Path, value, stream: Stream) -> np.ndarray:
 
 def _label(path: Path, value) -> np.ndarray:
     values = np.asarray(value) if isinstance(value, np.ndarray) else None
-    if values is None or values.dtype.kind not in "iuf" or values.size == 0:
+    if values is None or values.dtype.kind not in "iuf":
         raise DatasetFormatError(f"{path}: key label is not a numeric array")
+    if values.size == 0:
+        raise DatasetFormatError(f"{path}: key label is empty: the recording holds no samples")
     if values.ndim == 2 and values.shape[1] == 1:
         values = values[:, 0]
     if values.ndim != 1:

@@ -1,9 +1,8 @@
 """Evaluation: metrics, summaries of a run (per-subject pooled scores), reports."""
 
 from .metrics import (
-    fold_metrics,
     ordinal_metrics,
-    permutation_p_value,
+    permutation_p_values,
     scores,
     seq2hr,
     top2_accuracy,
@@ -13,10 +12,9 @@ from .metrics import (
 from .summary import format_table, summarise
 
 __all__ = [
-    "fold_metrics",
     "format_table",
     "ordinal_metrics",
-    "permutation_p_value",
+    "permutation_p_values",
     "scores",
     "seq2hr",
     "summarise",

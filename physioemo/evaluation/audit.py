@@ -11,7 +11,10 @@ Kinds of leak, each counted over all folds:
 * inputs that proxy the label (the feature set's info "label_proxies", e.g. self-reports);
 * steps fitted on test data: info "fitted_on_all_windows" maps a step to the unit whose windows
   it was fitted on ("trial" or "subject"; a plain list means "subject"); such a step saw test
-  data whenever a unit of that kind has windows on both sides of a fold.
+  data whenever a unit of that kind has windows on both sides of a fold; target transforms
+  (info "targets_fitted_on_all_windows") saw it always (`exposure`);
+* test trials whose stimulus (clip, video) trains through another trial of the same subject,
+  or, for a protocol that claims to hold stimuli out, at all (`exposure.stimulus_overlap`).
 
 `audit` returns the counts and a verdict: "honest" or "LEAKS: <list>"; `inflation` is the
 difference in points between a leaky and an honest score on the same data and model.
@@ -22,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..protocols.base import nearest_training_gap, unit_index
+from .exposure import stimulus_cell, stimulus_leaks, stimulus_overlap, targets_fitted_on_test
 from .summary import markdown
 
 #: seconds: a test window this close to a training window of its trial counts as leaking (ours)
@@ -47,14 +51,17 @@ def audit(
     gap: float = DEFAULT_GAP,
     info: dict | None = None,
     unit: str = "trial",
+    holds_out_stimuli: bool = False,
 ) -> dict:
     """Audit folds [(train, test), ...] over windows with metadata `groups` (start/stop in
     samples at `sfreq` Hz). gap: seconds. info: the feature set's info. unit: what the protocol
-    claims to hold out ("trial", "session", "subject", or "window"/"chunk" for the papers').
+    claims to hold out ("trial", "session", "subject", "stimulus", or "window"/"chunk" for the
+    papers'); holds_out_stimuli: it also claims no stimulus on both sides.
 
     Returns a dict: folds, test_windows, trials_on_both_sides, sessions_on_both_sides,
     subjects_on_both_sides, test_windows_near_training (within `gap` s), overlapping_test_windows,
-    label_proxies, fitted_on_test (steps), leaks (one line per kind found), verdict.
+    label_proxies, fitted_on_test (steps), stimulus (`exposure.stimulus_overlap`), leaks (one
+    line per kind found), verdict.
     """
     folds = [(np.asarray(train), np.asarray(test)) for train, test in folds]
     shared = {
@@ -68,6 +75,8 @@ def audit(
         tested += len(test)
     proxies = list((info or {}).get("label_proxies") or [])
     fitted = [step for step, scope in fitted_steps(info).items() if shared.get(scope, 0)]
+    fitted += targets_fitted_on_test(info, folds)
+    stimulus = stimulus_overlap(groups, folds)
     leaks = []
     if shared["trial"]:
         leaks.append(f"{shared['trial']} trial(s) with windows on both sides")
@@ -79,6 +88,7 @@ def audit(
     for claimed in ("session", "subject"):
         if unit == claimed and shared[claimed]:
             leaks.append(f"{shared[claimed]} {claimed}(s) on both sides of a {claimed}-wise split")
+    leaks += stimulus_leaks(stimulus, holds_out_stimuli or unit == "stimulus")
     if proxies:
         leaks.append(f"inputs that proxy the label: {', '.join(proxies)}")
     if fitted:
@@ -95,6 +105,7 @@ def audit(
         "overlapping_test_windows": overlapping,
         "label_proxies": proxies,
         "fitted_on_test": fitted,
+        "stimulus": stimulus,
         "leaks": leaks,
         "verdict": "LEAKS: " + "; ".join(leaks) if leaks else "honest",
     }
@@ -113,11 +124,13 @@ def audit_folds(
     protocol, groups, folds, sfreq: float, gap: float = DEFAULT_GAP, info: dict | None = None
 ) -> dict:
     """`audit_protocol` of folds [(train, test), ...] the protocol already made."""
-    found = audit(groups, folds, sfreq, gap, info, protocol.unit)
+    stimuli = getattr(protocol, "holds_out_stimuli", False)
+    found = audit(groups, folds, sfreq, gap, info, protocol.unit, stimuli)
     split_leaks = (
         found["trials_on_both_sides"]
         or found["test_windows_near_training"]
         or any(found[f"{u}s_on_both_sides"] for u in ("session", "subject") if u == protocol.unit)
+        or (stimuli and (found["stimulus"] or {}).get("in_training"))
     )
     return {
         "protocol": protocol.name,
@@ -137,9 +150,11 @@ def inflation(leaky_score: float, honest_score: float) -> float:
 #: leaky protocol -> the honest protocol measuring what it claims to measure, its comparison
 COUNTERPARTS = {
     "histn-sd": "subject-dependent",
+    "histn-sd-windows": "subject-dependent",
     "histn-si": "subject-independent",
     "rbtransformer-paper": "subject-dependent",
     "pinn-paper": "subject-independent",
+    "pinn-paper-no-self-report": "subject-independent",
     "leaky-window-kfold": "subject-dependent",
 }
 #: what identifies one audit in a run: a protocol's folds on one feature set and target
@@ -153,10 +168,28 @@ def audit_key(entry: dict) -> str:
     return "/".join(str(entry[k]) for k in AUDIT_KEYS)
 
 
-def leaky(entry: dict, audits: dict) -> bool:
-    """Whether a summary entry leaks: its audit's verdict, else its protocol's declaration."""
+def leak_evidence(entry: dict, audits: dict) -> list[str]:
+    """Why a summary entry leaks: "declared" when its protocol says so, "audit" when its
+    audit (audit key -> audit, `audit_key`) found a leak; empty when neither."""
+    declared = "declared" in entry.get("leak_evidence", ["declared"] * bool(entry["leaks"]))
     found = audits.get(audit_key(entry))
-    return entry["leaks"] if found is None else found["verdict"] != "honest"
+    audited = found is not None and found["verdict"] != "honest"
+    return ["declared"] * declared + ["audit"] * audited
+
+
+def leaky(entry: dict, audits: dict) -> bool:
+    """Whether a summary entry leaks: its protocol declares a leak or its audit finds one."""
+    return bool(leak_evidence(entry, audits))
+
+
+def mark_leaks(summary: list[dict], audits: dict) -> list[dict]:
+    """The summary with each entry's "leaks" set from the evidence (`leaky`) and
+    "leak_evidence" saying which (`leak_evidence`)."""
+    marked = []
+    for entry in summary:
+        evidence = leak_evidence(entry, audits)
+        marked.append({**entry, "leaks": bool(evidence), "leak_evidence": evidence})
+    return marked
 
 
 def inflations(summary: list[dict], audits: dict | None = None) -> list[dict]:
@@ -204,7 +237,7 @@ def audit_tables(audits: dict, pairs: list[dict]) -> list[tuple[str, list[str], 
     varying = [k for k in ("dataset", "features", "labels") if len({e[k] for e in entries}) > 1]
     head = [*varying, "dimension", "protocol", "folds", "trials on both sides"]
     head += ["subjects on both sides", "test windows near training", "label proxies"]
-    head += ["fitted on test data", "verdict"]
+    head += ["stimulus in training (same subject / others)", "fitted on test data", "verdict"]
     rows = []
     for e in entries:
         near = f"{e['test_windows_near_training']} of {e['test_windows']}"
@@ -212,7 +245,8 @@ def audit_tables(audits: dict, pairs: list[dict]) -> list[tuple[str, list[str], 
             [str(e[k]) for k in varying]
             + [e["dimension"], e["protocol"], str(e["folds"]), str(e["trials_on_both_sides"])]
             + [str(e["subjects_on_both_sides"]), near, ", ".join(e["label_proxies"]) or "-"]
-            + ["; ".join(e["fitted_on_test"]) or "-", e["verdict"]]
+            + [stimulus_cell(e.get("stimulus")), "; ".join(e["fitted_on_test"]) or "-"]
+            + [e["verdict"]]
         )
     found = [("", head, rows)]
     if pairs:
@@ -251,8 +285,11 @@ def format_audit(audits: dict, pairs: list[dict]) -> str:
     lines = [
         "Counts over all folds of each protocol on its feature set and labels: trials with "
         "windows on both sides of a fold, subjects on both sides, test windows within "
-        f"{gap:g} s of a training window of their own trial, inputs that proxy the label, and "
-        "steps fitted on windows that include test windows. Verdict: honest, or LEAKS and why."
+        f"{gap:g} s of a training window of their own trial, inputs that proxy the label, test "
+        "trials whose stimulus (clip, video) is in training through another trial of the same "
+        "subject / through other subjects' trials (a leak when through the same subject, or "
+        "when the protocol holds stimuli out), and steps fitted on windows that include test "
+        "windows. Verdict: honest, or LEAKS and why."
     ]
     lines += [markdown(*table) for table in audit_tables(audits, pairs)]
     disagree = [e["protocol"] for e in audits.values() if not e.get("agrees", True)]

@@ -1,16 +1,18 @@
-"""Scores of test predictions: classification metrics, HiSTN's ordinal metrics (papers.md 1.6)
-as defined and as the authors' code computes them, the PINN's EDA metrics, the
-majority-of-training baseline, and a permutation test that needs no retraining.
+"""Scores of test predictions: classification metrics (also from confusion matrices, in
+batches), HiSTN's ordinal metrics (papers.md 1.6) as defined and as the authors' code computes
+them, the PINN's EDA metrics, the majority-of-training baseline, and a permutation test that
+needs no retraining. The chance shown beside a score is `chance`'s (every label-only strategy).
 
 `scores` is the one entry point: it takes one subject's pooled test predictions (or any pooled
 set) and returns a flat dict of named floats; every value is a fraction in [0, 1] unless said.
 
 Key names: ``accuracy``, ``balanced_accuracy``, ``macro_f1``, ``weighted_f1``, ``kappa``;
-``chance`` (the training majority class predicted for every test window); with ordinal=True
+``chance`` (with train_majority: the accuracy of the training majority class predicted for
+every test window, one of `chance`'s strategies); with ordinal=True
 ``seq2hr``, ``tri_p``, ``top2_accuracy`` as papers.md defines them and ``seq2hr_histn_code``,
 ``tri_p_histn_code``, ``top1_histn_code``, ``top2_histn_code`` as the authors' code computes
 them; with EDA arrays ``eda_rmse`` (in the target's unit) and ``eda_pearson_r``; with
-permutations ``p_value`` (of ``permutation_metric``, accuracy by default).
+permutations ``p_value`` (of ``permutation_metric``, balanced accuracy by default).
 """
 
 from __future__ import annotations
@@ -25,19 +27,9 @@ from sklearn.metrics import (
     f1_score,
 )
 
-#: the metric the permutation test permutes by default
-PERMUTATION_METRIC = "accuracy"
-
-
-def fold_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
-    """Accuracy, macro-F1 and the majority-class rate ("chance") of one test fold."""
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    majority = np.unique(y_true, return_counts=True)[1].max() / y_true.size
-    return {
-        "accuracy": float(accuracy_score(y_true, y_pred)),
-        "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
-        "chance": float(majority),
-    }
+#: the metric the permutation test scores by default: under its null the expected balanced
+#: accuracy is about 1/K, the balanced-accuracy chance of every label-only strategy
+PERMUTATION_METRIC = "balanced_accuracy"
 
 
 def classification_scores(y_true, y_pred) -> dict[str, float]:
@@ -164,33 +156,75 @@ def eda_metrics(eda_true, eda_pred) -> dict[str, float]:
     }
 
 
-# ----------------------------------------------------------------------------- permutation test
+# ----------------------------------------------------------------------------- confusion matrices
+
+
+def confusion_counts(y_true, y_pred, n_classes: int, blocks=None, n_blocks: int = 1) -> np.ndarray:
+    """Confusion counts (n_blocks, n_classes, n_classes), rows the true class, columns the
+    predicted one. y_true, y_pred: class indices, any shape; blocks: the same shape, each
+    sample's block in 0..n_blocks-1 (None: one block)."""
+    y_true, y_pred = np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)
+    blocks = np.zeros(y_true.shape, dtype=np.int64) if blocks is None else np.asarray(blocks)
+    index = (blocks * n_classes + y_true) * n_classes + y_pred
+    counts = np.bincount(index.ravel(), minlength=n_blocks * n_classes**2)
+    return counts.reshape(n_blocks, n_classes, n_classes)
+
+
+def from_confusion(matrices: np.ndarray, metric: str) -> np.ndarray:
+    """`metric` of confusion matrices (..., K, K) (rows: true class, columns: predicted), as
+    scikit-learn computes it from the labels and predictions: "accuracy"; "balanced_accuracy"
+    (mean recall over the classes present in the labels); "macro_f1" (mean F1 over the
+    classes present in the labels or the predictions, zero_division=0); "weighted_f1" (F1
+    weighted by support); "kappa" (Cohen's; 1 when one class is all there is). Returns (...)."""
+    matrices = np.asarray(matrices, dtype=float)
+    hits = np.diagonal(matrices, axis1=-2, axis2=-1)
+    support, predicted = matrices.sum(axis=-1), matrices.sum(axis=-2)
+    n = support.sum(axis=-1)
+    if metric == "accuracy":
+        return hits.sum(axis=-1) / n
+    if metric == "balanced_accuracy":
+        present = support > 0
+        recall = np.where(present, hits / np.maximum(support, 1), 0.0)
+        return recall.sum(axis=-1) / present.sum(axis=-1)
+    if metric in ("macro_f1", "weighted_f1"):
+        both = support + predicted
+        f1 = 2 * hits / np.maximum(both, 1)
+        weights = (both > 0) if metric == "macro_f1" else support
+        return np.sum(f1 * weights, axis=-1) / weights.sum(axis=-1)
+    if metric == "kappa":
+        expected = np.sum(support * predicted, axis=-1) / n**2
+        observed = hits.sum(axis=-1) / n
+        agreeing = expected < 1
+        return np.where(agreeing, (observed - expected) / np.where(agreeing, 1 - expected, 1), 1.0)
+    raise ValueError(f"unknown metric {metric!r}")
 
 
 def confusion_score(y_true, y_pred, n_classes: int, metric: str) -> float:
-    """One of `classification_scores`' metrics computed from the confusion matrix (fast enough
-    to repeat a thousand times; equal to scikit-learn's)."""
-    counts = np.bincount(y_true * n_classes + y_pred, minlength=n_classes * n_classes)
-    matrix = counts.reshape(n_classes, n_classes).astype(float)
-    hits, support, predicted = np.diag(matrix), matrix.sum(axis=1), matrix.sum(axis=0)
-    n = matrix.sum()
-    if metric == "accuracy":
-        return float(hits.sum() / n)
-    if metric == "balanced_accuracy":
-        present = support > 0
-        return float(np.mean(hits[present] / support[present]))
-    if metric in ("macro_f1", "weighted_f1"):
-        listed = (support + predicted) > 0
-        f1 = 2 * hits[listed] / (support + predicted)[listed]
-        weights = np.ones(listed.sum()) if metric == "macro_f1" else support[listed]
-        return float(np.sum(f1 * weights) / weights.sum())
-    if metric == "kappa":
-        expected = np.sum(support * predicted) / n**2
-        return float((hits.sum() / n - expected) / (1 - expected)) if expected < 1 else 1.0
-    raise ValueError(f"unknown permutation metric {metric!r}")
+    """One of `classification_scores`' metrics computed from the confusion matrix (equal to
+    scikit-learn's; `from_confusion`)."""
+    return float(from_confusion(confusion_counts(y_true, y_pred, n_classes)[0], metric))
 
 
-def permutation_p_value(
+# ----------------------------------------------------------------------------- permutation test
+#: permuted label arrays held in memory at once (labels x permutations)
+_PERMUTATION_BATCH = 2_000_000
+
+
+def _trial_table(y_true, trials, subject_of) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each window's trial (an index), and each trial's label and subject; trials None: every
+    window its own trial. A trial whose windows carry different labels is refused."""
+    trials = np.arange(len(y_true)) if trials is None else np.asarray(trials)
+    _, trial_of = np.unique(trials, return_inverse=True)
+    trial_label = np.zeros(trial_of.max() + 1, dtype=np.int64)
+    trial_label[trial_of] = y_true
+    trial_subject = np.zeros(trial_of.max() + 1, dtype=np.int64)
+    trial_subject[trial_of] = subject_of
+    if np.any(trial_label[trial_of] != y_true) or np.any(trial_subject[trial_of] != subject_of):
+        raise ValueError("permutation_p_values: a trial's windows carry different labels")
+    return trial_of, trial_label, trial_subject
+
+
+def permutation_p_values(
     y_true,
     y_pred,
     trials=None,
@@ -198,42 +232,56 @@ def permutation_p_value(
     n_permutations: int = 1000,
     metric: str = PERMUTATION_METRIC,
     seed: int = 0,
-) -> float:
-    """p-value of `metric` against predictions unrelated to the labels, without retraining.
+) -> tuple[float, np.ndarray]:
+    """Permutation p-values of `metric` against predictions that carry no information about
+    the labels, without retraining: the pooled p and one per subject.
 
-    The labels are permuted at the trial level within each subject while the predictions stay:
-    each trial of a subject takes the label of another of that subject's trials (trials:
-    one key per window, e.g. `recording.trial_keys(groups)`; subjects: one per window, None for
-    one subject). Why this scheme: the model is never refitted (a permutation test that
-    retrains, as scikit-learn's `permutation_test_score`, costs n_permutations trainings);
-    windows of a trial share the trial's label and are strongly correlated, so permuting
-    windows would treat them as independent and give p-values far too small; permuting whole
-    trials keeps that dependence, and keeping it within subjects keeps each subject's label
-    distribution. The null is "predictions carry no information about which trial had which
-    label". Without `trials`, every window is its own trial (only right for independent
-    windows). p = (1 + #{permuted >= observed}) / (1 + n_permutations).
+    The test: the labels are permuted at the trial level within each subject while the
+    predictions stay: each trial of a subject takes the label of another of that subject's
+    trials (trials: one key per window, e.g. `recording.trial_keys(groups)`; subjects: one per
+    window, None for one subject). Its null: "the predictions carry no information about which
+    trial had which label", which every label-only strategy (training majority, prior-matched
+    or uniform guess) satisfies. Under it the expected balanced accuracy is about 1/K, the
+    balanced-accuracy chance of every label-only strategy; the expected accuracy is not (it
+    depends on how often the model predicts each class), hence balanced accuracy by default.
+    Assumptions: a subject's trials are exchangeable under the null; windows of a trial move
+    together (permuting windows would treat them as independent and give p-values far too
+    small). The model is never refitted (scikit-learn's `permutation_test_score` costs
+    n_permutations trainings). Without `trials` every window is its own trial (only right for
+    independent windows).
+
+    Statistics: per subject, `metric` on its windows; pooled, the mean of the per-subject
+    values (a result row's score). p = (1 + #{permuted >= observed}) / (1 + n_permutations).
+    Returns (pooled p, per-subject p in the order of np.unique(subjects)).
     """
     y_true, y_pred = np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)
     n_classes = int(max(y_true.max(), y_pred.max())) + 1
-    trials = np.arange(len(y_true)) if trials is None else np.asarray(trials)
     subjects = np.zeros(len(y_true)) if subjects is None else np.asarray(subjects)
-    score = confusion_score(y_true, y_pred, n_classes, metric)
-    _, trial_of = np.unique(trials, return_inverse=True)
-    trial_label = np.zeros(trial_of.max() + 1, dtype=y_true.dtype)
-    trial_label[trial_of] = y_true
-    trial_subject = np.zeros(trial_of.max() + 1, dtype=subjects.dtype)
-    trial_subject[trial_of] = subjects
-    if np.any(trial_label[trial_of] != y_true):
-        raise ValueError("permutation_p_value: a trial's windows carry different labels")
-    blocks = [np.flatnonzero(trial_subject == s) for s in np.unique(trial_subject)]
+    _, subject_of = np.unique(subjects, return_inverse=True)
+    n_subjects = int(subject_of.max()) + 1
+    trial_of, trial_label, trial_subject = _trial_table(y_true, trials, subject_of)
+    observed = from_confusion(
+        confusion_counts(y_true, y_pred, n_classes, subject_of, n_subjects), metric
+    )
+    order = np.argsort(trial_subject, kind="stable")  # trials grouped by subject
+    block, sorted_labels = trial_subject[order], trial_label[order]
     rng = np.random.default_rng(seed)
-    hits = 0
-    for _ in range(n_permutations):
-        shuffled = trial_label.copy()
-        for block in blocks:
-            shuffled[block] = trial_label[rng.permutation(block)]
-        hits += confusion_score(shuffled[trial_of], y_pred, n_classes, metric) >= score
-    return float((1 + hits) / (1 + n_permutations))
+    hits, pooled_hits = np.zeros(n_subjects), 0
+    batch = max(1, _PERMUTATION_BATCH // len(y_true))
+    for first in range(0, n_permutations, batch):
+        size = min(batch, n_permutations - first)
+        # keys in [block, block + 1): sorting them shuffles the trials within each subject
+        shuffled = np.empty((size, trial_label.size), dtype=np.int64)
+        shuffled[:, order] = sorted_labels[np.argsort(block + rng.random((size, block.size)), 1)]
+        batches = np.arange(size)[:, None] * n_subjects + subject_of
+        predicted = np.broadcast_to(y_pred, (size, len(y_pred)))
+        matrices = confusion_counts(
+            shuffled[:, trial_of], predicted, n_classes, batches, size * n_subjects
+        )
+        values = from_confusion(matrices, metric).reshape(size, n_subjects)
+        hits += np.sum(values >= observed - 1e-12, axis=0)
+        pooled_hits += int(np.sum(values.mean(axis=1) >= observed.mean() - 1e-12))
+    return (1 + pooled_hits) / (1 + n_permutations), (1 + hits) / (1 + n_permutations)
 
 
 # ----------------------------------------------------------------------------- the entry point
@@ -259,10 +307,10 @@ def scores(
 
     y_true, y_pred: (n,) class indices in 0..n_classes-1. proba: (n, n_classes) class scores,
     needed for ordinal=True (HiSTN's metrics). trials, subjects: per window, for the
-    permutation test (`permutation_p_value`; `permutations` > 0 runs it). train_majority: the
-    training labels' majority class, for "chance". eda_true, eda_pred: (n,) EDA target and
-    prediction for the PINN's eda_rmse and eda_pearson_r. The ordinal metrics rank `proba`;
-    the others score `y_pred`.
+    permutation test (`permutation_p_values`, its pooled p; `permutations` > 0 runs it).
+    train_majority: the training labels' majority class, for "chance". eda_true, eda_pred: (n,)
+    EDA target and prediction for the PINN's eda_rmse and eda_pearson_r. The ordinal metrics
+    rank `proba`; the others score `y_pred`.
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if len(y_true) != len(y_pred) or not len(y_true):
@@ -280,7 +328,7 @@ def scores(
     if eda_true is not None and eda_pred is not None:
         out.update(eda_metrics(eda_true, eda_pred))
     if permutations:
-        out["p_value"] = permutation_p_value(
+        out["p_value"] = permutation_p_values(
             y_true, y_pred, trials, subjects, permutations, permutation_metric, seed
-        )
+        )[0]
     return out

@@ -6,33 +6,44 @@ Jobs are self-contained and seeded, so the same experiment gives the same result
 backend. The driver writes each result to the store as it arrives.
 
 * `Serial`: in-process, one job at a time (the default).
-* `Processes`: `concurrent.futures.ProcessPoolExecutor` with spawned workers (`--jobs N`); each
-  worker reads the shared data once, from files in a temporary folder, and ignores Ctrl-C from
-  its start (the driver stops the workers); a worker that dies (killed, out of memory) breaks the
-  pool, which is restarted and the unfinished jobs re-run (a job that keeps killing its worker
-  fails after `RETRIES` attempts). Results come back as files in the run's ``running/`` folder
+* `Processes`: `concurrent.futures.ProcessPoolExecutor` with spawned workers (`--jobs N`); the
+  feature sets go to the run's ``shared/`` folder as .npy files that every process, the driver
+  included, memory-maps read-only (`shared`), so no worker holds a copy; each worker ignores
+  Ctrl-C from its start (the driver stops the workers, which save their fits' checkpoints on
+  the way out). A worker that dies (killed, out of memory) breaks the pool: the job it ran
+  goes back to the queue (a job that keeps killing its worker fails after `RETRIES`
+  attempts), and the jobs the other workers were running resume from their checkpoints in
+  the restarted pool. Results come back as files in the run's ``running/`` folder
   (`ResultFile`), so a worker killed mid-way never leaves a partial message in the pool's pipe.
+  With GPUs and device "cuda" or "auto", worker i trains on GPU i modulo their number.
 * `Ray`: tasks on a Ray cluster (`--backend ray [--address HOST:PORT|auto]`, the `ray` extra);
-  the shared data goes to Ray's object store once; each task asks for `threads` CPUs (and GPUs
-  when given) and is retried by Ray when its worker dies.
+  the shared data goes to Ray's object store once (the driver then reads the store's copy, so
+  it holds no second one) and tasks read their rows from it without copies; each task asks for
+  `threads` CPUs (and `gpus` GPUs, 1 with device "cuda" unless given) and is retried by Ray
+  when its worker dies, resuming from its checkpoint where the run folder is reachable.
+
+Device "cuda" is refused in one line where no GPU exists (this machine for serial and
+processes, the cluster for Ray).
 """
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from ..features import cache
+from . import shared as sharing
 from .jobs import Job, marker_path, read_result, run_job, write_result
 
 #: attempts of a job whose worker process dies before it fails for good
 RETRIES = 3
 NAMES = ("serial", "processes", "ray")
+DEVICES = ("cpu", "cuda", "auto")
+#: precisions of torch fits (`training.device.PRECISIONS`, named here without importing torch)
+PRECISIONS = ("fp32", "bf16", "fp16")
 
 
 @dataclass
@@ -42,15 +53,38 @@ class Failure:
     error: str
 
 
-def create(name: str, jobs: int = 1, address: str | None = None, gpus: float = 0.0):
-    """The backend `name` ("serial", "processes" or "ray")."""
-    if name == "serial":
-        return Serial()
-    if name == "processes":
-        return Processes(jobs)
+def create(
+    name: str, jobs: int = 1, address: str | None = None, gpus: float = 0.0, device: str = "cpu"
+):
+    """The backend `name` ("serial", "processes" or "ray") for jobs on `device` ("cpu",
+    "cuda" or "auto"); ValueError in one line for "cuda" where this machine has no GPU (Ray:
+    checked against the cluster when it starts)."""
+    if device not in DEVICES:
+        raise ValueError(f"unknown device {device!r}; available: {', '.join(DEVICES)}")
+    if name not in NAMES:
+        raise ValueError(f"unknown backend {name!r}; available: {', '.join(NAMES)}")
     if name == "ray":
-        return Ray(jobs, address, gpus)
-    raise ValueError(f"unknown backend {name!r}; available: {', '.join(NAMES)}")
+        return Ray(jobs, address, gpus, device)
+    if device == "cuda" and not gpu_count():
+        raise ValueError(
+            f"--device cuda: no CUDA GPU is visible on this machine ({name} backend); "
+            "use --device cpu or auto, or --backend ray with GPU nodes"
+        )
+    return Serial() if name == "serial" else Processes(jobs)
+
+
+def gpu_count() -> int:
+    """CUDA GPUs torch sees on this machine."""
+    import torch
+
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+def worker_device(device: str, worker: int) -> str:
+    """The device of local worker `worker` for jobs on `device`: "cuda" and "auto" spread
+    the workers over the GPUs (worker i on GPU i modulo their number), else the CPU."""
+    count = gpu_count() if device in ("cuda", "auto") else 0
+    return f"cuda:{worker % count}" if count else "cpu"
 
 
 def _describe(error: BaseException) -> str:
@@ -61,8 +95,20 @@ class Serial:
     """Jobs in this process, one at a time."""
 
     name = "serial"
+    local = True  # runs where the driver's disk (run folder, feature cache) is
 
-    def run(self, jobs: list[Job], windows: dict, targets: dict):
+    def start(self) -> None:
+        """Nothing to start (`Ray.start` connects to a cluster)."""
+
+    def stop(self) -> None:
+        """Nothing to stop."""
+
+    def map(self, function, items: list):
+        """(item, function(item) or `Failure`) for each item, in order."""
+        for item in items:
+            yield item, _call(function, item)
+
+    def run(self, jobs: list[Job], windows: dict, targets: dict, folder=None):
         for job in jobs:
             try:
                 result = run_job(job, windows[job.data], targets[job.target])
@@ -77,30 +123,31 @@ class Serial:
 _SHARED: dict = {}
 
 
-def _write_shared(folder: Path, windows: dict, targets: dict) -> dict:
-    """The shared data as files in `folder`, for `_start_worker`; returns where they are.
+def _quiet_worker() -> None:
+    """Worker initialiser: leave Ctrl-C to the driver (already ignored when the driver
+    started this worker from its main thread), end quietly when the driver stops it, and
+    compute on one core (Numba reads this when a feature job first imports it): the workers
+    are the run's parallelism."""
+    import os
 
-    Workers read their data from files rather than from their start-up arguments: the driver
-    starts its workers with Ctrl-C ignored (`_ctrl_c_ignored`), which must last milliseconds,
-    and a large start-up argument keeps it waiting until the worker has imported and read it."""
-    files = {key: str(folder / f"windows-{i}.npz") for i, key in enumerate(windows)}
-    for key, path in files.items():
-        cache.save(windows[key], Path(path), key)
-    labels = folder / "targets.npz"
-    np.savez(labels, **{f"y{i}": y for i, y in enumerate(targets.values())})
-    return {"windows": files, "targets": str(labels), "target_keys": list(targets)}
-
-
-def _start_worker(shared: dict) -> None:
-    """Worker initialiser: read the shared data `_write_shared` wrote; leave Ctrl-C to the
-    driver (already ignored when the driver started this worker from its main thread)."""
+    os.environ["NUMBA_NUM_THREADS"] = "1"
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    windows = {key: cache.load(Path(path), key) for key, path in shared["windows"].items()}
-    if any(w is None for w in windows.values()):
-        raise RuntimeError(f"shared windows in {Path(shared['targets']).parent} are unreadable")
-    with np.load(shared["targets"], allow_pickle=False) as stored:
-        targets = {key: stored[f"y{i}"] for i, key in enumerate(shared["target_keys"])}
-    _SHARED.update(windows=windows, targets=targets)
+    signal.signal(signal.SIGTERM, _stopped)
+    from tqdm.auto import tqdm
+
+    # tqdm's default lock is a multiprocessing lock: a worker stopped by SIGTERM would leave
+    # it behind, and the resource tracker warns of "leaked semaphore objects" at the end
+    tqdm.set_lock(threading.RLock())
+
+
+def _start_worker(where: dict, counter, device: str) -> None:
+    """Worker initialiser of fold jobs: `_quiet_worker`, then memory-map the shared data
+    (`shared.write`) and take the next worker number (its GPU)."""
+    _quiet_worker()
+    with counter.get_lock():
+        worker, counter.value = counter.value, counter.value + 1
+    windows, targets = sharing.read(where)
+    _SHARED.update(windows=windows, targets=targets, device=worker_device(device, worker))
 
 
 @contextmanager
@@ -136,9 +183,23 @@ class ResultFile:
         return result
 
 
+def _stopped(number, _frame) -> None:
+    """A worker's SIGTERM handler (the driver stops its workers with SIGTERM; a torch fit
+    saves its checkpoint first): remove the running job's marker, so the job is not blamed
+    for the stop (`_suspects`), then end as SIGTERM ends a process."""
+    job = _SHARED.get("job")
+    marker = marker_path(job) if job is not None else None
+    if marker is not None:
+        marker.unlink(missing_ok=True)
+    signal.signal(number, signal.SIG_DFL)
+    signal.raise_signal(number)
+
+
 def _run_in_worker(job: Job) -> dict | Failure | ResultFile:
+    _SHARED["job"] = job
     try:
-        result = run_job(job, _SHARED["windows"][job.data], _SHARED["targets"][job.target])
+        windows, y = _SHARED["windows"][job.data], _SHARED["targets"][job.target]
+        result = run_job(job, windows, y, _SHARED["device"] if job.device != "cpu" else None)
     except Exception as error:
         return Failure(_describe(error))
     marker = marker_path(job)
@@ -152,7 +213,7 @@ def _run_in_worker(job: Job) -> dict | Failure | ResultFile:
     return ResultFile(str(path))
 
 
-class Processes:
+class Processes(Serial):
     """Jobs in `jobs` spawned worker processes on this machine."""
 
     name = "processes"
@@ -162,14 +223,44 @@ class Processes:
             raise ValueError(f"--jobs must be at least 1, got {jobs}")
         self.jobs = jobs
 
-    def run(self, jobs: list[Job], windows: dict, targets: dict):
+    def map(self, function, items: list):
+        """(item, function(item) or `Failure`) as the worker processes finish them; a worker
+        that dies fails the items not finished."""
+        import multiprocessing
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        context = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(self.jobs, context, initializer=_quiet_worker)
+        try:
+            with _ctrl_c_ignored():  # submitting starts the workers
+                pending = {pool.submit(_call, function, item): item for item in items}
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    item = pending.pop(future)
+                    broken = isinstance(future.exception(), BrokenProcessPool)
+                    yield item, Failure("its worker process died") if broken else future.result()
+        except BaseException:
+            _stop(pool)
+            raise
+        pool.shutdown(wait=True)
+
+    def run(self, jobs: list[Job], windows: dict, targets: dict, folder=None):
+        """folder: where the shared data goes (the run's ``shared/``; a temporary folder
+        when None), removed at the end."""
         import tempfile
 
-        with tempfile.TemporaryDirectory(prefix="physioemo-shared-") as folder:
-            shared = _write_shared(Path(folder), windows, targets)
-            yield from self._run(jobs, shared)
+        with tempfile.TemporaryDirectory(prefix="physioemo-shared-") as temporary:
+            folder = Path(folder or Path(temporary) / "shared")
+            try:
+                where = sharing.write(folder, windows, targets)
+                device = next((job.device for job in jobs), "cpu")
+                yield from self._run(jobs, where, device)
+            finally:
+                sharing.remove(folder)
 
-    def _run(self, jobs: list[Job], shared: dict):
+    def _run(self, jobs: list[Job], where: dict, device: str):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
@@ -178,17 +269,17 @@ class Processes:
         attempts = {job.key: 0 for job in jobs}
         remaining = list(jobs)
         while remaining:
+            counter = context.Value("i", 0)
             pool = ProcessPoolExecutor(
-                self.jobs, context, initializer=_start_worker, initargs=(shared,)
+                self.jobs, context, initializer=_start_worker, initargs=(where, counter, device)
             )
             try:
                 for job, result in self._results(pool, remaining):
                     remaining.remove(job)
                     yield job, result
             except BrokenProcessPool:  # a worker died: restart, run the unfinished jobs again
-                suspects = _suspects(remaining)
                 _stop(pool)  # the survivors too: one may wait for ever on a lock the dead held
-                for job in suspects:
+                for job in _suspects(remaining):
                     attempts[job.key] += 1
                 for job in [j for j in remaining if attempts[j.key] >= RETRIES]:
                     remaining.remove(job)
@@ -223,9 +314,11 @@ class Processes:
 
 
 def _suspects(jobs: list[Job]) -> list[Job]:
-    """Jobs that were running when a worker died: those whose running marker was left
-    behind (see `jobs.run_job`); all of them when the run keeps no markers or none was left
-    (a worker that dies while it starts, e.g. on unreadable shared data, fails them all)."""
+    """Jobs that were running when a worker died, asked once every worker has ended: those
+    whose running marker (see `jobs.run_job`) was left behind. A worker the driver stops
+    removes its marker on the way out (`_stopped`), so only a worker that died on its own
+    (killed, out of memory) leaves one. All of them when the run keeps no markers or none was
+    left (a worker that dies while it starts, e.g. on unreadable shared data, fails them all)."""
     markers = {job.key: marker_path(job) for job in jobs}
     if not any(markers.values()):
         return jobs
@@ -235,68 +328,121 @@ def _suspects(jobs: list[Job]) -> list[Job]:
     return left or jobs
 
 
+#: seconds stopped workers get to save their fits' checkpoints (the end of one batch)
+STOP_SECONDS = 60
+
+
 def _stop(pool) -> None:
-    """Cancel what has not started and end the workers now (Ctrl-C, an error, a dead worker)."""
+    """Cancel what has not started and end the workers (Ctrl-C, an error, a dead worker):
+    SIGTERM, which a torch fit answers by saving its checkpoint at the end of its batch, then
+    wait for them."""
     import multiprocessing
 
     pool.shutdown(wait=False, cancel_futures=True)
-    for child in multiprocessing.active_children():
+    children = multiprocessing.active_children()
+    for child in children:
         child.terminate()
+    for child in children:
+        child.join(STOP_SECONDS)
+        if child.is_alive():
+            child.kill()
 
 
 # ----------------------------------------------------------------------------- ray
-def _ray_job(job: Job, windows, y) -> dict | Failure:
+def _call(function, *args):
+    """function(*args), or a `Failure` naming what it raised (a Ray task, a pool's call)."""
     try:
-        return run_job(job, windows, y)
+        return function(*args)
     except Exception as error:
         return Failure(_describe(error))
 
 
 class Ray:
-    """Jobs as Ray tasks: a local instance with `jobs` CPUs, or the cluster at `address`."""
+    """Jobs as Ray tasks: a local instance with `jobs` CPUs, or the cluster at `address`.
+
+    `start` connects (and checks for a GPU when the device is "cuda"); the instance a backend
+    started ends when its jobs have run (`run`) or with `stop`."""
 
     name = "ray"
+    local = False  # nodes may not see the driver's disk
 
-    def __init__(self, jobs: int = 1, address: str | None = None, gpus: float = 0.0):
-        self.jobs, self.address, self.gpus = jobs, address, gpus
+    def __init__(
+        self, jobs: int = 1, address: str | None = None, gpus: float = 0.0, device: str = "cpu"
+    ):
+        self.jobs, self.address, self.device = jobs, address, device
+        self.gpus = gpus or (1.0 if device == "cuda" else 0.0)
+        self.started = False
 
-    def run(self, jobs: list[Job], windows: dict, targets: dict):
+    def start(self):
+        """Ray, connected (started here when no instance runs in this process)."""
         try:
             import ray
         except ImportError:
             raise ValueError("--backend ray needs Ray: pip install 'physioemo[ray]'") from None
-        started_here = not ray.is_initialized()
-        if started_here:
+        if not ray.is_initialized():
             options = {"address": self.address} if self.address else {"num_cpus": self.jobs}
-            ray.init(include_dashboard=False, log_to_driver=False, **options)
+            quiet = {"logging_level": logging.ERROR}  # Ray's start-up lines are not ours to show
+            ray.init(include_dashboard=False, log_to_driver=False, **quiet, **options)
+            self.started = True
+        if self.device == "cuda" and not ray.cluster_resources().get("GPU"):
+            self.stop()
+            raise ValueError("--device cuda: the Ray cluster has no GPU; use --device cpu or auto")
+        return ray
+
+    def stop(self) -> None:
+        if self.started:
+            import ray
+
+            ray.shutdown()
+            self.started = False
+
+    def map(self, function, items: list):
+        """(item, function(item) or `Failure`) as Ray tasks finish (one CPU each)."""
+        ray = self.start()
+        task = ray.remote(_call).options(num_cpus=1, max_retries=RETRIES)
+        pending = {task.remote(function, item): item for item in items}
+        yield from _ray_results(ray, pending)
+
+    def run(self, jobs: list[Job], windows: dict, targets: dict, folder=None):
+        ray = self.start()
         try:
             yield from self._run(ray, jobs, windows, targets)
         finally:
-            if started_here:
-                ray.shutdown()
+            self.stop()
 
     def _run(self, ray, jobs, windows, targets):
         from ..models import spec
 
-        refs = {k: ray.put(v) for k, v in windows.items()}
+        refs = {}
+        for key in list(windows):
+            refs[key] = ray.put(windows[key])
+            windows[key] = ray.get(refs[key])  # the store's copy: the driver's own can go
         target_refs = {k: ray.put(v) for k, v in targets.items()}
-        task = ray.remote(_ray_job)
+        task = ray.remote(_call)
         pending = {}
         for job in jobs:
             gpus = self.gpus if spec(job.model).framework == "torch" else 0
             options = {"num_cpus": job.threads, "num_gpus": gpus, "max_retries": RETRIES}
-            ref = task.options(**options).remote(job, refs[job.data], target_refs[job.target])
+            ref = task.options(**options).remote(
+                run_job, job, refs[job.data], target_refs[job.target]
+            )
             pending[ref] = job
-        try:
-            while pending:
-                [ready], _ = ray.wait(list(pending), num_returns=1)
-                job = pending.pop(ready)
-                try:
-                    result = ray.get(ready)
-                except ray.exceptions.RayError as error:
-                    result = Failure(_describe(error).splitlines()[0])
-                yield job, result
-        except BaseException:
-            for ref in pending:
-                ray.cancel(ref, force=True)
-            raise
+        yield from _ray_results(ray, pending)
+
+
+def _ray_results(ray, pending: dict):
+    """(what each task was given, its result or `Failure`) as tasks finish; the tasks not
+    finished are cancelled when the caller stops (Ctrl-C, an error)."""
+    try:
+        while pending:
+            [ready], _ = ray.wait(list(pending), num_returns=1)
+            item = pending.pop(ready)
+            try:
+                result = ray.get(ready)
+            except ray.exceptions.RayError as error:
+                result = Failure(_describe(error).splitlines()[0])
+            yield item, result
+    except BaseException:
+        for ref in pending:
+            ray.cancel(ref, force=True)
+        raise

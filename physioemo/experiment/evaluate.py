@@ -3,7 +3,8 @@ path (no run folder): for scripts and notebooks.
 
     from physioemo.experiment import cross_validate
     results = cross_validate(windows, y, "logreg", protocols.get("subject-dependent"))
-    print(format_table(summarise(results)))      # physioemo.evaluation.summary
+    print(format_table(results.summary()))       # physioemo.evaluation.summary
+    results.to_frame()                           # pandas: one row per fold and subject
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 from ..models import spec
 from .backends import Failure, Serial
 from .plan import fold_jobs, folds
+from .results import Results
 
 
 def cross_validate(
@@ -26,16 +28,19 @@ def cross_validate(
     threads: int = 1,
     n_classes: int | None = None,
     ordinal: bool = False,
+    labels: str = "given",
     dimension: str = "label",
-) -> list[dict]:
+) -> Results:
     """Every fold of `protocol` for `model` on `windows` (a `WindowSet`) with labels `y`.
 
     model: a registry name (e.g. "logreg", "histn"; torch models train with `preset`, default
         the model's quick preset) or an unfitted scikit-learn estimator, cloned per fold.
-    y: (n_windows,) classes 0..K-1; -1 drops a window.
-    Returns one result per fold, as the run store keeps them (identity, sizes, training
-    majority, per-window predictions, fit report, timings); `evaluation.summary.summarise`
-    turns them into mean +- std over subjects.
+    y: (n_windows,) classes 0..K-1; -1 drops a window. labels, dimension: the names the
+        results give the label scheme and rating dimension of `y` (e.g. "binary", "arousal").
+    Returns `Results`, a list of one result per fold as the run store keeps them (identity,
+    sizes, training majority, per-window predictions, fit report, timings), named after the
+    windows' dataset and feature recipe (`windows.info`); `Results.summary()` gives mean +-
+    std over subjects, `Results.to_frame()` a table.
     """
     y = np.asarray(y, dtype=np.int64)
     name = model if isinstance(model, str) else type(model).__name__
@@ -44,7 +49,7 @@ def cross_validate(
     context = {
         "dataset": windows.info.get("dataset", "windows"),
         "features": windows.info.get("recipe", windows.info.get("kind", "features")),
-        "labels": "given",
+        "labels": labels,
         "dimension": dimension,
         "fingerprint": None,
         "feature_parameters": None,
@@ -60,7 +65,7 @@ def cross_validate(
             if not isinstance(model, str):
                 job.estimator = model
             jobs.append(job)
-    results = []
+    results = Results()
     for job, result in Serial().run(jobs, {"windows": windows}, {"y": y}):
         if isinstance(result, Failure):
             raise RuntimeError(f"{job.name}: {result.error}")

@@ -4,7 +4,9 @@ A `Job` names one fold of (dataset, feature recipe, model, protocol, label schem
 carries the fold's window indices, so a worker needs only the job, the feature set and the labels.
 Its `key` is a digest of the dataset fingerprint, the feature parameters, the model and recipe,
 the protocol and its options, the labels, the fold, the seed and the physioemo version: a store
-that holds the key holds the job's result.
+that holds the key holds the job's result. Where it runs (device, precision) and where its
+torch fit keeps its checkpoint (``<run folder>/checkpoints/<key>/``) are not part of the key;
+the row says which device and precision it ran with, and from where it resumed.
 """
 
 from __future__ import annotations
@@ -49,9 +51,17 @@ class Job:
     ordinal: bool = False
     seed: int | None = None
     threads: int = 1
+    device: str = "cpu"  # "cpu", "cuda" or "auto" (a worker may pin "cuda" to one GPU)
+    precision: str = "fp32"  # "fp32", "bf16" or "fp16" autocast (torch models)
     running_dir: str | None = None  # where a worker leaves a marker while the job runs
+    checkpoints: str | None = None  # the run's folder of fold checkpoints (None: none)
     identity: dict = field(default_factory=dict)
     estimator: object | None = None  # an unfitted estimator to clone instead of `model`
+
+    @property
+    def checkpoint(self) -> str | None:
+        """The folder of this job's fold checkpoint (None when the run keeps none)."""
+        return None if self.checkpoints is None else str(Path(self.checkpoints) / self.key)
 
     @property
     def name(self) -> str:
@@ -68,22 +78,31 @@ def job_key(parts: dict) -> str:
 
 
 # ----------------------------------------------------------------------------- estimators
-def _estimator(job: Job, info: dict):
-    """The job's estimator: a clone of its own, or the registry model's."""
-    if job.estimator is not None:
-        from sklearn.base import clone
-
-        return clone(job.estimator)
+def _estimator(job: Job, info: dict, device: str):
+    """The job's estimator: a clone of its own, or the registry model's; a torch one runs on
+    `device` in the job's precision and keeps its checkpoint in the job's folder."""
     from ..training.estimator import make_estimator
 
-    return make_estimator(
-        job.model,
-        n_classes=job.n_classes,
-        info=info,
-        seed=job.seed,
-        preset=job.preset,
-        threads=job.threads,
-    )
+    if job.estimator is None:
+        return make_estimator(
+            job.model,
+            n_classes=job.n_classes,
+            info=info,
+            seed=job.seed,
+            preset=job.preset,
+            threads=job.threads,
+            device=device,
+            precision=job.precision,
+            checkpoint=job.checkpoint,
+        )
+    from sklearn.base import clone
+
+    estimator = clone(job.estimator)
+    if "checkpoint" in estimator.get_params(deep=False):  # TorchClassifier, PINNClassifier
+        options = {**(estimator.train_options or {}), "device": device}
+        options["precision"] = job.precision
+        estimator.set_params(checkpoint=job.checkpoint, train_options=options)
+    return estimator
 
 
 def requested(estimator, method: str) -> set[str]:
@@ -96,11 +115,15 @@ def requested(estimator, method: str) -> set[str]:
 
 
 def _metadata(job: Job, windows, rows: np.ndarray, fitting: bool) -> dict:
-    """Everything a fit/predict might ask for, for the windows at `rows`."""
+    """Everything a fit/predict might ask for, for the windows at `rows`; the EDA target
+    "eda" min-max scaled per subject with ranges fitted on the job's training windows only."""
+    from ..features.peripheral_windows import minmax_per_subject
+
     available = {"groups": windows.groups[rows]}
     available.update({name: values[rows] for name, values in windows.extra.items()})
-    if "eda_scaled" in windows.extra:
-        available["eda"] = windows.extra["eda_scaled"][rows]
+    if "eda" in windows.extra:  # the PINN's target, scaled on this fold's training windows
+        subjects = windows.groups["subject"]
+        available["eda"] = minmax_per_subject(windows.extra["eda"], subjects, job.train)[rows]
     if fitting:
         available["validation"] = job.validation
         available["calibration"] = job.calibration
@@ -108,11 +131,14 @@ def _metadata(job: Job, windows, rows: np.ndarray, fitting: bool) -> dict:
 
 
 # ----------------------------------------------------------------------------- running
-def run_job(job: Job, windows, y: np.ndarray) -> dict:
+def run_job(job: Job, windows, y: np.ndarray, device: str | None = None) -> dict:
     """Fit the job's estimator on its training windows and predict its test windows.
 
-    Returns the job's result: identity, sizes, the training majority class, per-window
-    predictions (`predictions`, arrays), the estimator's fit report and timings.
+    device: where a torch fit runs (default: the job's device; a worker with a GPU of its
+    own passes e.g. "cuda:1"). Returns the job's result: identity, sizes, the training
+    majority class, per-window predictions (`predictions`, arrays, with the training windows
+    per class "train_counts"), the estimator's fit report (with the device and precision it
+    ran with) and timings.
     """
     import torch
     from threadpoolctl import threadpool_limits
@@ -121,13 +147,13 @@ def run_job(job: Job, windows, y: np.ndarray) -> dict:
     marker = _mark_running(job)
     try:
         with threadpool_limits(job.threads):  # BLAS/OpenMP: as many threads as torch
-            return _fit_and_predict(job, windows, y)
+            return _fit_and_predict(job, windows, y, device or job.device)
     finally:
         if marker is not None:
             marker.unlink(missing_ok=True)
 
 
-def _fit_and_predict(job: Job, windows, y: np.ndarray) -> dict:
+def _fit_and_predict(job: Job, windows, y: np.ndarray, device: str) -> dict:
     X = windows.X
     train, test = job.train, job.test
     counts = np.bincount(y[train], minlength=job.n_classes)
@@ -136,15 +162,16 @@ def _fit_and_predict(job: Job, windows, y: np.ndarray) -> dict:
     if (counts > 0).sum() < 2:
         estimator, note = None, "single-class training fold: the majority class is predicted"
     else:
-        estimator, note = _estimator(job, windows.info), ""
+        estimator, note = _estimator(job, windows.info, device), ""
         fit_data = _metadata(job, windows, train, fitting=True)
         fit_args = {k: v for k, v in fit_data.items() if k in requested(estimator, "fit")}
-        estimator.fit(X[train], y[train], **fit_args)
+        estimator.fit(_training_rows(estimator, X, train), y[train], **fit_args)
     fitted = time.perf_counter()
     predictions = {
         "index": test,
         **{name: windows.groups[name][test] for name in ("subject", "session", "trial", "start")},
         "y_true": y[test],
+        "train_counts": counts,  # what a label-only guess knows: the chance (evaluation.chance)
     }
     if estimator is None:
         predictions["y_pred"] = np.full(test.size, majority)
@@ -177,13 +204,22 @@ def _fit_and_predict(job: Job, windows, y: np.ndarray) -> dict:
         "n_validation": 0 if job.validation is None else int(job.validation.size),
         "train_majority": majority,
         "note": note,
-        "report": plain(getattr(estimator, "fit_report_", {})),
+        "report": {"device": "cpu", **plain(getattr(estimator, "fit_report_", {}))},
         "predictions": predictions,
         "seconds_fit": round(fitted - started, 3),
         "seconds_predict": round(time.perf_counter() - fitted, 3),
         "host": socket.gethostname(),
         "pid": os.getpid(),
     }
+
+
+def _training_rows(estimator, X, train: np.ndarray):
+    """X[train], or for a torch classifier a `RowView` of them, which it reads batch by batch
+    (a worker then holds no copy of the training rows)."""
+    from ..training.estimator import TorchClassifier
+    from ..training.sampling import RowView
+
+    return RowView(X, train) if isinstance(estimator, TorchClassifier) else X[train]
 
 
 def class_attention(estimator, X: np.ndarray, y: np.ndarray, n_classes: int, batch=512):

@@ -2,8 +2,9 @@
 labels -> protocols -> models.
 
 Feature sets are computed once per run through the content-hashed feature cache (and reused by
-every model, protocol and dimension); protocols split once per (feature set, labels, dimension);
-each fold of each model becomes a `Job`.
+every model, protocol and dimension), missing ones subject by subject on the run's backend
+(`feature_jobs`); protocols split once per (feature set, labels, dimension); each fold of each
+model becomes a `Job`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ..evaluation.audit import AUDIT_KEYS, audit_folds, audit_key
 from ..features import recipes
 from ..models import spec
 from ..protocols import get as get_protocol
+from .feature_jobs import feature_sets
 from .jobs import Job, job_key
 from .spec import Experiment
 
@@ -75,15 +77,17 @@ def synthetic_root(dataset: str, subjects: int, seconds: float, seed: int) -> Pa
 
 def recipe_for(experiment: Experiment, dataset: str, model: str, protocol) -> list[str]:
     """Feature recipes a model reads under a protocol: the paper protocol's own recipe when the
-    model can read it, else the experiment's recipes the model can read, else its default."""
+    model can read it, else the experiment's recipes the model can read, else its default.
+    A recipe is readable when the dataset carries what it reads (EEG, physiology or both) and
+    it provides the model's inputs (any recipe for the scikit-learn models)."""
     inputs = spec(model).inputs
     peripheral = card(dataset).peripheral
 
     def readable(name: str) -> bool:
-        provides = recipes.get(name).provides
-        if inputs == "features":
-            return (provides == "peripheral") == peripheral
-        return provides == inputs
+        recipe = recipes.get(name)
+        if not recipe.applies_to(card(dataset).modalities):
+            return False
+        return inputs == "features" or recipe.provides == inputs
 
     brought = getattr(protocol, "features", None)
     if brought and readable(brought):
@@ -108,12 +112,19 @@ def preset_for(experiment: Experiment, model: str, protocol) -> str | None:
 
 
 def build(
-    experiment: Experiment, running_dir: str | None = None, progress=False, echo=print
+    experiment: Experiment,
+    running_dir: str | None = None,
+    progress=False,
+    echo=print,
+    executor=None,
 ) -> Plan:
-    """Load the data, compute (or read) the feature sets, split, and list the jobs."""
+    """Load the data, compute (or read) the feature sets, split, and list the jobs.
+
+    executor: the backend that computes missing feature sets, a job per subject
+    (`feature_jobs`); None: this process."""
     plan = Plan(jobs=[])
     for dataset in experiment.datasets:
-        _plan_dataset(plan, experiment, dataset, running_dir, progress, echo)
+        _plan_dataset(plan, experiment, dataset, (running_dir, executor), progress, echo)
     return plan
 
 
@@ -127,12 +138,15 @@ def audit_only(experiment: Experiment, echo=print) -> dict:
     return build(replace(experiment, models=["logreg"]), echo=echo).audits
 
 
-def _plan_dataset(plan, experiment, name, running_dir, progress, echo) -> None:
-    """Add one dataset's feature sets, targets, audits and fold jobs to the plan."""
+def _plan_dataset(plan, experiment, name, where, progress, echo) -> None:
+    """Add one dataset's feature sets, targets, audits and fold jobs to the plan; where:
+    (the running folder, the backend that computes features)."""
+    running_dir, executor = where
     root, dataset, fingerprint = _source(plan, experiment, name, echo)
     protocols = {p: _protocol(experiment, p) for p in experiment.protocols_for(name)}
     pairs = _pairs(plan, experiment, name, protocols)
-    feature_sets = _feature_sets(plan, experiment, name, root, dataset, list(pairs), progress)
+    source = (name, root, dataset, executor)
+    feature_sets = _feature_sets(plan, experiment, source, list(pairs), progress)
     for recipe, (data_id, windows, parameters) in feature_sets.items():
         echo(f"{len(windows)} windows of {recipe} features, shape {windows.X.shape[1:]}")
         data = {
@@ -261,11 +275,13 @@ def _is_scalar(value) -> bool:
     return value is None or isinstance(value, int | float | str | bool)
 
 
-def _feature_sets(plan, experiment, name, root, dataset, names, progress) -> dict:
-    """recipe name -> (feature set id, WindowSet, parameters) for the plan."""
+def _feature_sets(plan, experiment, source, names, progress) -> dict:
+    """recipe name -> (feature set id, WindowSet, parameters) for the plan; source: (dataset
+    name, root, Dataset, the backend that computes missing sets)."""
+    name, root, dataset, executor = source
     started = time.perf_counter()
     wanted = {recipe: experiment.feature_options for recipe in names}
-    found = feature_sets(name, root, dataset, wanted, progress)
+    found = feature_sets(name, root, dataset, wanted, progress, executor=executor)
     plan.seconds_features += time.perf_counter() - started
     result = {}
     for recipe_name, (windows, parameters, _) in found.items():
@@ -273,51 +289,6 @@ def _feature_sets(plan, experiment, name, root, dataset, names, progress) -> dic
         plan.windows[data_id] = windows
         result[recipe_name] = (data_id, windows, parameters)
     return result
-
-
-def feature_sets(name, root, dataset, wanted: dict, progress=False, use_cache=True) -> dict:
-    """recipe name -> (WindowSet, parameters, cache status: "read", "wrote" or "not cached").
-
-    wanted: recipe name -> parameter overrides (those a recipe does not take are ignored).
-    Sets are read from the content-hashed feature cache; the missing ones are computed
-    together in one pass over the recordings and stored there.
-    """
-    from ..features.cache import cached
-
-    chosen = {}
-    for recipe_name, overrides in wanted.items():
-        recipe = recipes.get(recipe_name)
-        taken = {k: v for k, v in overrides.items() if k in recipe.defaults}
-        chosen[recipe_name] = (recipe, recipe.parameters(**taken))
-    found, missing = {}, []
-    for recipe_name, (recipe, parameters) in chosen.items():
-        try:
-            if not use_cache:
-                raise _NotCached
-            windows = cached(name, root, _cache_parameters(recipe, parameters), _absent)[0]
-            found[recipe_name] = (windows, parameters, "read")
-        except _NotCached:
-            missing.append(recipe_name)
-    if missing:
-        computed = recipes.compute(dataset, [chosen[n] for n in missing], progress=progress)
-        for recipe_name, windows in zip(missing, computed, strict=True):
-            recipe, parameters = chosen[recipe_name]
-            key = _cache_parameters(recipe, parameters)
-            path = cached(name, root, key, lambda w=windows: w, use_cache=False)[1]
-            found[recipe_name] = (windows, parameters, "not cached" if path is None else "wrote")
-    return found
-
-
-class _NotCached(Exception):
-    pass
-
-
-def _absent():
-    raise _NotCached
-
-
-def _cache_parameters(recipe, parameters: dict) -> dict:
-    return {"recipe": recipe.name, **parameters}
 
 
 def window_labels(scheme, windows) -> np.ndarray:
@@ -346,7 +317,9 @@ def folds(protocol, windows, y: np.ndarray, seed: int | None = None, select: dic
     validation and calibration positions; `select` keeps only some folds or held-out subjects."""
     rows = np.flatnonzero(y >= 0)
     seed = 0 if seed is None else seed
-    splits = protocol.split(windows.X[rows], y[rows], windows.groups[rows])
+    # splitters read the windows' metadata and count, not their values (a copy of the kept
+    # windows would double the plan's memory): X stands in as zero columns per window
+    splits = protocol.split(np.zeros((rows.size, 0)), y[rows], windows.groups[rows])
     for index, (train_kept, test_kept) in enumerate(splits):
         train, test = rows[train_kept], rows[test_kept]
         subjects = tuple(np.unique(windows.groups["subject"][test]).astype(str))
@@ -464,8 +437,9 @@ def fold_jobs(fold: Fold, protocol, presets: dict, context: dict, seed, threads,
 
 
 def _content_digest(root) -> str:
-    """Digest of the dataset's files by sampled content, not times (a copy of the same files
-    on another machine gives the same job keys)."""
-    from ..features.cache import content_fingerprint
+    """Digest of every byte of the dataset's files (`features.cache.fingerprint`), not their
+    times: a copy of the same files on another machine gives the same job keys, a changed
+    sample gives new ones."""
+    from ..features.cache import fingerprint
 
-    return digest(content_fingerprint(root))
+    return digest(fingerprint(root))

@@ -7,6 +7,12 @@ dimension beside the figure the paper published (`evaluation.published`) and the
 verdict; the difference between the paper protocol's score and the honest one is the
 inflation the paper's protocol buys.
 
+Like for like: every protocol of a pair trains the same preset (`plan.preset_for`: the quick
+profile's stand-in of the recipe the full profile trains), and the notice says which and its
+budget. Where a paper protocol changes more than the split (histn-sd also tests class-balanced
+crops; pinn-paper also adds self-reports to the inputs), the steps between it and the honest
+protocol run too (`Paper.steps`), so the inflation splits into its causes.
+
 On synthetic data by default: the simulator writes files in the dataset's format, which is not
 the dataset, so the published numbers are context, not a target.
 """
@@ -29,11 +35,13 @@ class Paper:
     inputs without the label proxies). labels, dimensions: per dataset, the published task.
     quick: synthetic sizes (subjects, seconds) of the quick profile; seconds: the clip length
     both profiles need at least (None: the engine's default). feature_options: per profile,
-    recipe parameters.
+    recipe parameters. steps: per paper protocol, the protocols from it to its honest
+    counterpart (the last), each changing one thing, with what it changes.
     """
 
     models: tuple[str, ...]
     protocols: tuple[str, ...]
+    steps: dict[str, tuple[tuple[str, str], ...]]
     features: str
     labels: dict[str, str]
     dimensions: dict[str, tuple[str, ...]]
@@ -52,6 +60,15 @@ PAPERS = {
     "histn": Paper(
         models=("histn",),
         protocols=("histn-sd", "histn-si"),
+        steps={
+            "histn-sd": (
+                ("histn-sd-windows", "test set: class-balanced crops -> every test window"),
+                ("subject-dependent", "split: chunks of every trial -> whole trials"),
+            ),
+            "histn-si": (
+                ("subject-independent", "split: no fine-tuning on the test subject's first 10 s"),
+            ),
+        },
         features="histn-raw",
         labels={"dreamer": "ordinal"},
         dimensions={"dreamer": ("valence", "arousal")},
@@ -63,6 +80,11 @@ PAPERS = {
     "rbtransformer": Paper(
         models=("rbtransformer",),
         protocols=("rbtransformer-paper",),
+        steps={
+            "rbtransformer-paper": (
+                ("subject-dependent", "split: all subjects' windows pooled -> whole trials"),
+            ),
+        },
         features="rbtransformer-bde",
         labels={"dreamer": "binary", "deap": "binary", "seed": "3-class"},
         dimensions={
@@ -77,6 +99,12 @@ PAPERS = {
     "pinn": Paper(
         models=("pinn",),
         protocols=("pinn-paper",),
+        steps={
+            "pinn-paper": (
+                ("pinn-paper-no-self-report", "inputs: without the self-reports (PANAS, SAM)"),
+                ("subject-independent", "split: pooled windows -> whole subjects"),
+            ),
+        },
         features="peripheral",
         labels={"wesad": "3-class"},
         dimensions={"wesad": ("condition",)},
@@ -98,15 +126,13 @@ def experiment_for(
     their honest counterparts, its recipe, label scheme and dimensions, its models (or
     `models`); the quick profile runs the dataset's default dimensions among the published
     ones. Without `root`, synthetic data of the profile's size (`synthetic` overrides)."""
-    from ..evaluation.audit import COUNTERPARTS
-
     chosen = PAPERS[paper]
     dataset = dataset or chosen.datasets[0]
     if dataset not in chosen.datasets:
         raise ValueError(
             f"{paper} published figures for {', '.join(chosen.datasets)}, not {dataset}"
         )
-    honest = [COUNTERPARTS[p] for p in chosen.protocols]
+    between = [step for p in chosen.protocols for step, _ in chosen.steps[p]]
     if not dimensions:
         dimensions = list(chosen.dimensions[dataset])
         if profile == "quick":  # the dataset's default dimensions among the published ones
@@ -115,7 +141,7 @@ def experiment_for(
     experiment = Experiment(
         datasets=[dataset],
         models=list(models or chosen.models),
-        protocols=list(dict.fromkeys([*chosen.protocols, *honest])),
+        protocols=list(dict.fromkeys([*chosen.protocols, *between])),
         features=[chosen.features],
         labels=[chosen.labels[dataset]],
         dimensions=list(dimensions),
@@ -151,65 +177,87 @@ def compare(paper: str, exported: dict) -> list[dict]:
     """Per dimension, model and paper protocol: the paper protocol's score, the honest one's,
     the inflation (points, for scores that are fractions), the published figure and the audit
     verdicts, on each metric the paper published for it that the model's scores have
-    (accuracy when none).
+    (accuracy when none); "steps": the `Paper.steps` from the paper protocol to the honest
+    one, each with both scores and its points.
 
     exported: what `run.run` returns (summary, audit)."""
-    from ..evaluation.audit import COUNTERPARTS, audit_key, inflation
     from ..evaluation.published import published
 
     chosen = PAPERS[paper]
     entries = {(e["protocol"], e["model"], e["dimension"]): e for e in exported["summary"]}
-    audits = exported["audit"]
     found = []
     for (protocol, model, dimension), leaky in entries.items():
         if protocol not in chosen.protocols:
             continue
-        honest = entries.get((COUNTERPARTS[protocol], model, dimension))
+        names = [protocol, *(step for step, _ in chosen.steps[protocol])]
+        chain = [entries.get((name, model, dimension)) for name in names]
         figures = published(
             dataset=leaky["dataset"], protocol=protocol, dimension=dimension, labels=leaky["labels"]
         )
         metrics = [f.metric for f in figures if leaky.get(f.metric) is not None]
         for metric in metrics or ["accuracy"]:  # those this model's scores have
             figure = next((f for f in figures if f.metric == metric), None)
+            scores = [None if entry is None else entry.get(metric) for entry in chain]
             row = {
                 "dimension": dimension,
                 "model": model,
                 "protocol": protocol,
-                "honest_protocol": COUNTERPARTS[protocol],
+                "honest_protocol": names[-1],
                 "metric": metric,
-                "paper_score": leaky.get(metric),
-                "honest_score": None if honest is None else honest.get(metric),
+                "paper_score": scores[0],
+                "honest_score": scores[-1],
+                "inflation": _points(scores[0], scores[-1], metric),
                 "published": None if figure is None else figure.value,
                 "source": None if figure is None else figure.source,
-                "verdict": audits.get(audit_key(leaky), {}).get("verdict", "not audited"),
+                "verdict": _verdict(exported["audit"], leaky),
                 "honest_verdict": None
-                if honest is None
-                else audits.get(audit_key(honest), {}).get("verdict", "not audited"),
+                if chain[-1] is None
+                else _verdict(exported["audit"], chain[-1]),
             }
-            both = row["paper_score"] is not None and row["honest_score"] is not None
-            row["inflation"] = (
-                inflation(row["paper_score"], row["honest_score"])
-                if both and not metric.startswith("eda")
-                else None
-            )
+            row["steps"] = [
+                {"from": names[k], "to": names[k + 1], "change": change}
+                | {"from_score": scores[k], "to_score": scores[k + 1]}
+                | {"points": _points(scores[k], scores[k + 1], metric)}
+                for k, (_, change) in enumerate(chosen.steps[protocol])
+            ]
             found.append(row)
     return found
 
 
+def _points(score, honest, metric: str) -> float | None:
+    """Inflation in points of `score` over `honest` (None for EDA errors or a missing one)."""
+    from ..evaluation.audit import inflation
+
+    if score is None or honest is None or metric.startswith("eda"):
+        return None
+    return inflation(score, honest)
+
+
+def _verdict(audits: dict, entry: dict) -> str:
+    from ..evaluation.audit import audit_key
+
+    return audits.get(audit_key(entry), {}).get("verdict", "not audited")
+
+
+def _score(value, metric: str) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.4f}" if metric.startswith("eda") else f"{100 * value:.1f}"
+
+
+def _signed(points) -> str:
+    return "-" if points is None else f"{points:+.1f}"
+
+
 def format_comparison(rows: list[dict], notes: list[str] = ()) -> str:
-    """The comparison as a Markdown table, then the sources of the published figures, each
-    protocol's audit verdict and the `notes`."""
+    """The comparison as a Markdown table, the steps of chains with more than one (where the
+    inflation comes from), then the sources of the published figures, each protocol's audit
+    verdict and the `notes`."""
     from ..evaluation.summary import markdown
 
     if not rows:
         notes = [f"NOTE: {note}" for note in notes]
         return "\n\n".join(["No job of the paper's protocols has finished.", *notes])
-
-    def score(value, metric):
-        if value is None:
-            return "-"
-        return f"{value:.4f}" if metric.startswith("eda") else f"{100 * value:.1f}"
-
     head = ["dimension", "model", "metric", "paper protocol", "score", "honest protocol"]
     head += ["score", "inflation (points)", "published", "audit"]
     cells = []
@@ -217,12 +265,22 @@ def format_comparison(rows: list[dict], notes: list[str] = ()) -> str:
         metric = row["metric"]
         cells.append(
             [row["dimension"], row["model"], metric, row["protocol"]]
-            + [score(row["paper_score"], metric), row["honest_protocol"]]
-            + [score(row["honest_score"], metric)]
-            + ["-" if row["inflation"] is None else f"{row['inflation']:+.1f}"]
-            + [score(row["published"], metric), row["verdict"].split(":")[0]]
+            + [_score(row["paper_score"], metric), row["honest_protocol"]]
+            + [_score(row["honest_score"], metric), _signed(row["inflation"])]
+            + [_score(row["published"], metric), row["verdict"].split(":")[0]]
         )
     lines = [markdown("", head, cells)]
+    steps = [(row, step) for row in rows if len(row["steps"]) > 1 for step in row["steps"]]
+    if steps:
+        head = ["dimension", "model", "metric", "from", "score", "to", "score", "what changes"]
+        cells = [
+            [row["dimension"], row["model"], row["metric"], step["from"]]
+            + [_score(step["from_score"], row["metric"]), step["to"]]
+            + [_score(step["to_score"], row["metric"]), step["change"], _signed(step["points"])]
+            for row, step in steps
+        ]
+        title = "Where the inflation comes from, one change a step"
+        lines.append(markdown(title, [*head, "points"], cells))
     sources = sorted({row["source"] for row in rows if row["source"]})
     if sources:
         lines.append(
@@ -237,16 +295,19 @@ def format_comparison(rows: list[dict], notes: list[str] = ()) -> str:
     return "\n\n".join(lines)
 
 
-def notices(experiment: Experiment) -> list[str]:
-    """What the reader must know before reading the numbers (profile, synthetic data)."""
+def notices(experiment: Experiment, paper: str | None = None) -> list[str]:
+    """What the reader must know before reading the numbers: the profile, the training budget
+    of each pair (`budgets`, with `paper`) and whether the data are synthetic."""
     lines = []
     if experiment.profile == "quick":
         changed = ", ".join(f"{k}={v}" for k, v in experiment.feature_options.items())
         lines.append(
-            "quick profile: the quick training presets (a few epochs)"
+            "quick profile: short schedules of the papers' recipes"
             + (f" and the recipe's {changed}" if changed else "")
             + ", not the paper's training; --profile full runs the paper's presets and recipes"
         )
+    if paper is not None:
+        lines += budgets(paper, experiment)
     for dataset in experiment.datasets:
         if dataset not in experiment.roots:
             lines.append(
@@ -254,6 +315,38 @@ def notices(experiment: Experiment) -> list[str]:
                 f"{dataset.upper()}; the published numbers are for the real dataset (give "
                 "--root PATH to run on it)"
             )
+    return lines
+
+
+def budgets(paper: str, experiment: Experiment) -> list[str]:
+    """Per model and paper protocol, the training budget every protocol of its chain (the
+    paper's, the steps, the honest one) trains with: one line saying it is the same for all,
+    or which protocol trains what."""
+    from ..protocols import PROTOCOLS
+    from ..training.presets import budget
+    from .plan import preset_for
+
+    chosen, lines = PAPERS[paper], []
+    for model in experiment.models:
+        for protocol in chosen.protocols:
+            names = [protocol, *(step for step, _ in chosen.steps[protocol])]
+            presets = {n: preset_for(experiment, model, PROTOCOLS[n]) for n in names}
+            if None in presets.values():
+                continue  # a scikit-learn model: no training schedule
+            said = {n: budget(p) for n, p in presets.items()}
+            if len(set(said.values())) == 1:
+                stage = " (fine-tuning where a protocol gives calibration rows)" * (
+                    "fine-tuning" in said[protocol]
+                )
+                lines.append(
+                    f"training budget of {model}, the same under {', '.join(names)}: "
+                    f"{said[protocol]}{stage}"
+                )
+            else:
+                lines.append(
+                    f"NOT like for like: {model} trains "
+                    + "; ".join(f"{budget} under {n}" for n, budget in said.items())
+                )
     return lines
 
 
@@ -270,10 +363,10 @@ def reproduce(
     from .run import run
 
     out = Path(out) if out is not None else default_out(paper, experiment)
-    for line in notices(experiment):
+    for line in notices(experiment, paper):
         echo(f"NOTE: {line}")
     result = run(experiment, out=out, echo=echo, **options)
     result["comparison"] = rows = compare(paper, result)
     echo(f"\n{paper}: the paper's protocol beside the honest one\n")
-    echo(format_comparison(rows, notices(experiment)))
+    echo(format_comparison(rows, notices(experiment, paper)))
     return result

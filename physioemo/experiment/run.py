@@ -3,41 +3,47 @@
 A run folder holds:
 
 * ``store.sqlite``: the result store (`store.Store`), one row per finished job;
-* ``experiment.toml``: the experiment (all slices run into this folder so far), replayable with
-  ``physioemo bench RUN/experiment.toml --out NEW``;
-* ``environment.json``: versions of physioemo, Python and the libraries, the git revision and
-  the host; ``commands.txt``: every command that wrote into the folder;
-* ``results.csv``, ``summary.json``, ``summary.md``: exported from the store after every run
-  (also after an interruption), with the leakage audit of every protocol that ran;
+* ``experiment.toml``: the experiment (all slices run into this folder so far), resolved
+  (`Experiment.resolved`), replayable with ``physioemo bench RUN/experiment.toml --out NEW``;
+* ``environment.json``: versions of physioemo, Python and the libraries, the git revision, the
+  host and the machine; ``commands.txt``: every command that wrote into the folder;
+* ``results.csv``, ``per_subject.csv``, ``summary.json``, ``summary.md``: exported from the
+  store after every run (also after an interruption; `export`), with the leakage audit of
+  every protocol that ran;
 * ``report.html`` and ``figures/``: the report (`evaluation.report`), written after every run;
 * ``running/``: a marker per job while it runs (host and process), and the results local
-  workers hand back (`backends.ResultFile`).
+  workers hand back (`backends.ResultFile`); removed at the end when empty;
+* ``checkpoints/<job key>/``: a torch fold's resumable state while it trains (removed once its
+  result is stored): a re-run, a restarted worker or a Ray retry continues it from there;
+* ``shared/``: the feature sets local workers memory-map (`shared`), while a run goes.
 """
 
 from __future__ import annotations
 
-import csv
+import contextlib
 import json
-import platform
 import shlex
-import subprocess
+import shutil
 import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
 
-from .._version import __version__
-from . import backends
+from . import backends, estimate, shared
+from .export import (
+    EXPORTS,
+    STORE,
+    RunFolderError,
+    environment,
+    open_existing,
+    stored_experiment,
+    write_exports,
+)
 from .plan import build
-from .spec import SELECTORS, Experiment
+from .spec import PER_DATASET, SELECTORS, Experiment, differences
 from .store import Store
 
-STORE = "store.sqlite"
-LIBRARIES = ("numpy", "scipy", "scikit-learn", "torch", "mne", "numba", "brainflow")
-
-
-class RunFolderError(ValueError):
-    """The run folder cannot take this experiment (another experiment, not writable, ...)."""
+CHECKPOINTS, SHARED = "checkpoints", "shared"
 
 
 def default_out(experiment: Experiment) -> Path:
@@ -66,41 +72,59 @@ def open_folder(out: Path, experiment: Experiment, overwrite: bool = False) -> S
             f"{out} holds results without a store (an older run); use --overwrite or another --out"
         )
     store = Store(path)
-    stored = store.get("experiment")
-    if stored is None:
-        store.set("experiment", asdict(experiment))
-        store.set("core_digest", experiment.core_digest())
-        return store
-    previous = Experiment(**stored)
+    try:
+        if store.get("experiment") is None:
+            store.set("experiment", asdict(experiment))
+            store.set("core_digest", experiment.core_digest())
+            return store
+        previous = stored_experiment(store)
+    except BaseException:
+        store.close()
+        raise
     if previous.core_digest() != experiment.core_digest():
         store.close()
-        differences = [k for k, v in previous.core().items() if experiment.core()[k] != v]
         raise RunFolderError(
-            f"{out} holds another experiment (it differs in {', '.join(differences) or 'version'});"
-            " use --overwrite or another --out"
+            f"{out} holds another experiment (it differs in {_differences(previous, experiment)}"
+            " in the folder vs now); use --overwrite or another --out"
         )
     store.set("experiment", asdict(union(previous, experiment)))
     return store
 
 
+def _differences(first: Experiment, second: Experiment) -> str:
+    """The fields two experiments' cores differ in, e.g. "threshold 3 vs 4; n_splits 5 vs 3"."""
+    return "; ".join(differences(first, second)) or "the physioemo version"
+
+
 def union(first: Experiment, second: Experiment) -> Experiment:
-    """The experiment whose jobs are those of both (same core, selections joined)."""
+    """The experiment whose jobs are those of both (same core, selections joined): a list of
+    models, protocols or dimensions that either leaves to each dataset becomes each dataset's
+    own list in `per_dataset`, the union of what each ran there."""
     merged = Experiment(**asdict(second))
-    for key in SELECTORS:
+    merged.datasets = _joined(first.datasets, second.datasets)
+    names = dict.fromkeys([*first.per_dataset, *second.per_dataset])
+    per_dataset = {
+        d: {**first.per_dataset.get(d, {}), **second.per_dataset.get(d, {})} for d in names
+    }
+    for key in (k for k in PER_DATASET if k in SELECTORS):
         a, b = getattr(first, key), getattr(second, key)
-        if key == "select":
-            value = {
-                k: list(dict.fromkeys([*a[k], *b[k]]))
-                for k in ("subjects", "folds")
-                if a.get(k) and b.get(k)
-            }
-        elif not a or not b:
-            value = []  # empty means "the defaults" (or everything)
-        else:
-            value = list(dict.fromkeys([*a, *b]))
-        setattr(merged, key, value)
+        setattr(merged, key, _joined(a, b) if a and b else [])
+        for dataset in merged.datasets:
+            own = per_dataset.setdefault(dataset, {})
+            own.pop(key, None)
+            if not (a and b):
+                ran = [e.values_for(dataset, key) for e in (first, second) if dataset in e.datasets]
+                own[key] = _joined(*ran)
+    a, b = first.select, second.select
+    merged.select = {k: _joined(a[k], b[k]) for k in ("subjects", "folds") if a.get(k) and b.get(k)}
     merged.roots = {**first.roots, **second.roots}
+    merged.per_dataset = {name: values for name, values in per_dataset.items() if values}
     return merged
+
+
+def _joined(*lists) -> list:
+    """The items of `lists` in order, each once."""
+    return list(dict.fromkeys(item for values in lists for item in values))
 
 
 def run(
@@ -115,55 +139,107 @@ def run(
     echo=print,
     command: str | None = None,
     report: bool = True,
+    device: str = "cpu",
+    precision: str = "fp32",
 ) -> dict:
     """Run (or resume) `experiment` into the run folder `out` and return its summary.
 
     progress: a bar over jobs (None: when stderr is a terminal); without it one plain line per
-    finished job goes to `echo`. report: write report.html at the end. Raises
-    KeyboardInterrupt after saving on Ctrl-C.
+    finished job goes to `echo`. report: write report.html at the end. device ("cpu", "cuda",
+    "auto") and precision ("fp32", "bf16", "fp16") of the torch fits; every row says which it
+    ran with. Raises KeyboardInterrupt after saving on Ctrl-C.
     """
     experiment.validate()
+    experiment = experiment.resolved()
     out = Path(out) if out is not None else default_out(experiment)
     command = command or " ".join(shlex.quote(a) for a in sys.argv)
-    executor = backends.create(backend, jobs, address, gpus)
+    executor = backends.create(backend, jobs, address, gpus, device)
     store = open_folder(out, experiment, overwrite)
     run_id, failures = None, []
     try:
         _write_context(out, store, command)
-        plan, todo, done = _prepare(out, store, experiment, progress, echo)
+        executor.start()  # Ray connects here: it computes missing features too
+        plan, todo, done = _prepare(out, store, experiment, (progress, executor), echo)
+        for job in plan.jobs:
+            job.device, job.precision, job.checkpoints = device, precision, str(out / CHECKPOINTS)
         where = backend if backend == "serial" else f"{backend} x {jobs}"
         echo(
             f"{len(plan.jobs)} jobs, {len(plan.jobs) - len(todo)} already in {out}; running "
             f"{len(todo)} ({where}); features ready in {plan.seconds_features:.1f} s"
         )
+        estimated = estimate.for_run(todo, plan, echo, executor)
         run_id = store.start_run(command, backend)
-        failures = _execute(executor, todo, plan, store, progress, echo)
+        started = time.perf_counter()
+        failures = _execute(executor, todo, plan, store, (out, progress), echo)
+        estimate.keep(estimated, store, (backend, jobs, started), echo)
         store.finish_run(run_id, len(store.done()) - len(done), "failed" if failures else "done")
     except KeyboardInterrupt:
         if run_id is not None:
             store.finish_run(run_id, len(store.done()) - len(done), "interrupted")
-        _export(out, store)
+        write_exports(out, store)
         store.close()
         echo(f"interrupted; the finished jobs are kept in {out}: run the same command to resume")
         raise
     except BaseException:
         store.close()
         raise
+    finally:
+        executor.stop()
     return _finish(out, store, report, failures, echo)
 
 
-def _prepare(out: Path, store: Store, experiment: Experiment, progress, echo) -> tuple:
-    """Plan the experiment and record its jobs in the store: (plan, the jobs still to run,
-    the keys of those already done)."""
+def _prepare(out: Path, store: Store, experiment: Experiment, how, echo) -> tuple:
+    """Plan the experiment (how: progress, and the backend that computes missing features)
+    and record its jobs in the store: (plan, the jobs still to run, the keys of those done)."""
+    progress, executor = how
     running = out / "running"
     running.mkdir(exist_ok=True)
-    plan = build(experiment, str(running), progress=progress is not False, echo=echo)
+    shared.remove(out / SHARED)  # left by a run that was killed
+    plan = build(experiment, str(running), progress is not False, echo, executor)
     for line in dict.fromkeys(plan.notes + [f"skipped: {s}" for s in plan.skipped]):
         echo(line)
+    _same_data(out, store.get("sources", {}), plan.sources)
     remember(store, plan)
     store.plan(plan.jobs)
-    done = store.done()
+    done = {row["key"] for row in store.rows()}  # a damaged row is reported and runs again
     return plan, [job for job in plan.jobs if job.key not in done], done
+
+
+def _fingerprints(sources: dict) -> dict[str, str]:
+    """Dataset -> content fingerprint, of a plan's or a store's `sources`."""
+    return {
+        name: source["fingerprint"]
+        for name, source in sources.items()
+        if isinstance(source, dict) and source.get("fingerprint")
+    }
+
+
+def _same_data(out, stored: dict, found: dict) -> None:
+    """RunFolderError when the files of a dataset are not the data the folder's results were
+    made from (`stored`: the store's sources; `found`: the plan's), so they never mix."""
+    before = _fingerprints(stored)
+    for name, now in _fingerprints(found).items():
+        if before.get(name, now) != now:
+            raise RunFolderError(
+                f"{out} holds {name} results made from other data than the files under "
+                f"{found[name]['root']} hold now (fingerprint {before[name][:12]} then, "
+                f"{now[:12]} now): results of both would mix; use --overwrite (every job runs "
+                "again) or another --out"
+            )
+
+
+def _same_data_merged(stores: list[Store]) -> None:
+    """RunFolderError when two of the stores hold results of one dataset's different data."""
+    seen: dict[str, tuple] = {}
+    for store in stores:
+        for name, fingerprint in _fingerprints(store.get("sources", {})).items():
+            first, known = seen.setdefault(name, (store.path, fingerprint))
+            if known != fingerprint:
+                raise RunFolderError(
+                    f"{first} and {store.path} hold {name} results of different data "
+                    f"(fingerprints {known[:12]} and {fingerprint[:12]}); merge only runs of the "
+                    "same files"
+                )
 
 
 def _finish(out: Path, store: Store, report: bool, failures: list[str], echo) -> dict:
@@ -171,7 +247,9 @@ def _finish(out: Path, store: Store, report: bool, failures: list[str], echo) ->
     return them."""
     from ..evaluation.summary import format_table
 
-    summary = _export(out, store)
+    summary = write_exports(out, store)
+    with contextlib.suppress(OSError):  # removed when no job left a marker or result there
+        (out / "running").rmdir()
     if report:
         from ..evaluation.report import write_report
 
@@ -186,23 +264,25 @@ def _finish(out: Path, store: Store, report: bool, failures: list[str], echo) ->
     return {**summary, "out": str(out), "failures": failures}
 
 
-def _execute(executor, todo, plan, store, progress, echo) -> list[str]:
-    """Run the jobs, storing each result as it arrives; returns the failures, one line each."""
+def _execute(executor, todo, plan, store, where, echo) -> list[str]:
+    """Run the jobs, storing each result as it arrives (and removing its checkpoint); returns
+    the failures, one line each. where: (the run folder, progress)."""
     from tqdm.auto import tqdm
 
+    out, progress = where
     if progress is None:
         progress = sys.stderr.isatty()
     bar = tqdm(total=len(todo), unit="job", disable=not progress, smoothing=0.1)
     failures = []
     try:
-        for count, (job, result) in enumerate(
-            executor.run(todo, plan.windows, plan.targets), start=1
-        ):
+        results = executor.run(todo, plan.windows, plan.targets, folder=out / SHARED)
+        for count, (job, result) in enumerate(results, start=1):
             if isinstance(result, backends.Failure):
                 failures.append(f"{job.name}: {result.error}")
                 echo(f"[{count}/{len(todo)}] FAILED {job.name}: {result.error}")
             else:
                 store.add(result)
+                shutil.rmtree(job.checkpoint, ignore_errors=True)
                 if not progress:
                     echo(f"[{count}/{len(todo)}] {job.name} {_brief(result)}")
             bar.update()
@@ -226,7 +306,6 @@ def _brief(result: dict) -> str:
 
 
 # ----------------------------------------------------------------------------- files
-EXPORTS = ("results.csv", "summary.json", "summary.md", "report.html")
 #: store meta keys the plan fills, each a dict that later runs into the folder extend
 PLANNED_META = ("sources", "audits", "classes", "class_means")
 
@@ -239,144 +318,13 @@ def remember(store: Store, plan) -> None:
 
 
 def _write_context(out: Path, store: Store, command: str) -> None:
-    experiment = Experiment(**store.get("experiment"))
+    experiment = stored_experiment(store)
     (out / "experiment.toml").write_text(experiment.to_toml())
     with open(out / "commands.txt", "a") as log:
         log.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {command}\n")
-    environment = {"versions": versions(), "git_revision": git_revision(), "host": platform.node()}
-    (out / "environment.json").write_text(json.dumps(environment, indent=2) + "\n")
-    store.set("environment", environment)
-
-
-def open_existing(out) -> Store:
-    """The store of an existing run folder (RunFolderError when `out` is none)."""
-    path = Path(out) / STORE
-    if not path.is_file():
-        raise RunFolderError(f"{out} is not a run folder (no {STORE})")
-    return Store(path)
-
-
-def export(out) -> dict:
-    """(Re)write results.csv, summary.json and summary.md of a run folder from its store."""
-    with open_existing(out) as store:
-        return _export(Path(out), store)
-
-
-def report(out) -> Path:
-    """(Re)write the exports and report.html of a run folder from its store; returns the
-    page's path."""
-    from ..evaluation.report import write_report
-
-    with open_existing(out) as store:
-        return write_report(Path(out), store, _export(Path(out), store))
-
-
-def audit(out) -> tuple[dict, list[dict]]:
-    """The audits kept in a run folder's store and the inflation of its leaky rows over honest
-    ones (`evaluation.audit.inflations`)."""
-    from ..evaluation.audit import inflations
-    from ..evaluation.summary import summarise
-
-    with open_existing(out) as store:
-        rows = store.rows(predictions=True)
-        audits = store.get("audits", {})
-        return audits, inflations(summarise(rows, store.planned()) if rows else [], audits)
-
-
-def _export(out: Path, store: Store) -> dict:
-    from ..evaluation.audit import inflations
-    from ..evaluation.summary import summarise
-
-    rows = store.rows(predictions=True)
-    experiment = store.get("experiment")
-    permutations, seed = experiment.get("permutations", 0), experiment.get("seed") or 0
-    summary = summarise(rows, store.planned(), permutations, seed) if rows else []
-    fields = [c for c in rows[0] if c not in ("predictions", "report")] if rows else []
-    with open(out / "results.csv", "w", newline="") as f:
-        writer = csv.DictWriter(
-            f, fieldnames=[*fields, "accuracy", "epochs_run", "epoch_kept", "kept_because"]
-        )
-        writer.writeheader()
-        for row in rows:
-            p = row["predictions"]
-            writer.writerow(
-                {
-                    **{k: row[k] for k in fields},
-                    "accuracy": round(float((p["y_true"] == p["y_pred"]).mean()), 6),
-                    **{
-                        k: row["report"].get(k, "")
-                        for k in ("epochs_run", "epoch_kept", "kept_because")
-                    },
-                }
-            )
-    audits = store.get("audits", {})
-    pairs = inflations(summary, audits)
-    context = {
-        "experiment": experiment,
-        "environment": store.get("environment"),
-        "sources": store.get("sources", {}),
-        "runs": store.runs(),
-        "summary": summary,
-        "audit": audits,
-        "inflation": pairs,
-    }
-    (out / "summary.json").write_text(json.dumps(context, indent=2, default=str) + "\n")
-    (out / "summary.md").write_text(summary_markdown(context))
-    return {"summary": summary, "audit": audits, "inflation": pairs}
-
-
-def summary_markdown(context: dict) -> str:
-    """summary.md: where the data came from, the result tables, the audit and the inflation."""
-    from ..evaluation.audit import format_audit
-    from ..evaluation.summary import format_table
-
-    summary = context["summary"]
-    synthetic = [name for name, source in context["sources"].items() if source.get("synthetic")]
-    lines = [f"# physioemo bench: {', '.join(context['experiment']['datasets'])}"]
-    if synthetic:
-        lines.append(
-            f"Synthetic data ({', '.join(synthetic)}): physioemo's simulator in the dataset's "
-            "file format, not the real dataset."
-        )
-    lines.append(
-        "Scores on each subject's pooled test predictions, mean ± std over subjects; chance is "
-        "the accuracy of predicting each fold's training majority class."
-    )
-    lines.append(format_table(summary))
-    if any(e["leaks"] for e in summary):
-        lines.append(
-            "Rows marked LEAKS let data of the test windows reach training (see each protocol's "
-            "leak statement); their scores are inflated and not comparable to honest rows."
-        )
-    lines += ["## Audit", format_audit(context["audit"], context["inflation"])]
-    return "\n\n".join(lines) + "\n"
-
-
-def versions() -> dict:
-    """Versions of physioemo, Python and the libraries results depend on."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {"physioemo": __version__, "python": platform.python_version()}
-    for name in LIBRARIES:
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = None
-    return found
-
-
-def git_revision() -> str | None:
-    try:
-        result = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=Path(__file__).parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return result.stdout.strip() or None
+    found = environment()
+    (out / "environment.json").write_text(json.dumps(found, indent=2) + "\n")
+    store.set("environment", found)
 
 
 # ----------------------------------------------------------------------------- merge
@@ -390,22 +338,26 @@ def merge(folders: list, out) -> dict:
     try:
         for folder in folders:
             stores.append(open_existing(folder))
-        experiments = [Experiment(**s.get("experiment")) for s in stores]
-        digests = {e.core_digest() for e in experiments}
-        if len(digests) > 1:
-            raise RunFolderError("the runs hold different experiments (their cores differ)")
+        experiments = [stored_experiment(s) for s in stores]
+        for folder, other in zip(folders[1:], experiments[1:], strict=True):
+            if other.core_digest() != experiments[0].core_digest():
+                raise RunFolderError(
+                    f"{folders[0]} and {folder} hold different experiments: they differ in "
+                    f"{_differences(experiments[0], other)}"
+                )
         whole = experiments[0]
         for other in experiments[1:]:
             whole = union(whole, other)
         target = open_folder(Path(out), whole)
-        copied = sum(target.copy_rows_from(store) for store in stores)
+        stores.append(target)
+        _same_data_merged(stores)
+        copied = sum(target.copy_rows_from(store) for store in stores[:-1])
         target.set("environment", stores[0].get("environment"))
         for key in PLANNED_META:
             target.set(key, {k: v for store in stores for k, v in store.get(key, {}).items()})
         (Path(out) / "experiment.toml").write_text(whole.to_toml())
-        summary = _export(Path(out), target)
+        summary = write_exports(Path(out), target)
         write_report(Path(out), target, summary)
-        target.close()
     finally:
         for store in stores:
             store.close()

@@ -32,12 +32,22 @@ against its registry before any work starts. A run folder keeps its experiment a
     [select]                               # a slice of the jobs: held-out subjects, fold indices
     subjects = ["s01"]
     folds = [0, 1]
+
+    [per_dataset.dreamer]                  # what one dataset runs where the lists above are
+    protocols = ["subject-dependent", "subject-independent"]   # empty; written by every run
+    synthetic = { subjects = 10, seconds = 20.0, seed = 0 }    # (`resolved`): replays the same
+
+Before it runs, an experiment is `resolved`: every dataset default it relies on (models,
+protocols, labels, dimensions, synthetic size and seed) is written into ``per_dataset``, so the
+run folder's file replays the same jobs whatever a later version's defaults are. A seed or a
+threshold left out stays out: each protocol and training preset then uses its own seed, each
+dataset its own binary threshold (the file says so in a comment).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from .._json import digest
@@ -48,6 +58,16 @@ from ..datasets import card
 SELECTORS = ("datasets", "models", "protocols", "dimensions", "select")
 #: fields that describe the machine or the summary, not the jobs' results
 LOCAL = ("roots", "threads", "permutations")
+#: fields that are tables (TOML) of names or options
+TABLES = ("roots", "feature_options", "protocol_options", "synthetic", "select", "per_dataset")
+#: the lists whose empty value means "the dataset's defaults"; `resolved` writes those defaults
+#: per dataset into `per_dataset` (with "synthetic", the synthetic data's size and seed)
+PER_DATASET = ("models", "protocols", "labels", "dimensions")
+#: what an absent value means, said in a comment of the experiment file
+ABSENT = {
+    "seed": "each protocol and training preset uses its own seed",
+    "threshold": "each dataset's own binary threshold",
+}
 
 PROFILES = ("quick", "full")
 
@@ -73,6 +93,7 @@ class Experiment:
     protocol_options: dict[str, dict] = field(default_factory=dict)
     synthetic: dict = field(default_factory=dict)
     select: dict = field(default_factory=dict)
+    per_dataset: dict[str, dict] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ reading and writing
     @classmethod
@@ -101,14 +122,21 @@ class Experiment:
         return experiment
 
     def to_toml(self) -> str:
+        """The experiment as TOML, a comment line above it for each value left out (`ABSENT`)."""
         import tomli_w
 
         content = {k: v for k, v in asdict(self).items() if v is not None}
-        return tomli_w.dumps(content)
+        notes = [f"# {key} absent: {ABSENT[key]}\n" for key in ABSENT if key not in content]
+        empty = [key for key in PER_DATASET if not content[key]]
+        if empty and self.per_dataset:
+            notes.append(f"# {' = [], '.join(empty)} = []: each dataset's own, in [per_dataset]\n")
+        return "".join(notes) + tomli_w.dumps(content)
 
     def core(self) -> dict:
-        """The experiment without its job selection and machine-local settings."""
-        return {k: v for k, v in asdict(self).items() if k not in SELECTORS + LOCAL}
+        """The experiment without its job selection, machine-local settings and `per_dataset`
+        (the defaults of the datasets, which the version fixes)."""
+        skipped = (*SELECTORS, *LOCAL, "per_dataset")
+        return {k: v for k, v in asdict(self).items() if k not in skipped}
 
     def core_digest(self) -> str:
         """Digest of `core()` and the physioemo version: runs with equal digests merge."""
@@ -117,33 +145,64 @@ class Experiment:
     # ------------------------------------------------------------------ what runs
     def synthetic_for(self, dataset: str) -> dict:
         """subjects, seconds and seed of `dataset`'s synthetic data."""
-        return {**card(dataset).synthetic, "seed": 0, **self.synthetic}
+        frozen = self.per_dataset.get(dataset, {}).get("synthetic", {})
+        return {**card(dataset).synthetic, "seed": 0, **frozen, **self.synthetic}
+
+    def _frozen(self, dataset: str, key: str) -> list[str]:
+        """The dataset's own list `key` of `per_dataset` (empty when it has none)."""
+        return list(self.per_dataset.get(dataset, {}).get(key, []))
 
     def models_for(self, dataset: str) -> list[str]:
-        return list(self.models or card(dataset).models)
+        return list(self.models or self._frozen(dataset, "models") or card(dataset).models)
 
     def protocols_for(self, dataset: str) -> list[str]:
-        return list(self.protocols or card(dataset).protocols)
+        chosen = self.protocols or self._frozen(dataset, "protocols")
+        return list(chosen or card(dataset).protocols)
 
     def labels_for(self, dataset: str) -> list[str]:
         offered = card(dataset).labels.schemes
-        return [n for n in self.labels if n in offered] if self.labels else [offered[0]]
+        if self.labels:
+            return [n for n in self.labels if n in offered]
+        return self._frozen(dataset, "labels") or [offered[0]]
 
     def dimensions_for(self, dataset: str) -> list[str]:
         known = card(dataset).labels
         if not self.dimensions:
-            return list(known.default)
+            return self._frozen(dataset, "dimensions") or list(known.default)
         return [d for d in self.dimensions if d in known.dimensions]
+
+    def values_for(self, dataset: str, key: str) -> list[str]:
+        """What `dataset` runs of the list `key` (one of `PER_DATASET`)."""
+        return getattr(self, f"{key}_for")(dataset)
+
+    def resolved(self) -> Experiment:
+        """This experiment with every dataset default it relies on written into
+        `per_dataset`: the lists of `PER_DATASET` it leaves empty, and the synthetic data's
+        size and seed of each dataset without files. It runs the same jobs, today and after
+        a version that changes the defaults."""
+        per_dataset = {name: dict(values) for name, values in self.per_dataset.items()}
+        for dataset in self.datasets:
+            frozen = per_dataset.setdefault(dataset, {})
+            for key in PER_DATASET:
+                if not getattr(self, key):
+                    frozen[key] = self.values_for(dataset, key)
+            if dataset not in self.roots:
+                frozen["synthetic"] = self.synthetic_for(dataset)
+        return replace(self, per_dataset={d: v for d, v in per_dataset.items() if v})
 
     # ------------------------------------------------------------------ checks
     def validate(self, source: str = "experiment") -> None:
         """Raise ValueError (one line, naming the key) unless every choice is a registry entry
         and every number is in range."""
+        for key in TABLES:
+            if not isinstance(getattr(self, key), dict):
+                raise ValueError(f"{source}: {key} must be a table")
         self._check_names(source)
         self._check_datasets_offer(source)
         self._check_numbers(source)
-        self._check_synthetic(source)
+        _check_synthetic(source, "synthetic", self.synthetic)
         self._check_tables(source)
+        self._check_per_dataset(source)
 
     def _check_names(self, source: str) -> None:
         """Every chosen name is in its registry, and some dataset is chosen."""
@@ -160,14 +219,7 @@ class Experiment:
             "labels": (self.labels, scheme_names()),
         }
         for key, (chosen, registry) in lists.items():
-            if not isinstance(chosen, list) or not all(isinstance(c, str) for c in chosen):
-                raise ValueError(f"{source}: {key} must be a list of names")
-            wrong = [c for c in chosen if c not in registry]
-            if wrong:
-                raise ValueError(
-                    f"{source}: unknown {key} {', '.join(map(repr, wrong))}; "
-                    f"available: {', '.join(registry)}"
-                )
+            _check_names_in(source, key, chosen, registry)
         if not self.datasets:
             raise ValueError(f"{source}: datasets is empty")
 
@@ -202,17 +254,6 @@ class Experiment:
             if value is not None and not (_finite(value) and value > 0):
                 raise ValueError(f"{source}: {key} must be a positive number of seconds")
 
-    def _check_synthetic(self, source: str) -> None:
-        """The synthetic table holds only subjects, seconds and seed, each in range."""
-        unknown = sorted(set(self.synthetic) - {"subjects", "seconds", "seed"})
-        if unknown:
-            raise ValueError(f"{source}: synthetic takes subjects, seconds and seed, not {unknown}")
-        _check_int(source, "synthetic.subjects", self.synthetic.get("subjects", 2), 2, 1000)
-        _check_int(source, "synthetic.seed", self.synthetic.get("seed", 0), 0, 2**32 - 1)
-        seconds = self.synthetic.get("seconds", 20.0)
-        if not (_finite(seconds) and 2 <= seconds <= 3600):
-            raise ValueError(f"{source}: synthetic.seconds must be within 2..3600")
-
     def _check_tables(self, source: str) -> None:
         """protocol_options names protocols and their options; select names subjects and folds."""
         from ..protocols import PROTOCOLS
@@ -227,12 +268,85 @@ class Experiment:
         for fold in self.select.get("folds", []):
             _check_int(source, "select.folds", fold, 0, 10**6)
 
+    def _check_per_dataset(self, source: str) -> None:
+        """per_dataset names datasets, and each holds lists of registry names its dataset
+        offers (`PER_DATASET`) and a synthetic table."""
+        from ..datasets import CARDS
+        from ..models import MODELS
+        from ..protocols import PROTOCOLS
+
+        for dataset, values in self.per_dataset.items():
+            where = f"per_dataset.{dataset}"
+            if dataset not in CARDS or not isinstance(values, dict):
+                raise ValueError(f"{source}: {where} is not a dataset's table")
+            unknown = sorted(set(values) - {*PER_DATASET, "synthetic"})
+            if unknown:
+                raise ValueError(f"{source}: {where} takes no {', '.join(unknown)}")
+            offered = card(dataset).labels
+            registries = {
+                "models": MODELS,
+                "protocols": PROTOCOLS,
+                "labels": offered.schemes,
+                "dimensions": offered.dimensions,
+            }
+            for key, registry in registries.items():
+                _check_names_in(source, f"{where}.{key}", values.get(key, []), registry)
+            synthetic = values.get("synthetic", {})
+            if not isinstance(synthetic, dict):
+                raise ValueError(f"{source}: {where}.synthetic must be a table")
+            _check_synthetic(source, f"{where}.synthetic", synthetic)
+
     def describe(self) -> str:
         """One line: what runs."""
         return (
             f"{'+'.join(self.datasets)}: models {', '.join(self.models) or 'default'}; "
             f"protocols {', '.join(self.protocols) or 'default'}; profile {self.profile}; "
             f"seed {'recipe' if self.seed is None else self.seed}"
+        )
+
+
+def differences(first: Experiment, second: Experiment) -> list[str]:
+    """Each field (a table's keys one by one) in which the cores of two experiments differ, as
+    "name first vs second", e.g. "threshold 3 vs 4" ("-" for a value left out)."""
+    return _differences(first.core(), second.core(), "")
+
+
+def _differences(first: dict, second: dict, prefix: str) -> list[str]:
+    found = []
+    for key in dict.fromkeys([*first, *second]):
+        a, b = first.get(key), second.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            found += _differences(a, b, f"{prefix}{key}.")
+        elif a != b:
+            found.append(f"{prefix}{key} {_shown(a)} vs {_shown(b)}")
+    return found
+
+
+def _shown(value) -> str:
+    return "-" if value is None or value == {} else str(value)
+
+
+def _check_synthetic(source: str, where: str, table: dict) -> None:
+    """A synthetic table holds only subjects, seconds and seed, each in range."""
+    unknown = sorted(set(table) - {"subjects", "seconds", "seed"})
+    if unknown:
+        raise ValueError(f"{source}: {where} takes subjects, seconds and seed, not {unknown}")
+    _check_int(source, f"{where}.subjects", table.get("subjects", 2), 2, 1000)
+    _check_int(source, f"{where}.seed", table.get("seed", 0), 0, 2**32 - 1)
+    seconds = table.get("seconds", 20.0)
+    if not (_finite(seconds) and 2 <= seconds <= 3600):
+        raise ValueError(f"{source}: {where}.seconds must be within 2..3600")
+
+
+def _check_names_in(source: str, key: str, chosen, registry) -> None:
+    """`chosen` is a list of names of `registry` (ValueError naming the key otherwise)."""
+    if not isinstance(chosen, list) or not all(isinstance(c, str) for c in chosen):
+        raise ValueError(f"{source}: {key} must be a list of names")
+    wrong = [c for c in chosen if c not in registry]
+    if wrong:
+        raise ValueError(
+            f"{source}: unknown {key} {', '.join(map(repr, wrong))}; "
+            f"available: {', '.join(registry)}"
         )
 
 

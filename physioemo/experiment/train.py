@@ -2,7 +2,7 @@
 ``physioemo live --model`` runs.
 
 Built from the benchmark's own pieces, so a trained model is made exactly like a benchmark
-fold's, on every window instead of one fold's: the feature cache (`plan.feature_sets`), the
+fold's, on every window instead of one fold's: the feature cache (`feature_jobs.feature_sets`), the
 label schemes (the dataset card's `labels`, `plan.window_labels`), the model's training
 preset and estimator (`plan.preset_for`, `training.make_estimator`) and the checkpoint format
 (`training.checkpoint`).
@@ -12,15 +12,20 @@ the trials (whole trials, stratified by class: `training.carve_validation`); the
 trained on the rest and scored on them.
 
 For live use (`causal`, the default) only what a stream computes the same way is accepted:
-causal DE (``zero_phase=False``) or raw windows (`LIVE_RECIPES`), with a baseline the stream
-reproduces (`features.streaming.LIVE_BASELINES`). Baseline "auto" (the default) becomes "subtract"
-(DE) or "zscore" (raw windows) when the dataset's trials come with baseline recordings, "none"
-otherwise; live takes the first seconds of the stream as that baseline.
+causal DE (``zero_phase=False``), raw windows, causal peripheral features or both fused
+(`LIVE_RECIPES`), with a baseline the stream reproduces (`features.streaming.LIVE_BASELINES`).
+Baseline "auto" (the default) becomes "subtract" (DE) or "zscore" (raw windows) when the
+dataset's trials come with baseline recordings, "none" otherwise; live takes the first seconds
+of the stream as that baseline. Peripheral inputs for live use default to what a BrainFlow
+wearable streams (`live_inputs`: no respiration, BrainFlow has no such channel type; the heart
+from PPG when the dataset has it); `TrainSpec.inputs` and `heart` choose others (e.g. for an
+LSL source with respiration); their windows to 10 s every second (`LIVE_PERIPHERAL_WINDOW`).
 
-Torch models are saved by `training.checkpoint.save_checkpoint`; the logistic regression as
-arrays (`training.linear`). The linear SVM (no class probabilities) and the random forest (only
-pickle could store it, and physioemo never loads pickle) are refused. The checkpoint's metadata
-(`checkpoint_meta`) holds what live needs and how the model was made.
+Torch models are saved by `training.checkpoint.save_checkpoint` (the PINN with its input
+standardisation); the logistic regression as arrays (`training.linear`). The linear SVM (no
+class probabilities) and the random forest (only pickle could store it, and physioemo never
+loads pickle) are refused. The checkpoint's metadata (`checkpoint_meta`) holds what live needs
+and how the model was made.
 """
 
 from __future__ import annotations
@@ -37,11 +42,24 @@ from .._version import __version__
 from ..datasets import card
 from ..features import BANDS, recipes
 from ..models import spec as model_spec
-from .plan import feature_sets, preset_for, recipe_for, synthetic_root, window_labels
+from .feature_jobs import feature_sets
+from .plan import preset_for, recipe_for, synthetic_root, window_labels
 from .spec import Experiment
 
 #: recipes a stream computes as training did -> the parameters that make them causal
-LIVE_RECIPES = {"de": {"zero_phase": False}, "raw": {}}
+LIVE_RECIPES = {
+    "de": {"zero_phase": False},
+    "raw": {},
+    "peripheral": {"causal": True},
+    "de+peripheral": {"causal": True},
+}
+#: why a model with an EDA target (the PINN) cannot train on a dataset
+_NO_TARGET = "its EDA target needs an EDA stream in uS, which {dataset} lacks"
+#: window and stride (s) of peripheral checkpoints for live use unless given (ours: the
+#: recipe's 60-s windows would keep a stream waiting a minute for its first prediction)
+LIVE_PERIPHERAL_WINDOW = {"window": 10.0, "stride": 1.0}
+#: live recipes with a trial baseline -> the features the baseline applies to
+BASELINE_KINDS = {"de": "de", "raw": "raw", "de+peripheral": "de"}
 #: what the recipes' baseline "auto" picks for trials with a baseline recording (features.recipes)
 AUTO_BASELINE = {"de": "subtract", "raw": "zscore"}
 #: baselines `physioemo train` cannot save for live use, and why
@@ -65,6 +83,8 @@ class TrainSpec:
         own, else 0). threads: torch threads (None: the preset's, 1).
     validation: share of the trials held out and scored (None: train on every window).
     causal: features a live stream computes the same way (see the module docstring).
+    heart, inputs: peripheral recipes: the heart's stream or modality and the feature groups
+        (`features.peripheral_windows`; None: `live_inputs` when causal, else the recipe's).
     """
 
     model: str
@@ -82,6 +102,8 @@ class TrainSpec:
     threads: int | None = None
     validation: float | None = None
     causal: bool = True
+    heart: str | None = None
+    inputs: str | None = None
     synthetic: dict = field(default_factory=dict)
 
 
@@ -100,6 +122,8 @@ def train(spec: TrainSpec, out, overwrite=False, progress=False, echo=print) -> 
     echo(f"{'Synthetic ' if spec.root is None else ''}{dataset}")
     wanted = {recipe: _recipe_options(spec, recipe, dataset)}
     windows, parameters, _ = feature_sets(spec.dataset, root, dataset, wanted, progress)[recipe]
+    if model_spec(spec.model).inputs == "peripheral" and "eda" not in windows.extra:
+        raise ValueError(f"--model {spec.model}: {_NO_TARGET.format(dataset=spec.dataset)}")
     y = window_labels(scheme, windows)
     windows, y = windows.select(y >= 0), y[y >= 0]
     echo(f"{len(windows)} windows of {recipe} features, shape {windows.X.shape[1:]}")
@@ -121,7 +145,9 @@ def train(spec: TrainSpec, out, overwrite=False, progress=False, echo=print) -> 
         f"training {spec.model} ({preset or 'scikit-learn'}, seed {seed}) on {fit_rows.size} "
         f"windows of {_n_trials(windows, fit_rows)} trials"
     )
-    estimator.fit(windows.X[fit_rows], y[fit_rows])
+    estimator.fit(
+        windows.X[fit_rows], y[fit_rows], **_metadata(estimator, "fit", windows, fit_rows)
+    )
     validation = None
     if held.size:
         validation = _score(estimator, windows, y, fit_rows, held, spec.validation)
@@ -130,6 +156,8 @@ def train(spec: TrainSpec, out, overwrite=False, progress=False, echo=print) -> 
             f"{validation['accuracy']:.3f} (majority class {validation['majority']:.3f})"
         )
     meta = checkpoint_meta(spec, windows, y[fit_rows], parameters, scheme, preset, seed)
+    if recipes.get(recipe).reads != "eeg":
+        meta["features"].update(_peripheral_meta(dataset, windows, parameters))
     meta["training"].update(
         windows=int(fit_rows.size),
         trials=_n_trials(windows, fit_rows),
@@ -160,40 +188,95 @@ def choose_recipe(spec: TrainSpec) -> str:
             f"{spec.model} reads {inputs} inputs, which {spec.dataset} does not provide"
         )
     recipe = chosen[0]
-    provides = recipes.get(recipe).provides
-    if provides not in ("de", "raw"):
-        raise ValueError(
-            f"{spec.model} on {spec.dataset} reads {provides} features; physioemo train makes "
-            "checkpoints of EEG models for live streams"
-        )
+    if inputs == "peripheral" and "eda" not in card(spec.dataset).modalities:
+        raise ValueError(f"--model {spec.model}: {_NO_TARGET.format(dataset=spec.dataset)}")
     if spec.causal and recipe not in LIVE_RECIPES:
         raise ValueError(
-            f"--features {recipe}: a live stream computes {' and '.join(LIVE_RECIPES)} "
-            "features only; choose one, or --no-causal for a checkpoint live cannot run"
+            f"--features {recipe}: a live stream computes de and raw features (EEG), peripheral "
+            "and de+peripheral ones (physiology) only; choose one, or --no-causal for a "
+            "checkpoint live cannot run"
         )
     return recipe
 
 
 def _recipe_options(spec: TrainSpec, recipe: str, dataset) -> dict:
     """Recipe parameters: the spec's window, stride and baseline ("auto" resolved for the
-    live recipes, and refused when a stream cannot reproduce it), causal filtering."""
+    live recipes, and refused when a stream cannot reproduce it), causal filtering, and the
+    peripheral inputs (`live_inputs`)."""
     from ..features.streaming import LIVE_BASELINES
 
+    first = dataset.subject(dataset.subjects[0])[0]
     options = {"window": spec.window, "stride": spec.stride, "baseline": spec.baseline}
-    if recipe not in LIVE_RECIPES:
-        return {k: v for k, v in options.items() if v is not None}
+    if recipes.get(recipe).reads != "eeg":
+        options["heart"], options["inputs"] = live_inputs(
+            first, spec.heart, spec.inputs, spec.causal
+        )
+    options = {k: v for k, v in options.items() if v is not None}
+    if spec.causal and recipe == "peripheral":
+        options = {**LIVE_PERIPHERAL_WINDOW, **options}
+    causal = LIVE_RECIPES.get(recipe, {}) if spec.causal else {}
+    kind = BASELINE_KINDS.get(recipe)
+    if kind is None:  # no baseline a stream would have to reproduce
+        return {**options, **causal}
     baseline = spec.baseline or "auto"
     if baseline == "auto":
-        first = dataset.subject(dataset.subjects[0])[0]
-        baseline = AUTO_BASELINE[recipe] if first.baseline is not None else "none"
-    kind = recipes.get(recipe).defaults.get("kind", recipe)
+        baseline = AUTO_BASELINE[kind] if first.baseline is not None else "none"
     if spec.causal and baseline not in LIVE_BASELINES[kind]:
         raise ValueError(
             f"--baseline {baseline}: a live stream reproduces {' or '.join(LIVE_BASELINES[kind])} "
             f"for {recipe} features"
         )
-    causal = LIVE_RECIPES[recipe] if spec.causal else {}
-    return {**{k: v for k, v in options.items() if v is not None}, "baseline": baseline, **causal}
+    return {**options, "baseline": baseline, **causal}
+
+
+def live_inputs(recording, heart=None, inputs=None, causal=True) -> tuple:
+    """(heart, inputs) of a peripheral recipe for a dataset whose first recording is
+    `recording`: the ones given; else, for live use, every group the recording carries but
+    respiration (BrainFlow has no respiration channel type) with the heart from PPG when the
+    recording has it (a wearable's); else the recipe's "auto"."""
+    from ..features.peripheral_windows import STREAM_NAMES, choose_inputs
+
+    if not causal:
+        return heart or "auto", inputs or "auto"
+    if heart is None:
+        ppg = any(name in recording.extra for name in STREAM_NAMES["ppg"])
+        heart = "ppg" if ppg else "auto"
+    if inputs is None:
+        groups = [group for group, _, _ in choose_inputs(recording, heart, "auto")]
+        inputs = " ".join(group for group in groups if group != "resp")
+    return heart, inputs
+
+
+def _peripheral_meta(dataset, windows, parameters: dict) -> dict:
+    """What a live stream needs of a peripheral or fused model: the inputs ([group,
+    modality] pairs), the peripheral feature names, and the mean length of the training
+    recordings (s, the time input's scale)."""
+    from ..features.peripheral_windows import choose_inputs, feature_names
+    from ..recording import trial_keys
+
+    first = dataset.subject(dataset.subjects[0])[0]
+    chosen = choose_inputs(first, parameters["heart"], parameters["inputs"])
+    inputs = [[group, modality] for group, modality, _ in chosen]
+    keys = trial_keys(windows.groups)
+    lengths = [windows.groups["stop"][keys == key].max() for key in np.unique(keys)]
+    return {
+        "inputs": inputs,
+        "feature_names": feature_names(inputs),
+        "segment_seconds": round(float(np.mean(lengths)) / float(windows.info["sfreq"]), 3),
+    }
+
+
+def _metadata(estimator, method: str, windows, rows) -> dict:
+    """The fit or predict metadata `estimator` asks for (the PINN's time, and its EDA target
+    min-max scaled per subject on the windows at `rows`)."""
+    from ..features.peripheral_windows import minmax_per_subject
+    from .jobs import requested
+
+    available = {name: values[rows] for name, values in windows.extra.items()}
+    if "eda" in windows.extra:
+        subjects = windows.groups["subject"]
+        available["eda"] = minmax_per_subject(windows.extra["eda"], subjects, rows)[rows]
+    return {k: v for k, v in available.items() if k in requested(estimator, method)}
 
 
 def _label_choice(spec: TrainSpec) -> tuple[str, str]:
@@ -232,7 +315,9 @@ def _score(estimator, windows, y, fit_rows, held, fraction) -> dict:
     from ..evaluation.metrics import classification_scores
     from ..recording import trial_keys
 
-    predicted = np.asarray(estimator.predict(windows.X[held]))
+    predicted = np.asarray(
+        estimator.predict(windows.X[held], **_metadata(estimator, "predict", windows, held))
+    )
     majority = np.bincount(y[fit_rows]).argmax()
     return {
         "fraction": fraction,
@@ -247,31 +332,35 @@ def _score(estimator, windows, y, fit_rows, held, fraction) -> dict:
 def checkpoint_meta(spec, windows, y, parameters, scheme, preset, seed) -> dict:
     """What live needs and how the model was made (plain JSON data).
 
-    ch_names: the model's channel order; positions: {name: [x, y, z]} in metres on the
-    template 10-05 head (`montage.positions`) for the names it places. features: kind ("de",
-    "raw" or another recipe's), recipe and its parameters, window and stride (s), sfreq (Hz),
-    bands ({name: [low, high]} Hz, DE), baseline ("none", "subtract", "zscore"), causal
-    (whether a stream computes them exactly as training did). labels: dataset, scheme,
+    ch_names: the model's channel order (a peripheral model's: its input features' names);
+    positions: {name: [x, y, z]} in metres on the template 10-05 head (`montage.positions`)
+    for the names it places. features: kind ("de", "raw", "peripheral", "de+peripheral" or another
+    recipe's), recipe and its parameters, window and stride (s), sfreq (Hz), bands ({name:
+    [low, high]} Hz, DE and fused), baseline ("none", "subtract", "zscore"), causal (whether a
+    stream computes them exactly as training did); `train` adds the peripheral inputs
+    (`_peripheral_meta`). labels: dataset, scheme,
     dimension, kind, threshold, classes (names, in class order), ordinal. training: model,
     preset, profile, seed, dataset, synthetic data sizes (None for files), subjects, class
     counts, physioemo version (train adds windows, trials, validation and the fit report).
     The standardisation of torch models is added by `save_checkpoint` ("standardize").
     """
     info = windows.info
-    names = list(info["ch_names"])
+    recipe = info["recipe"]
     kind = info["kind"]
+    names = list(info["feature_names"] if kind == "peripheral" else info["ch_names"])
     window = parameters.get("window")
+    live = LIVE_RECIPES.get(recipe)
     features = {
         "kind": kind,
-        "recipe": info["recipe"],
+        "recipe": recipe,
         "parameters": dict(parameters),
         "window": window,
         "stride": parameters.get("stride") or window,
         "sfreq": float(info["sfreq"]),
         "baseline": parameters.get("baseline", "none"),
-        "causal": info["recipe"] in LIVE_RECIPES and parameters.get("zero_phase") is not True,
+        "causal": live is not None and all(parameters.get(k) == v for k, v in live.items()),
     }
-    if kind == "de":
+    if kind in ("de", "de+peripheral"):
         features["bands"] = {k: list(v) for k, v in dict(parameters.get("bands") or BANDS).items()}
     placed = [name for name in names if name not in set(montage.unplaced(names))]
     positions = montage.positions(placed)
@@ -297,7 +386,7 @@ def checkpoint_meta(spec, windows, y, parameters, scheme, preset, seed) -> dict:
 
 
 def _labels_meta(spec: TrainSpec, scheme) -> dict:
-    """The label scheme; rated classes are named with their dimension ("arousal high (>=3)")."""
+    """The label scheme; its classes named by `labels.output_names` ("arousal high (>=3)")."""
     rated = isinstance(scheme, labels.LabelScheme)
     name, dimension = _label_choice(spec)
     return {
@@ -306,7 +395,7 @@ def _labels_meta(spec: TrainSpec, scheme) -> dict:
         "dimension": dimension,
         "kind": scheme.kind if rated else "categorical",
         "threshold": scheme.threshold if rated and scheme.kind == "binary" else None,
-        "classes": [f"{dimension} {c}" if rated else c for c in scheme.class_names],
+        "classes": labels.output_names(scheme),
         "ordinal": scheme.ordinal,
     }
 
@@ -339,73 +428,13 @@ def _write(out: Path, estimator, meta: dict) -> None:
 
             LinearPredictor.from_pipeline(estimator, meta).save(partial)
         else:
+            from ..models._layers import Standardized
             from ..training.checkpoint import save_checkpoint
 
-            save_checkpoint(partial, estimator.network_, meta)
+            network = estimator.network_
+            if hasattr(estimator, "scale_"):  # the PINN standardises its inputs outside
+                network = Standardized(network, *estimator.scale_)
+            save_checkpoint(partial, network, meta)
         os.replace(partial, out)
     finally:
         partial.unlink(missing_ok=True)
-
-
-def synthetic_training_set(
-    ch_names,
-    sfreq,
-    window=1.0,
-    stride=0.25,
-    bands=None,
-    trials=24,
-    seconds=8.0,
-    seed=0,
-    kind="de",
-):
-    """Windows of synthetic EEG for these channels and rate, to train a stand-in model.
-
-    One simulated subject (`EmotionEEG`), `trials` trials of `seconds` with arousal drawn
-    uniformly in [-1, 1]; label 1 ("high arousal") when it is above 0.
-    kind "de": causal DE per window, X (n_windows, n_channels, n_bands); "raw": the windows'
-    samples in uV, X (n_windows, n_channels, round(window * sfreq)) -- what the stream feeds
-    such models.
-    Returns (X float32, y, features, labels) where `features` and `labels` are the checkpoint
-    metadata of such a model.
-    """
-    from ..datasets.synthetic import EmotionEEG
-    from ..features import BANDS, differential_entropy
-    from ..windows import window_bounds
-
-    if kind not in ("de", "raw"):
-        raise ValueError(f"synthetic training sets are 'de' or 'raw', not {kind!r}")
-    bands = dict(bands or BANDS)
-    rng = np.random.default_rng(seed)
-    generator = EmotionEEG(ch_names, sfreq)
-    subject = generator.subject(rng)
-    X, y = [], []
-    for arousal in rng.uniform(-1, 1, trials):
-        eeg = generator.eeg(rng, subject, int(seconds * sfreq), arousal=arousal)
-        if kind == "de":
-            x = differential_entropy(eeg, sfreq, bands, window, stride, zero_phase=False)
-        else:
-            starts, stops = window_bounds(eeg.shape[1], sfreq, window, stride)
-            x = np.stack([eeg[:, a:b] for a, b in zip(starts, stops, strict=True)])
-        X.append(x)
-        y.append(np.full(len(x), int(arousal > 0)))
-    features = {
-        "kind": kind,
-        "window": window,
-        "stride": stride,
-        "sfreq": sfreq,
-        "baseline": "none",
-    }
-    if kind == "de":
-        features["bands"] = bands
-    labels = {"dimension": "arousal", "kind": "binary", "classes": ["low arousal", "high arousal"]}
-    return np.concatenate(X).astype(np.float32), np.concatenate(y), features, labels
-
-
-def train_stand_in(ch_names, sfreq, seed=0, **options):
-    """The live command's stand-in model: the logistic regression baseline (`make_estimator`)
-    fitted on `synthetic_training_set(ch_names, sfreq, seed=seed, **options)`.
-    Returns (fitted pipeline, features, labels) with checkpoint-style metadata."""
-    from ..training.estimator import make_estimator
-
-    X, y, features, labels = synthetic_training_set(ch_names, sfreq, seed=seed, **options)
-    return make_estimator("logreg", seed=seed).fit(X, y), features, labels

@@ -13,6 +13,9 @@ Conventions shared by the kernels:
   (0..n_times). The kernels keep running sums of y and y**2 at those points only, and a window's
   sums are the difference of two of them, so no band-passed signal is kept in full.
 * The inner loops run over channels (contiguous in the scratch layout), so LLVM vectorises them.
+* Threads only where they pay: the filter kernels (DE) run their (signal, band) tasks on every
+  core (`prange`); the band-power kernels run on one thread, as does their FFT: memory-bound,
+  they burned 15-50 % more CPU on two threads and were no faster (`benchmarks/features.py`).
 """
 
 from __future__ import annotations
@@ -198,7 +201,7 @@ def causal_filter_chunk(x, sos, z):
     return out
 
 
-@njit(cache=True, parallel=True, fastmath={"contract", "reassoc"})
+@njit(cache=True, fastmath={"contract", "reassoc"})
 def tapered_segments(x, offsets, taper):
     """Segments detrended (mean removed) and tapered, ready for an FFT.
 
@@ -208,7 +211,7 @@ def tapered_segments(x, offsets, taper):
     n_signals, n_channels = x.shape[0], x.shape[1]
     n = taper.shape[0]
     out = np.empty((n_signals, n_channels, offsets.shape[0], n), dtype=x.dtype)
-    for task in prange(n_signals * n_channels):
+    for task in range(n_signals * n_channels):
         i, c = task // n_channels, task % n_channels
         for k in range(offsets.shape[0]):
             segment = x[i, c, offsets[k] : offsets[k] + n]
@@ -221,7 +224,7 @@ def tapered_segments(x, offsets, taper):
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def add_band_power(spectra, matrix, bins, weight, out, first):
     """out[first + i, w, c, b] += weight * mean over window w's segments of the band power.
 
@@ -233,7 +236,7 @@ def add_band_power(spectra, matrix, bins, weight, out, first):
     n_windows, n_bands = out.shape[1], out.shape[3]
     per_window = spectra.shape[2] // n_windows
     scale = weight / per_window
-    for task in prange(n * n_channels):
+    for task in range(n * n_channels):
         i, c = task // n_channels, task % n_channels
         for w in range(n_windows):
             for k in range(w * per_window, (w + 1) * per_window):

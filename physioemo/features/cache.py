@@ -1,18 +1,19 @@
 """Feature cache: windowed features of a dataset on disk, keyed by what made them.
 
-The key is a SHA-256 of (fingerprint of the input files, feature parameters, physioemo
-version). Entries live in ``<cache_dir()>/features/<dataset>-<key>.npz`` (`cache_dir` is
-$PHYSIOEMO_CACHE, else $XDG_CACHE_HOME/physioemo, else ~/.cache/physioemo).
+The key is a SHA-256 of (fingerprint of the input files, feature parameters, the window
+metadata's fields, physioemo version). Entries live in
+``<cache_dir()>/features/<dataset>-<key>.npz`` (`cache_dir` is $PHYSIOEMO_CACHE, else
+$XDG_CACHE_HOME/physioemo, else ~/.cache/physioemo).
 
-The fingerprint of a dataset is the status of its files, never their bytes: relative path,
-size, modification time, change time (ctime) and inode number, as git's index keeps them.
-Tools that copy or restore files (``cp -p``, rsync, tar) can set the modification time but
-never the change time, which every write and every replacement of a file renews, so a changed
-file changes the key even when its size and mtime are kept. Reading no bytes makes the
-fingerprint cheap (DEAP's 32 files: milliseconds, against seconds for a full hash; see
-`benchmarks/fingerprint.py`) and means an unreadable file that is not part of the dataset
-cannot break it. A dataset that is copied elsewhere, or whose files are touched with chmod,
-gets new keys: its features are computed once more.
+The fingerprint of a dataset is the SHA-256 of every byte of every file under its folder, so
+a changed sample anywhere changes every key made from it (feature cache entries and experiment
+job keys alike), and a copy of the same files elsewhere gets the same keys. Each file is
+hashed once and remembered in ``<cache_dir()>/fingerprints/`` with its status (size, mtime,
+ctime, inode, device); it is hashed again when any of them changes. Tools that copy or restore
+files (``cp -p``, rsync, tar) can set the modification time but never the change time, which
+every write and every replacement of a file renews. Remembered, a DEAP-sized folder costs
+milliseconds; hashed cold, about the disk's read time (`benchmarks/fingerprint.py`). A file
+that cannot be read gives no hash (the loader names it if it needs it).
 
 Each entry stores its own key and a digest of its arrays: an entry copied under another name,
 damaged, or whose array headers claim more bytes than the file holds is rebuilt, never trusted
@@ -40,7 +41,7 @@ import numpy as np
 from .._json import digest
 from .._version import __version__
 from ..paths import cache_dir
-from ..recording import WindowSet
+from ..recording import GROUP_FIELDS, WindowSet
 
 #: temporary files older than this (s) are left-overs even when their writer's pid is alive
 STALE_SECONDS = 6 * 3600
@@ -50,7 +51,8 @@ class CacheWarning(UserWarning):
     """The feature cache could not be used; results are computed but not stored."""
 
 
-_BLOCK = 1 << 16
+#: status fields that must all be unchanged for a remembered hash to be used
+_STATUS = ("st_size", "st_mtime_ns", "st_ctime_ns", "st_ino", "st_dev")
 
 
 def _files(root) -> list[tuple[str, Path]]:
@@ -66,45 +68,91 @@ def _files(root) -> list[tuple[str, Path]]:
 
 
 def fingerprint(root) -> list:
-    """[relative path, size, mtime_ns, ctime_ns, inode] of every file under `root` (or of `root`
-    itself when it is a file), sorted by path. Reads no file contents."""
-    entries = []
+    """[relative path, size, SHA-256 of the whole file] of every file under `root` (or of
+    `root` itself when it is a file), sorted by path; [path, None, None] for a file that cannot
+    be read. Equal for a copy of the same files anywhere. Hashes are remembered with each
+    file's status (`_STATUS`), so only new or changed files are read."""
+    root = Path(root)
+    memo_path = _memo_path(root)
+    memo = _read_memo(memo_path)
+    entries, remembered = [], {}
     for name, path in _files(root):
-        try:
-            stat = path.stat()
-        except OSError:  # gone since it was listed: the loader will say so if it matters
-            entries.append([name, None, None, None, None])
-            continue
-        entries.append([name, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino])
+        status, sha = _hash(path, memo.get(name))
+        entries.append([name, status and status[0], sha])
+        if sha is not None:
+            remembered[name] = [*status, sha]
+    if remembered != memo:
+        _write_memo(memo_path, remembered)
     return entries
 
 
-def content_fingerprint(root, blocks: int = 16) -> list:
-    """[relative path, size, SHA-256 of `blocks` 64-KiB blocks spread over the file] of every
-    file under `root`, sorted by path: equal for a copy of the same files on another machine
-    (no times or inodes), so run folders of one dataset merge. Experiment job keys use it;
-    unreadable files give [path, None, None]."""
-    entries = []
-    for name, path in _files(root):
-        try:
-            entries.append([name, *_sampled_hash(path, blocks)])
-        except OSError:
-            entries.append([name, None, None])
-    return entries
+def _hash(path: Path, known) -> tuple[list | None, str | None]:
+    """(status, SHA-256) of one file: the remembered hash when `known` ([*status, sha]) has
+    the file's current status, else the file read whole; (None, None) when unreadable. A file
+    whose status changes while it is read is hashed again."""
+    try:
+        for _ in range(3):
+            status = _status(path.stat())
+            if known is not None and known[:-1] == status:
+                return status, known[-1]
+            with open(path, "rb") as handle:
+                sha = hashlib.file_digest(handle, "sha256").hexdigest()
+                if _status(os.fstat(handle.fileno())) == status:
+                    return status, sha
+    except OSError:
+        pass
+    return None, None
 
 
-def _sampled_hash(path: Path, blocks: int) -> tuple[int, str]:
-    size, digest = path.stat().st_size, hashlib.sha256()
-    with open(path, "rb") as handle:
-        for offset in np.linspace(0, max(size - _BLOCK, 0), blocks).astype(np.int64):
-            handle.seek(int(offset))
-            digest.update(handle.read(_BLOCK))
-    return size, digest.hexdigest()
+def _status(stat: os.stat_result) -> list[int]:
+    return [getattr(stat, name) for name in _STATUS]
+
+
+def _memo_path(root: Path) -> Path:
+    return cache_dir() / "fingerprints" / f"{digest(str(root.resolve()))}.json"
+
+
+def _read_memo(path: Path) -> dict:
+    """name -> [*status, sha] remembered for one dataset folder; {} when missing or damaged
+    (entries of any other shape are dropped)."""
+    try:
+        memo = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(memo, dict):
+        return {}
+    width = len(_STATUS) + 1
+    return {
+        name: value
+        for name, value in memo.items()
+        if isinstance(value, list)
+        and len(value) == width
+        and all(type(v) is int for v in value[:-1])
+        and isinstance(value[-1], str)
+    }
+
+
+def _write_memo(path: Path, memo: dict) -> None:
+    """Replace the remembered hashes of one folder; a cache that cannot be written only means
+    the files are hashed again next time."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _replace(path, lambda stream: stream.write(json.dumps(memo).encode()))
+    except OSError:
+        pass
 
 
 def cache_key(input_fingerprint, parameters: dict) -> str:
-    """Digest of the fingerprint, the parameters and the physioemo version."""
-    return digest({"input": input_fingerprint, "parameters": parameters, "version": __version__})
+    """Digest of the fingerprint, the parameters, the window metadata's fields and the
+    physioemo version."""
+    return digest(
+        {
+            "input": input_fingerprint,
+            "parameters": parameters,
+            "groups": GROUP_FIELDS,
+            "version": __version__,
+        }
+    )
 
 
 def feature_folder() -> Path:
@@ -125,7 +173,7 @@ def _digest(arrays: dict[str, np.ndarray]) -> str:
     for name in sorted(arrays):
         digest.update(name.encode())
         digest.update(str(arrays[name].dtype).encode() + str(arrays[name].shape).encode())
-        digest.update(np.ascontiguousarray(arrays[name]).tobytes())
+        digest.update(memoryview(np.ascontiguousarray(arrays[name])).cast("B"))  # no copy
     return digest.hexdigest()
 
 
@@ -138,12 +186,18 @@ def save(windows: WindowSet, path: Path, key: str) -> None:
     remove_stale_temporaries(path.parent)
     arrays = _arrays(windows, key)
     arrays["digest"] = np.array(_digest(arrays))
+    _replace(path, lambda stream: np.savez(stream, **arrays))
+
+
+def _replace(path: Path, write: Callable) -> None:
+    """Write `path` atomically: `write(binary stream)` into a temporary file named after this
+    process, renamed into place (OSError when the folder cannot be written)."""
     handle, temporary = tempfile.mkstemp(
         prefix=f"{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
     )
     try:
         with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, **arrays)
+            write(stream)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -218,6 +272,12 @@ def _running(pid: int | None) -> bool:
     return True
 
 
+def entry_path(dataset: str, root, parameters: dict) -> tuple[str, Path]:
+    """(key, path) of the cache entry of (files under `root`, `parameters`, version)."""
+    key = cache_key(fingerprint(root), {"dataset": dataset, **parameters})
+    return key, feature_folder() / f"{dataset}-{key[:24]}.npz"
+
+
 def cached(
     dataset: str, root, parameters: dict, compute: Callable[[], WindowSet], use_cache=True
 ) -> tuple[WindowSet, Path | None, bool]:
@@ -228,8 +288,7 @@ def cached(
     When the cache folder cannot be written, warns once (`CacheWarning`) and returns the
     computed windows with path None.
     """
-    key = cache_key(fingerprint(root), {"dataset": dataset, **parameters})
-    path = feature_folder() / f"{dataset}-{key[:24]}.npz"
+    key, path = entry_path(dataset, root, parameters)
     if use_cache and path.exists():
         windows = load(path, key)
         if windows is not None:

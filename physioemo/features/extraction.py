@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..recording import Recording
-from ..windows import Part, raw_windows, window_bounds, window_samples
+from ..windows import Part, SignalTooShort, raw_windows, window_bounds, window_samples
 from .spectral import FILTER_ORDER, band_power, differential_entropy, psd_de
 
 BASELINE_MODES = ("none", "subtract", "zscore")
@@ -81,13 +81,21 @@ def recording_features(
 
 def baseline_options(recording: Recording, options: dict) -> dict:
     """Feature options for the baseline: the trial's, except that a baseline shorter than one
-    window (DEAP's 3 s against 4-s windows) gives one window spanning all of it (ours: the
-    longest window it holds; DE and log band power are per-sample quantities, so a shorter
-    window estimates the same level with more variance)."""
-    n = recording.baseline.shape[-1]
-    if n >= window_samples(options["window"], recording.sfreq):
+    window but at least half of one (DEAP's 3 s against 4-s windows) gives one window spanning
+    all of it (ours: the longest window it holds; DE and log band power are per-sample
+    quantities, so a shorter window estimates the same level with more variance). A shorter
+    baseline (a damaged file: DREAMER's are a minute long) raises SignalTooShort, so the trial
+    is skipped with the warning of any trial too short for a window."""
+    n, sfreq = recording.baseline.shape[-1], recording.sfreq
+    needed = window_samples(options["window"], sfreq)
+    if n >= needed:
         return options
-    return {**options, "window": n / recording.sfreq, "stride": None}
+    if 2 * n < needed:
+        raise SignalTooShort(
+            f"its baseline of {n} samples ({n / sfreq:.2f} s) is shorter than half a "
+            f"{options['window']:g}-s window"
+        )
+    return {**options, "window": n / sfreq, "stride": None}
 
 
 def band_part(

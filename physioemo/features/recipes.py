@@ -6,7 +6,9 @@ sets of several recipes in one pass over the recordings, so each file is read on
 `finish` step then sees a whole set (e.g. per-subject scaling).
 
 Recipes say which model inputs they feed (`provides`, a key of `models.INPUTS`): "raw" windows,
-"de" band tokens (n_channels, n_bands), or "peripheral" feature vectors with a time input.
+"de" band tokens (n_channels, n_bands), "peripheral" feature vectors with a time input, or
+"features" (flat vectors for the scikit-learn models); and what they read (`reads`): EEG,
+physiology (`PHYSIOLOGY`) or both.
 
     from physioemo.features import recipes
     [windows] = recipes.compute(dataset, [(recipes.get("de"), {"window": 2.0})])
@@ -27,8 +29,12 @@ from ..recording import Recording, WindowSet, make_groups
 from ..windows import Part, SignalTooShort
 from . import papers
 from .extraction import band_part, raw_part
-from .peripheral_windows import finish_peripheral, peripheral_part
+from .fused import fused_part
+from .peripheral_windows import STREAM_NAMES, finish_peripheral, peripheral_part
 from .spectral import FILTER_ORDER
+
+#: the modalities the peripheral features are computed from (a dataset card's names)
+PHYSIOLOGY = frozenset(STREAM_NAMES)
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,7 @@ class FeatureRecipe:
 
     function(recording, **parameters) -> Part. defaults: every parameter the function takes,
     with its default. finish(windows, **parameters) -> WindowSet, run once on the whole set.
+    reads: "eeg", "physiology" or "both" (`applies_to`).
     """
 
     name: str
@@ -45,6 +52,12 @@ class FeatureRecipe:
     function: Callable[..., Part]
     defaults: dict[str, Any]
     finish: Callable[..., WindowSet] | None = None
+    reads: str = "eeg"
+
+    def applies_to(self, modalities) -> bool:
+        """Whether a dataset carrying `modalities` (a card's) has what the recipe reads."""
+        eeg, body = "eeg" in modalities, bool(PHYSIOLOGY.intersection(modalities))
+        return {"eeg": eeg, "physiology": body, "both": eeg and body}[self.reads]
 
     def parameters(self, **overrides) -> dict[str, Any]:
         """The defaults updated with the overrides that are not None; unknown names refused."""
@@ -94,11 +107,32 @@ RECIPES = {
         FeatureRecipe(
             "peripheral",
             "peripheral",
-            "WESAD peripheral features per 60-s window (heart, breathing, temperature, motion, "
-            "SCRs; no EDA level) with time input and EDA target",
+            "peripheral features per 60-s window (heart rate and HRV from ECG or PPG, breathing, "
+            "skin temperature, motion, SCRs; no EDA level unless asked) with time input and EDA "
+            "target",
             peripheral_part,
-            {"window": 60.0, "stride": 5.0, "heart": "chest_ecg"},
+            {"window": 60.0, "stride": 5.0, "heart": "auto", "inputs": "auto", "causal": False},
             finish_peripheral,
+            reads="physiology",
+        ),
+        FeatureRecipe(
+            "de+peripheral",
+            "features",
+            "EEG and physiology fused: DE per channel and band (baseline subtracted) and the "
+            "peripheral features of the same 10-s windows, every 5 s",
+            fused_part,
+            {
+                "window": 10.0,
+                "stride": 5.0,
+                "baseline": "auto",
+                "bands": None,
+                "heart": "auto",
+                "inputs": "auto",
+                "causal": False,
+                "filter_order": FILTER_ORDER,
+            },
+            finish_peripheral,
+            reads="both",
         ),
         FeatureRecipe(
             "rbtransformer-bde",
@@ -126,9 +160,14 @@ RECIPES = {
             papers.peripheral_self_report,
             {"window": 60.0, "stride": 5.0, "heart": "chest_ecg"},
             papers.finish_self_report,
+            reads="physiology",
         ),
     )
 }
+
+
+class NoWindows(ValueError):
+    """No recording gave a window (every trial shorter than one, or none given)."""
 
 
 def available() -> list[str]:
@@ -148,11 +187,13 @@ def compute(
     """The window sets of several (recipe, parameters) requests in one pass over `recordings`.
 
     Each set's info records the recipe, its kind (the band feature, or the recipe's name), its
-    parameters, the rate and channel names. A trial (or its baseline) shorter than one window
-    is skipped, all such trials named in one `DataQualityWarning` per recipe; ValueError when
-    no trial is long enough.
+    parameters, the rate, the channel names, for named feature vectors "feature_names", and
+    the dataset's name when `recordings` is a `Dataset` ("dataset"). A trial (or its baseline)
+    shorter than one window, or that gives no window, is skipped, all such trials named in one
+    `DataQualityWarning` per recipe; ValueError when no trial is long enough.
     """
     parts: list[list[WindowSet]] = [[] for _ in requests]
+    names: list[tuple | None] = [None for _ in requests]  # of the values, when named
     short: list[list[tuple[Recording, str]]] = [[] for _ in requests]
     first = None
     # disable=None: a bar only on a terminal, never carriage returns in a log file
@@ -166,17 +207,26 @@ def compute(
                 short[index].append((recording, str(error)))
                 continue
             n = len(part.X)
+            if n == 0:  # a recipe that gives no windows rather than raising SignalTooShort
+                window = parameters.get("window")
+                short[index].append(
+                    (recording, f"no {window:g}-s window fits in its {recording.duration:g} s")
+                )
+                continue
+            names[index] = names[index] or part.names
             ratings = {k: np.full(n, float(v)) for k, v in recording.ratings.items()}
-            groups = make_groups(
-                n, recording.subject, recording.session, recording.trial, part.starts, part.stops
-            )
+            trial = (recording.subject, recording.session, recording.trial)
+            stimulus = recording.meta.get("stimulus", "")
+            groups = make_groups(n, *trial, part.starts, part.stops, stimulus)
             parts[index].append(
                 WindowSet(part.X.astype(np.float32), groups, ratings, {}, part.extra)
             )
     if first is None:
-        raise ValueError("no recordings to cut into windows")
+        raise NoWindows("no recordings to cut into windows")
     sets = []
-    for collected, skipped, (recipe, parameters) in zip(parts, short, requests, strict=True):
+    for collected, skipped, named, (recipe, parameters) in zip(
+        parts, short, names, requests, strict=True
+    ):
         if skipped:
             _skip_short(recipe, skipped, bool(collected))
         info = {
@@ -186,7 +236,10 @@ def compute(
             **parameters,
             "sfreq": first.sfreq,
             "ch_names": list(first.ch_names),
+            **({"feature_names": list(named)} if named else {}),
         }
+        if isinstance(getattr(recordings, "name", None), str):
+            info["dataset"] = recordings.name
         windows = WindowSet.concatenate(collected, info)
         sets.append(recipe.finish(windows, **parameters) if recipe.finish else windows)
     return sets
@@ -195,7 +248,7 @@ def compute(
 def _skip_short(recipe, skipped: list[tuple[Recording, str]], kept_some: bool) -> None:
     """One warning naming the trials too short for a window (an error when all are)."""
     if not kept_some:
-        raise ValueError(
+        raise NoWindows(
             f"{recipe.name}: every trial is shorter than one window, e.g. subject "
             f"{skipped[0][0].subject} trial {skipped[0][0].trial}: {skipped[0][1]}"
         )
@@ -216,8 +269,18 @@ def _skip_short(recipe, skipped: list[tuple[Recording, str]], kept_some: bool) -
 
 
 def _part(recipe: FeatureRecipe, recording: Recording, parameters: dict) -> Part:
-    """recipe.function on one recording; an error names the subject and trial."""
+    """recipe.function on one recording; an error names the subject and trial. Data or a
+    baseline holding NaN or infinite samples are refused (every window they reach would be
+    NaN, and raw windows would carry them into a model silently)."""
     try:
+        for name, values in (("signal", recording.data), ("baseline", recording.baseline)):
+            if values is not None and not np.isfinite(values).all():
+                channel, sample = np.argwhere(~np.isfinite(values))[0]
+                raise ValueError(
+                    f"its {name} holds {int((~np.isfinite(values)).sum())} NaN or infinite "
+                    f"sample(s), the first in channel {recording.ch_names[channel]} at sample "
+                    f"{sample}"
+                )
         return recipe.function(recording, **parameters)
     except SignalTooShort:
         raise

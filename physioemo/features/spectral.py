@@ -9,6 +9,7 @@ windowed variance, so the band-passed signals are never stored in full.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -131,6 +132,13 @@ def windowed_band_variance(
     n_times = x.shape[-1]
     starts, stops = window_bounds(n_times, sfreq, window, stride)
     size = int(stops[0] - starts[0])
+    lowest = min((low for low, _ in bands.values() if low > 0), default=None)
+    if lowest is not None and size < sfreq / lowest:
+        raise ValueError(
+            f"a window of {size} samples is shorter than one cycle of the lowest band edge "
+            f"({lowest:g} Hz: {math.ceil(sfreq / lowest)} samples at {sfreq:g} Hz); its variance "
+            "would not measure the band; lengthen the window"
+        )
     sos, zi = filter_bank(sfreq, bands, filter_order)
     signals = _as_signals(x)
     points = _window_points(n_times, starts, stops)
@@ -259,7 +267,7 @@ def band_power(
         part = signals[first : first + block]
         for taper, weight in zip(tapers.astype(x.dtype), weights, strict=True):
             segments = _kernels.tapered_segments(part, offsets, taper)
-            spectra = scipy.fft.rfft(segments, axis=-1, workers=-1, overwrite_x=True)
+            spectra = scipy.fft.rfft(segments, axis=-1, workers=1, overwrite_x=True)  # see _kernels
             _kernels.add_band_power(spectra, matrix[bins], bins, weight, out, first)
     if relative:
         out /= out.sum(axis=-1, keepdims=True)

@@ -1,16 +1,20 @@
-"""Causal filtering in chunks for live use, identical to offline causal features.
+"""Causal features in chunks for live use, identical to offline causal features.
 
 A `CausalFilterBank` carries the SOS state of every band across chunks, so filtering a stream
 chunk by chunk gives the same samples as one `scipy.signal.sosfilt` call over the whole stream
 (from zero initial state), and the windowed variance of its output gives the same DE as
 ``differential_entropy(x, sfreq, zero_phase=False)`` on the recorded stream. A
-`StreamResampler` does the same for `scipy.signal.resample_poly`.
+`StreamResampler` does the same for `scipy.signal.resample_poly`. A `PeripheralStream` gives
+one modality's peripheral features (`physio`) as ``physio.window_values(..., causal=True)``
+does for the recorded stream; `Windower` cuts the windows of all of them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..windows import window_samples
+from .physio import CausalFilters, segment_values
 from .spectral import FILTER_ORDER, check_bands, check_signal, filter_bank
 
 #: baseline handling a stream can reproduce, per feature kind (the live `Featuriser`'s)
@@ -115,3 +119,79 @@ class StreamResampler:
         kept = done[:, max(0, self.skip - self.n_out) :]
         self.n_out = max(self.n_out, last + 1)
         return kept
+
+
+class Windower:
+    """Windows of `size` samples every `step` samples of a stream, starting at sample 0.
+
+    `push` returns (stop, window) pairs, stop being one past the window's last sample counted
+    from the start of the stream; windows are views valid until the next push.
+    """
+
+    def __init__(self, size: int, step: int):
+        self.size, self.step = size, step
+        self.total = 0  # samples pushed so far
+        self._buffer = None
+        self._lo = self._hi = 0  # kept samples are buffer[..., lo:hi]
+        self._first = 0  # stream index of buffer[..., lo]
+        self._next = 0  # stream index where the next window starts
+
+    @property
+    def missing(self) -> int:
+        """Samples still to come before the next window is complete."""
+        return self._next + self.size - self.total
+
+    def push(self, y: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        n = y.shape[-1]
+        self._reserve(y.shape[:-1], n)
+        self._buffer[..., self._hi : self._hi + n] = y
+        self._hi += n
+        self.total += n
+        out = []
+        while self._next + self.size <= self.total:
+            at = self._lo + self._next - self._first
+            out.append((self._next + self.size, self._buffer[..., at : at + self.size]))
+            self._next += self.step
+        done = min(self._next, self.total) - self._first
+        self._lo += done
+        self._first += done
+        return out
+
+    def _reserve(self, lead: tuple, n: int) -> None:
+        kept = self._hi - self._lo
+        if self._buffer is not None and self._hi + n <= self._buffer.shape[-1]:
+            return
+        capacity = max(2 * (kept + n), 4 * (self.size + self.step))
+        buffer = np.empty((*lead, capacity))
+        if self._buffer is not None:
+            buffer[..., :kept] = self._buffer[..., self._lo : self._hi]
+        self._buffer, self._lo, self._hi = buffer, 0, kept
+
+
+class PeripheralStream:
+    """One modality's features of a stream, window by window, as `physio.window_values(kernel,
+    recorded stream, ..., causal=True)` gives them: the kernel's filters run chunk by chunk
+    (`physio.CausalFilters` carries their state) and windows of `window` s every `stride` s
+    are cut from the stream's first sample on.
+
+    Args:
+        kernel: a `physio.Kernel`. sfreq: the stream's rate (Hz). window, stride: seconds.
+    `push(x)` takes (kernel.n_channels, n) new samples and returns (index, values) of the
+    windows they complete, index counting windows from 0, values one float per kernel name.
+    """
+
+    def __init__(self, kernel, sfreq: float, window: float, stride: float | None = None):
+        self.kernel, self.sfreq = kernel, float(sfreq)
+        self.filters = CausalFilters(self.sfreq)
+        size = window_samples(window, self.sfreq)
+        self.windows = Windower(size, window_samples(stride or window, self.sfreq, "stride"))
+        self.count = 0  # windows completed so far
+
+    def push(self, x: np.ndarray) -> list[tuple[int, tuple]]:
+        if x.shape[-1] == 0:
+            return []
+        out = []
+        for _, segment in self.windows.push(self.kernel.condition(x, self.sfreq, self.filters)):
+            out.append((self.count, segment_values(self.kernel, segment, self.sfreq)))
+            self.count += 1
+        return out

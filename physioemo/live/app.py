@@ -2,10 +2,13 @@
 
 Without ``--model`` a logistic regression is trained on the fly on synthetic EEG for the
 source's own channels and rate (`predictor.train_synthetic_predictor`), so the command works
-out of the box; its predictions demonstrate the pipeline and mean nothing. ``--stride`` sets
-how often a window is predicted (default: the checkpoint's training stride); with a checkpoint
-trained with a baseline, the first ``--baseline-seconds`` (10) of the stream are the resting
-baseline (`featuriser.Featuriser`).
+out of the box; its predictions demonstrate the pipeline and mean nothing. A checkpoint of
+peripheral features (the PINN, a peripheral logistic regression) or fused ones reads the
+source's physiological streams (`physiology`). A replayed recording written by ``physioemo
+playback`` brings its true labels (`labels.TrueLabels`), shown beside the predictions.
+``--stride`` sets how often a window is predicted (default: the checkpoint's training
+stride); with a checkpoint trained with a baseline, the first ``--baseline-seconds`` (10) of
+the stream are the resting baseline (`featuriser.Featuriser`).
 
 Outputs are checked before any device is touched: ``--jsonl`` must be writable and
 ``--record`` gets a name of its own (`record.free_path`: an existing recording is never
@@ -23,7 +26,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import clean
 from . import LiveError
+from .labels import TrueLabels
 from .predictor import load_predictor, train_synthetic_predictor
 from .record import Recorder, reserve
 from .source import open_source
@@ -114,7 +119,12 @@ def _run(options: LiveOptions) -> int:
             predictor = train_synthetic_predictor(source.ch_names, source.sfreq)
         if options.stride:
             predictor.features["stride"] = options.stride
-        stream = LiveStream(source, predictor, baseline_seconds=options.baseline_seconds)
+        stream = LiveStream(
+            source,
+            predictor,
+            labels=true_labels(source, predictor),
+            baseline_seconds=options.baseline_seconds,
+        )
     except BaseException:
         if record is not None:
             record.unlink(missing_ok=True)  # the empty file that held the name
@@ -124,6 +134,16 @@ def _run(options: LiveOptions) -> int:
         if record != options.record:
             print(f"physioemo: {options.record} exists; recording to {record}", file=sys.stderr)
     return _stream(options, stream)
+
+
+def true_labels(source, predictor) -> TrueLabels | None:
+    """The true labels of a replayed recording whose sidecar the source found, in the
+    model's class names when its label scheme is the recording's dataset's."""
+    sidecar = getattr(source, "sidecar", None)
+    if sidecar is None:
+        return None
+    scheme = getattr(predictor, "meta", {}).get("labels", {})
+    return TrueLabels.from_sidecar(sidecar, scheme, predictor.labels)
 
 
 def _views(options, stream) -> list:
@@ -142,12 +162,18 @@ def _stream(options, stream) -> int:
     labels, ch_names = stream.predictor.labels, stream.source.ch_names
     views = _views(options, stream)
     jsonl = open(options.jsonl, "w") if options.jsonl else None  # closed in the finally below
+    # without the terminal view, each kind of loud warning is one stderr line when it starts
+    told = set() if not any(isinstance(view, TerminalView) for view in views) else None
 
     def on_window(result) -> None:
         if jsonl is not None:
             jsonl.write(json.dumps(result.to_json(labels, ch_names)) + "\n")
         for view in views:
             view.update(result, stream)
+        for kind, text in result.warnings.items() if told is not None else ():
+            if kind not in told:
+                told.add(kind)
+                print(f"physioemo: WARNING: {clean(text, 600)}", file=sys.stderr, flush=True)
 
     ended_by = None
     try:

@@ -1,4 +1,6 @@
-"""Buffers of a stream: the recent samples of every channel, and windows cut from a stream.
+"""The recent samples of a stream (`RingBuffer`) within a fixed byte budget, and the bounds a
+stream's declaration is checked against before anything is allocated for it; windows cut from
+a stream are `features.streaming.Windower`'s.
 
 Stream indices count samples from the first one the source delivered.
 """
@@ -7,9 +9,53 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..datasets._checks import MAX_RATE
+from . import LiveError
+
+#: most bytes one ring buffer holds (ours): 2 s of 1024 channels at 4096 Hz
+BUFFER_BYTES = 64 * 2**20
+#: most channels a stream may declare (as many as a checkpoint's model may take)
+CHANNEL_LIMIT = 1024
+#: highest rate (Hz) a stream may declare (as for a dataset file or a checkpoint)
+RATE_LIMIT = MAX_RATE
+#: seconds of every stream a live buffer must be able to hold
+LEAST_SECONDS = 2.0
+
+
+def check_declared(what: str, n_channels: int, sfreq: float) -> None:
+    """Refuse, in one LiveError line naming the field and the limit, a stream (`what`, e.g.
+    "LSL stream 'x'") that declares more than `CHANNEL_LIMIT` channels, a rate above
+    `RATE_LIMIT`, or `LEAST_SECONDS` of samples that do not fit `BUFFER_BYTES`."""
+    if not 0 < n_channels <= CHANNEL_LIMIT:
+        raise LiveError(
+            f"{what}: field channel_count: declares {n_channels:,} channels; the limit is "
+            f"{CHANNEL_LIMIT:,}"
+        )
+    if not 0 < sfreq <= RATE_LIMIT:
+        raise LiveError(
+            f"{what}: field nominal_srate: declares {sfreq:,.10g} Hz; the limit is "
+            f"{RATE_LIMIT:,.0f} Hz"
+        )
+    capacity(what, n_channels, sfreq, LEAST_SECONDS, int(LEAST_SECONDS * sfreq))
+
+
+def capacity(what: str, n_channels: int, sfreq: float, seconds: float, least: int = 0) -> int:
+    """Samples a ring buffer of `seconds` of a stream holds: seconds x sfreq + 1, at least
+    `least`, cut to `BUFFER_BYTES`; LiveError naming the stream and the budget when `least`
+    samples do not fit."""
+    fits = BUFFER_BYTES // (8 * max(n_channels, 1))
+    if least > fits:
+        raise LiveError(
+            f"{what}: {least:,} samples of {n_channels:,} channels at {sfreq:,.10g} Hz need "
+            f"{8 * least * n_channels / 2**20:,.0f} MiB; a live buffer holds at most "
+            f"{BUFFER_BYTES // 2**20} MiB (fields channel_count and nominal_srate)"
+        )
+    return min(max(int(seconds * sfreq) + 1, least), fits)
+
 
 class RingBuffer:
-    """The last `capacity` samples of (n_channels, ...) data, addressed by stream index.
+    """The last `capacity` samples of (n_channels, ...) float64 data, addressed by stream
+    index; at most `BUFFER_BYTES`.
 
     `push` appends; `window(stop, size)` returns samples [stop - size, stop) when they are
     still held (a view when they do not wrap around, valid until the next push); `latest(n)`
@@ -19,6 +65,11 @@ class RingBuffer:
     """
 
     def __init__(self, n_channels: int, capacity: int):
+        if 8 * n_channels * capacity > BUFFER_BYTES:
+            raise ValueError(
+                f"a ring buffer of {n_channels} x {capacity} samples exceeds "
+                f"{BUFFER_BYTES // 2**20} MiB (`capacity` gives what fits)"
+            )
         self.data = np.zeros((n_channels, capacity))
         self.capacity = capacity
         self.total = 0  # samples pushed so far
@@ -53,50 +104,3 @@ class RingBuffer:
         """The newest min(n, held) samples, oldest first."""
         n = min(n, self.total, self.capacity)
         return self.window(self.total, n)
-
-
-class Windower:
-    """Windows of `size` samples every `step` samples of a stream, starting at sample 0.
-
-    `push` returns (stop, window) pairs, stop being one past the window's last sample counted
-    from the start of the stream; windows are views valid until the next push.
-    """
-
-    def __init__(self, size: int, step: int):
-        self.size, self.step = size, step
-        self.total = 0  # samples pushed so far
-        self._buffer = None
-        self._lo = self._hi = 0  # kept samples are buffer[..., lo:hi]
-        self._first = 0  # stream index of buffer[..., lo]
-        self._next = 0  # stream index where the next window starts
-
-    @property
-    def missing(self) -> int:
-        """Samples still to come before the next window is complete."""
-        return self._next + self.size - self.total
-
-    def push(self, y: np.ndarray) -> list[tuple[int, np.ndarray]]:
-        n = y.shape[-1]
-        self._reserve(y.shape[:-1], n)
-        self._buffer[..., self._hi : self._hi + n] = y
-        self._hi += n
-        self.total += n
-        out = []
-        while self._next + self.size <= self.total:
-            at = self._lo + self._next - self._first
-            out.append((self._next + self.size, self._buffer[..., at : at + self.size]))
-            self._next += self.step
-        done = min(self._next, self.total) - self._first
-        self._lo += done
-        self._first += done
-        return out
-
-    def _reserve(self, lead: tuple, n: int) -> None:
-        kept = self._hi - self._lo
-        if self._buffer is not None and self._hi + n <= self._buffer.shape[-1]:
-            return
-        capacity = max(2 * (kept + n), 4 * (self.size + self.step))
-        buffer = np.empty((*lead, capacity))
-        if self._buffer is not None:
-            buffer[..., :kept] = self._buffer[..., self._lo : self._hi]
-        self._buffer, self._lo, self._hi = buffer, 0, kept

@@ -20,14 +20,20 @@ class ChannelMap:
     """A fixed linear map from source channels to model channels.
 
     Either `picks` (model channel i is source channel picks[i]) or `matrix`
-    (n_model, n_source), when some model channels are interpolated.
-    `description` says in one line what the map does.
+    (n_model, n_source), when some model channels are interpolated: `interpolated` names
+    those. `description` says in one line what the map does.
     """
 
-    def __init__(self, picks=None, matrix=None, description=""):
+    def __init__(self, picks=None, matrix=None, description="", interpolated=()):
         self.picks = None if picks is None else np.asarray(picks, dtype=int)
         self.matrix = matrix
         self.description = description
+        self.interpolated = tuple(interpolated)
+
+    @property
+    def n_model(self) -> int:
+        """The model's channels."""
+        return len(self.picks) if self.picks is not None else len(self.matrix)
 
     def apply(self, x: np.ndarray) -> np.ndarray:
         """(..., n_source, n_times) -> (..., n_model, n_times)."""
@@ -81,6 +87,7 @@ def map_channels(model_names, source_names, exclude=()) -> ChannelMap:
         matrix=matrix,
         description=f"{len(found)} of {len(model_names)} model channels from the source, "
         f"interpolated (spherical splines, MNE): {' '.join(missing)}",
+        interpolated=missing,
     )
 
 

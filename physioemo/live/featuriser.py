@@ -20,10 +20,9 @@ import numpy as np
 
 from ..features import BANDS
 from ..features.spectral import FILTER_ORDER, de_from_variance
-from ..features.streaming import LIVE_BASELINES, CausalFilterBank, StreamResampler
+from ..features.streaming import LIVE_BASELINES, CausalFilterBank, StreamResampler, Windower
 from ..windows import window_samples
 from . import LiveError, MontageError
-from .buffer import Windower
 from .channels import map_channels
 
 #: seconds at the start of a stream whose windows are left out of the baseline reference: the
@@ -83,13 +82,16 @@ class CausalFeatures:
 
 @dataclass
 class Window:
-    """A window ready for features: `stop` is one past the source sample that completed it
-    (stream index), `size` how many source samples it spans, `segment` the filtered or
-    resampled samples of the source's channels (a view, valid until the next push)."""
+    """A window ready for features: `stop` is one past the sample of stream `stream` that
+    completed it (that stream's index), `size` how many of its samples it spans, `segment` the
+    filtered or resampled samples of the EEG channels (a view, valid until the next push; None
+    for peripheral windows), `index` its number, counting from 0 at the stream's start."""
 
     stop: int
     size: int
-    segment: np.ndarray
+    segment: np.ndarray | None
+    stream: str = "eeg"
+    index: int = -1
 
 
 class Featuriser:
@@ -109,7 +111,16 @@ class Featuriser:
             `SETTLE_SECONDS` are left out of that reference unless there are no others.
     """
 
-    def __init__(self, features: dict, sfreq: float, source_names, model_names, baseline_seconds):
+    def __init__(
+        self,
+        features: dict,
+        sfreq: float,
+        source_names,
+        model_names,
+        baseline_seconds,
+        stream="eeg",
+    ):
+        self.stream = stream  # the source stream it reads
         kind, baseline = features.get("kind", "de"), features.get("baseline", "none")
         if kind not in LIVE_BASELINES:
             raise LiveError(f"live features are 'de' or 'raw', not {kind!r}")
@@ -121,6 +132,7 @@ class Featuriser:
         self.baseline = baseline
         self.source_names, self.model_names = list(source_names), list(model_names)
         self.map = map_channels(self.model_names, self.source_names)
+        self.used = self.map  # the map of the last window (bad channels interpolated)
         self._maps = {frozenset(): self.map}
         rate = float(features.get("sfreq") or sfreq) if kind == "raw" else sfreq
         n = len(self.source_names)
@@ -151,16 +163,22 @@ class Featuriser:
     def push(self, x: np.ndarray) -> list[Window]:
         """(n_source_channels, n) new samples -> the windows they complete."""
         if self.resampler is None:
-            return [Window(stop, self.size, s) for stop, s in self.causal.push(x)]
+            return [Window(stop, self.size, s, self.stream) for stop, s in self.causal.push(x)]
         return [
-            Window(self.resampler.input_index(stop - 1) + 1, self.size, segment)
+            Window(self.resampler.input_index(stop - 1) + 1, self.size, segment, self.stream)
             for stop, segment in self.causal.push(self.resampler.push(x))
         ]
+
+    def feed(self, name: str, x: np.ndarray, bad_of=None) -> list[Window]:
+        """New samples of source stream `name` -> the windows they complete (only its own
+        stream's make any; `bad_of` is for featurisers that compute as they go)."""
+        return self.push(x) if name == self.stream else []
 
     def compute(self, window: Window, bad=frozenset()) -> np.ndarray | None:
         """The model's input for `window`, the `bad` source channels interpolated when that
         is possible; None while the baseline windows are being collected."""
-        x = self.causal.compute(window.segment, self._map_without(frozenset(bad)))
+        self.used = self._map_without(frozenset(bad))
+        x = self.causal.compute(window.segment, self.used)
         if self.baseline_seen < self.baseline_windows:
             self.baseline_seen += 1
             if self.baseline_seen > self.settling:

@@ -1,11 +1,15 @@
 """One interface for the stream's model: class probabilities of one window of features.
 
-A predictor carries what the stream needs to feed it: `ch_names` (its channel order),
-`features` (kind "de" or "raw", window and stride in seconds, bands, sfreq, baseline) and
-`labels` (class names). Three implementations: a scikit-learn pipeline (`SklearnPredictor`,
-including the model trained on the fly on synthetic EEG), a torch checkpoint
-(`TorchPredictor`, from `physioemo.training.checkpoint`) and a logistic regression stored as
-arrays (`training.linear.LinearPredictor`, what ``physioemo train --model logreg`` writes).
+A predictor carries what the stream needs to feed it: `ch_names` (its channel order, or its
+input features' names), `features` (kind "de", "raw", "peripheral" or "de+peripheral", window and
+stride in seconds, bands, sfreq, baseline, peripheral inputs) and `labels` (class names: the
+label registry's when the model names a scheme it knows, `class_names`, so every model of one
+scheme names its classes alike).
+Four implementations: a scikit-learn pipeline (`SklearnPredictor`, including the model trained
+on the fly on synthetic EEG), a torch checkpoint (`TorchPredictor`, from
+`physioemo.training.checkpoint`), the EDA PINN's checkpoint (`PINNPredictor`: a time input,
+and its predicted EDA) and a logistic regression stored as arrays
+(`training.linear.LinearPredictor`, what ``physioemo train --model logreg`` writes).
 `load_predictor` reads either kind of file.
 """
 
@@ -16,6 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
+from ..errors import clean
 from ..training.linear import LinearPredictor
 from . import LiveError
 
@@ -30,6 +35,31 @@ class Predictor(Protocol):
         """One window: (n_channels, n_bands) DE or (n_channels, n_samples) raw -> (n_classes,)."""
 
 
+def class_names(labels: dict, where: str = "the model") -> list[str]:
+    """The names of a model's outputs: those its label scheme has in the registry
+    (`physioemo.labels.output_names`) when its metadata (`labels`: a checkpoint's "labels")
+    names a dataset and scheme the registry knows, so every model of one scheme names its
+    classes alike; else its own `labels["classes"]`. LiveError (one line) when the registry's
+    scheme has another number of classes than the model."""
+    from .. import labels as registry
+
+    own = [str(name) for name in labels["classes"]]
+    try:
+        scheme = registry.make(
+            labels["dataset"], labels["scheme"], labels.get("dimension"), labels.get("threshold")
+        )
+    except (KeyError, TypeError, ValueError):  # no dataset or scheme the registry knows
+        return own
+    names = registry.output_names(scheme)
+    if len(names) != len(own):
+        raise LiveError(
+            f"{where}: key meta.labels: {clean(labels['dataset'], 40)}'s "
+            f"{clean(labels['scheme'], 40)} scheme has {len(names)} classes, the model "
+            f"{len(own)} outputs"
+        )
+    return names
+
+
 class SklearnPredictor:
     """A fitted scikit-learn classifier with `predict_proba` on (n_windows, ...) features.
 
@@ -38,9 +68,10 @@ class SklearnPredictor:
 
     def __init__(self, pipeline, ch_names, features, labels, name="scikit-learn"):
         self.pipeline = pipeline
+        self.meta = {"labels": dict(labels)}
         self.ch_names = list(ch_names)
         self.features = dict(features)
-        self.labels = list(labels["classes"])
+        self.labels = class_names(labels, name)
         self.name = name
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
@@ -65,10 +96,10 @@ class TorchPredictor:
 
         if threads:
             torch.set_num_threads(threads)
-        self.model = model
+        self.model, self.meta = model, meta
         self.ch_names = list(meta["ch_names"])
         self.features = dict(meta["features"])
-        self.labels = [str(label) for label in meta["labels"]["classes"]]
+        self.labels = class_names(meta["labels"], name)
         self.name = f"{meta.get('model', 'torch')} ({name})"
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
@@ -77,6 +108,27 @@ class TorchPredictor:
         with torch.inference_mode():
             logits = self.model(torch.as_tensor(x[None], dtype=torch.float32))
             return torch.softmax(logits.reshape(1, -1), dim=-1)[0].double().numpy()
+
+
+class PINNPredictor(TorchPredictor):
+    """The EDA PINN (`models.pinn`) of a checkpoint: features and a time input t in [0, 1]
+    (`physiology.PeripheralFeaturiser.time`) -> class probabilities and the predicted EDA (on
+    the per-subject [0, 1] scale of its training target)."""
+
+    time_input = True
+
+    def predict_with_eda(self, x: np.ndarray, t: float) -> tuple[np.ndarray, float]:
+        """One window: (n_features,) features and its time -> ((n_classes,), EDA)."""
+        import torch
+
+        with torch.inference_mode():
+            inputs = torch.as_tensor(x[None], dtype=torch.float32)
+            eda, logits = self.model(inputs, torch.tensor([t], dtype=torch.float32))
+            probabilities = torch.softmax(logits.reshape(1, -1), dim=-1)[0].double().numpy()
+        return probabilities, float(eda[0])
+
+    def predict_proba(self, x: np.ndarray, t: float = 0.5) -> np.ndarray:
+        return self.predict_with_eda(x, t)[0]
 
 
 def load_predictor(path, threads=1) -> TorchPredictor | LinearPredictor:
@@ -94,12 +146,15 @@ def load_predictor(path, threads=1) -> TorchPredictor | LinearPredictor:
         predictor = LinearPredictor.load(path)
     except ValueError as error:
         raise LiveError(str(error)) from None
-    if predictor is None:
+    if predictor is not None:
+        predictor.labels = class_names(predictor.meta["labels"], str(path))
+    else:
         model, meta = load_checkpoint(path)
         missing = {"ch_names", "features", "labels"} - set(meta)
         if missing:
             raise LiveError(f"checkpoint {path} lacks {', '.join(sorted(missing))} in its metadata")
-        predictor = TorchPredictor(model, meta, name=str(path), threads=threads)
+        kind = PINNPredictor if meta.get("model") == "pinn" else TorchPredictor
+        predictor = kind(model, meta, name=str(path), threads=threads)
     if predictor.features.get("causal") is False:
         warnings.warn(
             f"{path} was trained on zero-phase features; a stream computes causal ones, so "
@@ -110,10 +165,10 @@ def load_predictor(path, threads=1) -> TorchPredictor | LinearPredictor:
 
 
 def train_synthetic_predictor(ch_names, sfreq, seed=0, **options) -> SklearnPredictor:
-    """The stand-in model (`experiment.train.train_stand_in`) as a predictor: it makes the
+    """The stand-in model (`experiment.stand_in.train_stand_in`) as a predictor: it makes the
     live command work out of the box; its predictions on a real headset (or on BrainFlow's
     synthetic signal, which is not emotion EEG) mean nothing."""
-    from ..experiment.train import train_stand_in
+    from ..experiment.stand_in import train_stand_in
 
     pipeline, features, labels = train_stand_in(ch_names, sfreq, seed=seed, **options)
     return SklearnPredictor(pipeline, ch_names, features, labels, "logreg (synthetic EEG)")

@@ -4,19 +4,29 @@ The stack (our choice): Python's own `http.server` in background threads serves 
 ours (``physioemo/live/dashboard/``: HTML, CSS and a small script) and plotly.js from the
 installed `plotly` package, whose wheel ships ``plotly.min.js`` (``pip install
 'physioemo[web]'``); nothing third-party is copied into physioemo and nothing is fetched from
-the internet. Plotly is well kept (MIT, monthly releases) and draws the four plots the page
-needs, and the stdlib server adds no framework, event loop or JS build step to the live path.
+the internet. Plotly is well kept (MIT, monthly releases) and draws the plots the page needs,
+and the stdlib server adds no framework, event loop or JS build step to the live path.
 
-The page fetches ``/setup`` once (channels, electrode positions, the topomap's interpolation
-matrix, class names), then long-polls ``/frame?after=N``: the server answers as soon as frame
-N+1 exists. A thread of this view builds a frame `fps` times a second from the stream's ring
-buffer (scrolling traces, band power per electrode) and the latest predictions (quality, class
-probabilities over time, latency, dropped samples); the stream thread only appends each
-prediction to a queue, so the view adds next to nothing to its latency.
+The page fetches ``/setup`` once (channels and their unit, the physiological streams, electrode
+positions, the topomap's interpolation matrix, class names), then long-polls
+``/frame?after=N``: the server answers as soon as frame N+1 exists. A thread of this view
+builds a frame `fps` times a second from the stream's ring buffers (scrolling EEG traces, every
+physiological stream, band power per electrode) and the latest predictions (quality, class
+probabilities and true labels over time, the PINN's EDA, loud warnings, latency, dropped
+samples); the stream thread only appends each prediction to a queue, so the view adds next to
+nothing to its latency.
+
+Text is data: the page puts every name (classes, channels, streams, units; they come from
+checkpoints, files and streams) into the document as text (`textContent`, and escaped for
+Plotly, which reads a few HTML tags in its labels), every response carries a strict
+Content-Security-Policy (scripts only from this server, no inline script, no eval), and the
+server answers only requests whose ``Host`` is its own loopback address and port (403
+otherwise), so a page on another site cannot read the frames by DNS rebinding.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import threading
 import time
@@ -37,6 +47,19 @@ PAGE_FILES = {
     "/dashboard.js": ("dashboard.js", "text/javascript; charset=utf-8"),
     "/dashboard.css": ("dashboard.css", "text/css; charset=utf-8"),
 }
+#: headers of every response. Plotly styles its SVG with style attributes and one <style>
+#: element it writes, hence 'unsafe-inline' for styles (styles cannot run code); scripts come
+#: only from this server.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; connect-src 'self'; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+#: how units are shown (`source.UNITS`' names)
+UNIT_LABELS = {"uV": "µV", "uS": "µS", "degC": "°C"}
 #: Points of the topomap grid along each axis.
 GRID = 41
 #: Most traces shown (the first channels of a bigger montage).
@@ -54,21 +77,34 @@ def plotly_js():
         ) from error
 
 
+def unit_label(unit: str) -> str:
+    """A unit as the page shows it ("uV" -> "µV")."""
+    return UNIT_LABELS.get(unit, unit)
+
+
 def topomap_setup(ch_names) -> dict | None:
     """Flat electrode positions and the (n_inside, n_placed) thin-plate-spline matrix that
-    fills a GRID x GRID map inside the head from the placed channels' values; None with
-    fewer than 3 placed channels."""
+    fills the cells of a GRID x GRID map that lie inside the head and inside the convex hull
+    of the placed electrodes (no extrapolation where no electrode is: MNE's "local"
+    semantics) from the placed channels' values; None with fewer than 3 placed channels or
+    electrodes on one line."""
     from scipy.interpolate import RBFInterpolator
+    from scipy.spatial import Delaunay, QhullError
 
     placed = [i for i, name in enumerate(ch_names) if montage.canonical(name) is not None]
     if len(placed) < 3:
         return None
     xy = montage.flat_positions([ch_names[i] for i in placed])
+    try:
+        hull = Delaunay(xy)
+    except QhullError:  # all on one line: nothing to fill
+        return None
     radius = max(1.05 * float(np.linalg.norm(xy, axis=1).max()), np.pi / 2)
     axis = np.linspace(-radius, radius, GRID)
     gx, gy = np.meshgrid(axis, axis)
-    inside = np.flatnonzero(np.hypot(gx, gy).ravel() <= 0.97 * radius)  # cells within the rim
-    points = np.column_stack([gx.ravel()[inside], gy.ravel()[inside]])
+    cells = np.column_stack([gx.ravel(), gy.ravel()])
+    within = (np.hypot(*cells.T) <= 0.97 * radius) & (hull.find_simplex(cells) >= 0)
+    inside = np.flatnonzero(within)
     spline = RBFInterpolator(xy, np.eye(len(placed)), kernel="thin_plate_spline")
     return {
         "rows": placed,
@@ -78,20 +114,31 @@ def topomap_setup(ch_names) -> dict | None:
         "axis": axis.round(4).tolist(),
         "radius": radius,
         "inside": inside.tolist(),
-        "matrix": spline(points).round(5).tolist(),
+        "matrix": spline(cells[inside]).round(5).tolist(),
     }
 
 
 def band_powers(x: np.ndarray, sfreq: float) -> dict[str, list[float]]:
-    """log10 band power (uV^2) per channel of (n_channels, n) samples, Hann-windowed FFT."""
-    x = x - x.mean(axis=1, keepdims=True)
-    spectrum = np.abs(np.fft.rfft(x * np.hanning(x.shape[1]), axis=1)) ** 2
-    freqs = np.fft.rfftfreq(x.shape[1], 1 / sfreq)
+    """log10 of the power (in the samples' unit squared, uV^2 for EEG) of each band of
+    `features.BANDS` per channel of (n_channels, n) samples: the one-sided power spectral
+    density (`scipy.signal.periodogram`, Hann window, mean removed) summed over the band's
+    bins times the bin width. A sine of amplitude A inside a band has power A^2 / 2 there."""
+    from scipy.signal import periodogram
+
+    freqs, density = periodogram(x, sfreq, window="hann", detrend="constant", axis=-1)
+    step = freqs[1] - freqs[0]
     out = {}
     for band, (low, high) in BANDS.items():
-        power = spectrum[:, (freqs >= low) & (freqs < high)].sum(axis=1)
+        power = density[:, (freqs >= low) & (freqs < high)].sum(axis=1) * step
         out[band] = np.log10(power + 1e-12).round(3).tolist()
     return out
+
+
+def numbers(values, decimals: int) -> list:
+    """An array as (nested) lists of rounded numbers, None where not finite (JSON has no
+    NaN)."""
+    values = np.round(np.asarray(values, dtype=float), decimals)
+    return np.where(np.isfinite(values), values, None).tolist()
 
 
 class WebView:
@@ -99,18 +146,21 @@ class WebView:
 
     Args:
         stream: the stream to show. port: TCP port on `host` (0: any free one).
-        fps: frames built per second. seconds: span of the scrolling traces.
-        history: predictions kept for the probability plot.
-    Raises LiveError (one line) when plotly is missing or the port is taken.
+        host: a loopback address. fps: frames built per second. seconds: span of the
+        scrolling EEG traces. history: predictions kept for the probability plot.
+    Raises LiveError (one line) when plotly is missing, `host` is not a loopback address or
+    the port is taken.
     """
 
     def __init__(self, stream, port=8765, host="127.0.0.1", fps=5.0, seconds=5.0, history=240):
+        if not ipaddress.ip_address(host).is_loopback:
+            raise LiveError(f"the dashboard serves a loopback address only, not {host}")
         self.stream, self.fps, self.seconds = stream, fps, seconds
         self.script = plotly_js()
         source = stream.source
         self.trace_rows = list(range(min(MAX_TRACES, len(source.ch_names))))
-        self.topomap = topomap_setup(source.ch_names)
-        self.setup = json.dumps(self._setup()).encode()
+        self.topomap = topomap_setup(source.ch_names) if stream.main.kind == "eeg" else None
+        self.setup = json.dumps(self._setup(), allow_nan=False).encode()
         self.results = deque(maxlen=history)
         self.frame, self.frame_id = b"{}", 0
         self.changed = threading.Condition()
@@ -123,7 +173,9 @@ class WebView:
                 "pick another port (0: any free one)"
             ) from None
         self.server.daemon_threads = True
-        self.url = f"http://{host}:{self.server.server_address[1]}/"
+        bound = self.server.server_address[1]
+        self.url = f"http://{host}:{bound}/"
+        self.hosts = {f"{host}:{bound}", f"localhost:{bound}"}  # the Host headers answered
         self._threads = [
             threading.Thread(target=self.server.serve_forever, daemon=True),
             threading.Thread(target=self._frames, daemon=True),
@@ -138,7 +190,21 @@ class WebView:
             "model": stream.predictor.name,
             "channel_map": stream.map.description,
             "labels": list(stream.predictor.labels),
+            "eeg": stream.main.kind == "eeg",
             "channels": [source.ch_names[i] for i in self.trace_rows],
+            "unit": unit_label(stream.main.unit),
+            "streams": [
+                {
+                    "name": s.name,
+                    "kind": s.kind,
+                    "unit": unit_label(s.unit),
+                    "channels": list(s.ch_names),
+                }
+                for s in stream.streams
+                if s.kind != "eeg"
+            ],
+            "eda": bool(getattr(stream.predictor, "time_input", False)),
+            "truth": stream.labels is not None,
             "bands": list(BANDS),
             "topomap": self.topomap,
         }
@@ -160,55 +226,84 @@ class WebView:
         shown = -1
         while not self.stopped:
             time.sleep(1 / self.fps)
-            total = self.stream.buffer.total
+            total = sum(self.stream.seen.values())
             if total in (shown, 0):  # nothing new (or nothing yet, e.g. while models warm up)
                 continue
+            try:
+                frame = self._frame(self.frame_id + 1)
+            except IndexError:  # the stream pushed while a buffer was read: the next tick
+                continue
             shown = total
-            body = json.dumps(self._frame(self.frame_id + 1)).encode()
+            body = json.dumps(frame, allow_nan=False).encode()
             with self.changed:
                 self.frame, self.frame_id = body, self.frame_id + 1
                 self.changed.notify_all()
 
     def _frame(self, number: int) -> dict:
-        stream, source = self.stream, self.stream.source
-        sfreq, buffer = source.sfreq, stream.buffer
-        recent = buffer.latest(int(self.seconds * sfreq))[self.trace_rows]
-        step = max(1, recent.shape[1] // 500)
-        start = (buffer.total - recent.shape[1]) / sfreq
-        traces = recent[:, ::step]
-        spread = float(np.median(traces.std(axis=1))) or 1.0
-        offsets = np.arange(len(traces))[::-1, None] * 6 * spread
+        stream = self.stream
         results = list(self.results)
         last = results[-1] if results else None
         frame = {
             "id": number,
-            "t": round(buffer.total / sfreq, 3),
-            "traces": {
-                "t": (start + np.arange(traces.shape[1]) * step / sfreq).round(4).tolist(),
-                "y": (traces - traces.mean(axis=1, keepdims=True) + offsets).round(2).tolist(),
-                "spread": spread,
-            },
+            "t": round(stream.seen[stream.main.name] / stream.main.sfreq, 3),
             "probabilities": {
                 "t": [round(r.time, 3) for r in results],
-                "p": np.array([r.probabilities for r in results]).T.round(4).tolist(),
+                "p": numbers([r.probabilities for r in results], 4),
             },
+            "physiology": self._physiology(),
+            "warnings": list(last.warnings.values()) if last else [],
             "status": self._status(last),
         }
-        if last is not None:
-            frame["quality"] = {
-                "names": source.ch_names,
-                "states": last.quality,
-                "rms": np.round(last.rms, 2).tolist(),
-            }
-        if self.topomap and buffer.total >= sfreq:
-            powers = band_powers(buffer.latest(int(sfreq))[self.topomap["rows"]], sfreq)
-            frame["bands"] = powers
+        if self.stream.labels is not None:
+            frame["truth"] = [r.true_label for r in results]
+        if any(r.eda for r in results):
+            frame["eda"] = _eda(results)
+        if self.stream.main.kind == "eeg":
+            frame.update(self._eeg(last))
+        elif last is not None:
+            frame["quality"] = _quality(stream.source.ch_names, last)
         return frame
+
+    def _eeg(self, last) -> dict:
+        """The scrolling EEG traces, quality and band powers."""
+        stream, sfreq, buffer = self.stream, self.stream.main.sfreq, self.stream.buffer
+        recent = buffer.latest(int(self.seconds * sfreq))[self.trace_rows]
+        step = max(1, recent.shape[1] // 500)
+        start = (buffer.total - recent.shape[1]) / sfreq
+        traces = recent[:, ::step]
+        spread = float(np.nanmedian(traces.std(axis=1))) if traces.size else 0.0
+        spread = spread if np.isfinite(spread) and spread > 0 else 1.0
+        offsets = np.arange(len(traces))[::-1, None] * 6 * spread
+        out = {
+            "traces": {
+                "t": numbers(start + np.arange(traces.shape[1]) * step / sfreq, 4),
+                "y": numbers(traces - traces.mean(axis=1, keepdims=True) + offsets, 2),
+                "spread": spread,
+            }
+        }
+        if last is not None:
+            out["quality"] = _quality(stream.source.ch_names, last)
+        if self.topomap and buffer.total >= sfreq:
+            out["bands"] = band_powers(buffer.latest(int(sfreq))[self.topomap["rows"]], sfreq)
+        return out
+
+    def _physiology(self) -> dict:
+        """Every non-EEG stream's newest samples (`LiveStream.traces`): name -> {"t" (s from
+        the stream's start), "y" (n_channels lists)}."""
+        out = {}
+        for name, trace in (self.stream.traces() or {}).items():
+            n = trace["samples"].shape[1]
+            t = trace["t"] - (n - 1 - np.arange(n)) / trace["sfreq"]
+            out[name] = {"t": numbers(t, 3), "y": numbers(trace["samples"], 4)}
+        return out
 
     def _status(self, last) -> dict:
         counts = self.stream.counts
         return {
             "prediction": last.label if last else None,
+            "truth": last.true_label if last else None,
+            "agreement": round(counts.agreed / counts.labelled, 4) if counts.labelled else None,
+            "labelled": counts.labelled,
             "latency_ms": round(last.latency_ms, 2) if last else None,
             "latency": percentiles(counts.latency_ms[-1000:]),
             "windows": counts.windows,
@@ -216,6 +311,26 @@ class WebView:
             "dropped": counts.dropped,
             "reconnects": counts.reconnects,
         }
+
+
+def _quality(ch_names, last) -> dict:
+    return {"names": list(ch_names), "states": last.quality, "rms": numbers(last.rms, 2)}
+
+
+def _eda(results) -> dict:
+    """The PINN's predicted EDA (its training target's per-subject [0, 1] scale) beside the
+    measured one (uS, and min-max scaled over the windows shown), per window."""
+    shown = [r for r in results if r.eda]
+    measured = np.array([r.eda.get("measured", np.nan) for r in shown], dtype=float)
+    known = measured[np.isfinite(measured)]
+    low, high = (known.min(), known.max()) if known.size else (0.0, 0.0)
+    scaled = (measured - low) / (high - low) if high > low else np.zeros_like(measured)
+    return {
+        "t": [round(r.time, 3) for r in shown],
+        "predicted": numbers([r.eda["predicted"] for r in shown], 4),
+        "measured": numbers(measured, 4),
+        "measured_scaled": numbers(scaled, 4),
+    }
 
 
 def _handler(view: WebView):
@@ -226,6 +341,9 @@ def _handler(view: WebView):
             pass
 
         def do_GET(self):
+            if self.headers.get("Host") not in view.hosts:  # e.g. DNS rebinding
+                self._send(b"forbidden: not this dashboard's address\n", "text/plain", 403)
+                return
             url = urlparse(self.path)
             if url.path in PAGE_FILES:
                 name, kind = PAGE_FILES[url.path]
@@ -243,13 +361,15 @@ def _handler(view: WebView):
                     body = view.frame
                 self._send(body, "application/json")
             else:
-                self.send_error(404)
+                self._send(b"not found\n", "text/plain", 404)
 
-        def _send(self, body: bytes, kind: str, cache=False):
-            self.send_response(200)
+        def _send(self, body: bytes, kind: str, status=200, cache=False):
+            self.send_response(status)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "max-age=3600" if cache else "no-store")
+            for header, value in SECURITY_HEADERS.items():
+                self.send_header(header, value)
             self.end_headers()
             try:
                 self.wfile.write(body)

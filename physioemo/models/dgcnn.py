@@ -26,6 +26,9 @@ class DGCNN(SignatureMixin, nn.Module):
     Input (batch, n_chans, n_bands) -> logits (batch, n_outputs).
     """
 
+    #: (lowest, highest) of each size option a checkpoint may ask for (`training.checkpoint`)
+    SIZE_LIMITS = {"n_bands": (1, 64), "hops": (0, 10), "hidden": (1, 256)}
+
     def __init__(
         self,
         *,

@@ -28,6 +28,16 @@ class EEGNet(MaxNormMixin, SignatureMixin, nn.Module):
     Options: f1 (8), depth (D, 2), f2 (16), kernel_length (sfreq / 2), dropout (0.5).
     """
 
+    #: (lowest, highest) of each size option a checkpoint may ask for (`training.checkpoint`);
+    #: n_times is bounded here too, as the classifier grows with f2 x n_times x n_outputs
+    SIZE_LIMITS = {
+        "f1": (1, 64),
+        "depth": (1, 8),
+        "f2": (1, 64),
+        "kernel_length": (1, 4096),
+        "n_times": (32, 16384),
+    }
+
     def __init__(
         self,
         *,

@@ -76,19 +76,33 @@ class ChebyshevFilter(nn.Module):
 
 class RegionFusion(nn.Module):
     """(B, C, T) -> (B, R, T): per region, softmax(Dense(time-mean of its channels)) weights
-    average its electrodes."""
+    average its electrodes.
+
+    All regions at once: the regions' Dense layers as one block-diagonal (C, C) matrix, the
+    softmax taken within each region (scores minus their region's maximum, exponentials
+    summed per region through the (C, R) membership matrix), and the weighted averages as
+    one batched product; the same arithmetic as a loop over the regions, in a few operations.
+    """
 
     def __init__(self, sizes: list[int]):
         super().__init__()
         self.sizes = list(sizes)
         self.scores = nn.ModuleList(nn.Linear(n, n) for n in sizes)
+        region = torch.repeat_interleave(torch.arange(len(sizes)), torch.as_tensor(sizes))
+        self.register_buffer("region", region, persistent=False)  # (C,) region of a channel
+        member = nn.functional.one_hot(region, len(sizes)).float()
+        self.register_buffer("member", member, persistent=False)  # (C, R)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        outputs = []
-        for part, score in zip(x.split(self.sizes, dim=1), self.scores, strict=True):
-            weights = torch.softmax(score(part.mean(dim=-1)), dim=-1)
-            outputs.append((part * weights[:, :, None]).sum(dim=1))
-        return torch.stack(outputs, dim=1)
+        weight = torch.block_diag(*(score.weight for score in self.scores))
+        bias = torch.cat([score.bias for score in self.scores])
+        scores = nn.functional.linear(x.mean(dim=-1), weight, bias)  # (B, C)
+        index = self.region.expand_as(scores)
+        peak = torch.full((len(x), len(self.sizes)), -torch.inf, device=x.device)
+        peak = peak.scatter_reduce(1, index, scores.detach(), "amax")  # softmax is shift-free
+        exp = torch.exp(scores - peak.gather(1, index))
+        weights = exp / (exp @ self.member).gather(1, index)  # (B, C), summing to 1 per region
+        return torch.bmm((weights[:, :, None] * self.member).transpose(1, 2), x)
 
 
 class RegionCollapse(nn.Module):
@@ -118,18 +132,20 @@ class NodeLevel(nn.Module):
         )
         self.pointwise = nn.ModuleList(nn.Conv1d(n, n, 1, bias=False) for n in self.sizes)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C, T) with regions contiguous along C -> (B, C, T).
-
-        All regions in three operations: the regions' graph and pointwise operators as
-        block-diagonal (C, C) matrices and one depthwise convolution over every channel; the
-        same as filtering region by region, without a Python loop per region.
-        """
+    def kernel(self) -> torch.Tensor:
+        """(C, C, kernel): the regions' graph, depthwise and pointwise operators as the one
+        convolution they compose to, K[o, i, k] = sum_c pointwise[o, c] depthwise[c, k]
+        graph[i, c], with the graph and pointwise operators block-diagonal over the regions."""
         graph = torch.block_diag(*(g.operator() for g in self.graphs))
-        depthwise = torch.cat([conv.weight for conv in self.depthwise])  # (C, 1, kernel)
+        depthwise = torch.cat([conv.weight[:, 0, :] for conv in self.depthwise])  # (C, kernel)
         pointwise = torch.block_diag(*(conv.weight[:, :, 0] for conv in self.pointwise))
-        x = nn.functional.conv1d(graph.T @ x, depthwise, padding="same", groups=x.shape[1])
-        return pointwise @ x
+        return torch.einsum("oc,ck,ic->oik", pointwise, depthwise, graph)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, T) with regions contiguous along C -> (B, C, T): every region's Chebyshev
+        filter, depthwise and pointwise convolutions as one (C, C, kernel) convolution (the
+        three are linear and bias-free; `kernel`), one operation instead of three per region."""
+        return nn.functional.conv1d(x, self.kernel(), padding="same")
 
 
 class HiSTN(MaxNormMixin, SignatureMixin, nn.Module):
@@ -146,8 +162,16 @@ class HiSTN(MaxNormMixin, SignatureMixin, nn.Module):
     Input (batch, n_chans, n_times) -> logits (batch, n_outputs).
 
     Internally tensors stay channel-first, (batch, channels, time), the transpose of the
-    paper's Keras layout with the same arithmetic; it avoids copies on CPU.
+    paper's Keras layout with the same arithmetic; it avoids copies on CPU. The arithmetic is
+    grouped for speed, the same up to float rounding (`tests/test_models.py` holds it to the
+    layer-by-layer computation): the filter bank and each electrode's mix as one kernel per
+    electrode, applied as banded matrix products (`banded_correlation`); each region's graph,
+    depthwise and pointwise operators as one convolution (`NodeLevel.kernel`); the region
+    fusions without a loop over regions.
     """
+
+    #: (lowest, highest) of each size option a checkpoint may ask for (`training.checkpoint`)
+    SIZE_LIMITS = {"n_filters": (1, 64), "filter_length": (1, 4096), "hops": (1, 10)}
 
     def __init__(
         self,
@@ -162,9 +186,9 @@ class HiSTN(MaxNormMixin, SignatureMixin, nn.Module):
         super().__init__(**signature)
         n_chans, n_outputs, sfreq = self.n_chans, self.n_outputs, self.sfreq
         self.hierarchy = _hierarchy(n_chans, self.ch_names, regions)
-        self.register_buffer(
-            "order", torch.as_tensor(self.hierarchy.order, dtype=torch.long), persistent=False
-        )
+        order = torch.as_tensor(self.hierarchy.order, dtype=torch.long)
+        self.register_buffer("order", order, persistent=False)
+        self.in_order = bool((order == torch.arange(n_chans)).all())  # no gather needed
         length = filter_length or (int(round(sfreq / 2)) if sfreq else 64)
         self.padding = ((length - 1) // 2, length // 2)  # Keras 'same': the extra zero after
         c, sizes = n_chans, self.hierarchy.sizes
@@ -204,11 +228,12 @@ class HiSTN(MaxNormMixin, SignatureMixin, nn.Module):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Temporal part: (B, C, T) -> (B, C, T') with channels in region order."""
-        x = nn.functional.pad(x[:, self.order, :], self.padding)
-        x = nn.functional.conv1d(x, self.electrode_kernels(), groups=x.shape[1])  # (B, C, T)
+        x = x if self.in_order else x[:, self.order, :]
+        x = banded_correlation(x, self.electrode_kernels()[:, 0], self.padding)
         x = nn.functional.elu(self.bn_spatial(x))
         x = nn.functional.elu(self.bn_temporal(self.temporal(x)))  # (B, C, T - 4)
-        return self.dropout(nn.functional.avg_pool1d(x, 2))
+        half = x.shape[-1] // 2  # average pooling by 2 as the mean of sample pairs
+        return self.dropout(x[..., : 2 * half].unflatten(-1, (half, 2)).mean(dim=-1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 3 or x.shape[1] != len(self.hierarchy.ch_names):
@@ -233,3 +258,44 @@ def _hierarchy(n_chans, ch_names, regions) -> Hierarchy:
             raise ValueError("HiSTN needs ch_names for any montage other than DREAMER's 14")
         return dreamer_hierarchy()
     return hierarchy_from_montage(ch_names, regions)
+
+
+#: output samples per band matrix of `banded_correlation` (longer windows go in blocks)
+BAND_BLOCK = 256
+
+
+def banded_correlation(x: torch.Tensor, kernels: torch.Tensor, padding) -> torch.Tensor:
+    """Each channel of x (B, C, T) cross-correlated with its own kernel (C, L), zero-padded by
+    padding = (left, right) with left + right = L - 1: (B, C, T), what
+    ``conv1d(pad(x, padding), kernels[:, None], groups=C)`` computes.
+
+    As batched matrix products over the channels against banded (Toeplitz) matrices built from
+    the kernels, band[c, s, t] = kernels[c, s - t + left], which one GEMM per channel runs
+    near the core's peak; a grouped convolution with a long kernel spends most of its backward
+    pass in slow weight-gradient loops (`benchmarks/training.py histn`). A window of up to
+    `BAND_BLOCK` samples is one band without the padding's zero rows; longer ones go in blocks
+    of `BAND_BLOCK` output samples over the padded signal.
+    """
+    n_batch, n_chans, n_times = x.shape
+    left = padding[0]
+    channels_first = x.transpose(0, 1)  # (C, B, T)
+    if n_times <= BAND_BLOCK:
+        return torch.bmm(channels_first, _band(kernels, n_times, n_times, left)).transpose(0, 1)
+    blocks = -(-n_times // BAND_BLOCK)
+    rows = BAND_BLOCK + kernels.shape[1] - 1
+    padded = nn.functional.pad(channels_first, (left, blocks * BAND_BLOCK + rows - n_times))
+    pieces = padded.unfold(-1, rows, BAND_BLOCK)[:, :, :blocks]  # (C, B, blocks, rows)
+    band = _band(kernels, rows, BAND_BLOCK, 0)
+    out = torch.bmm(pieces.reshape(n_chans, -1, rows), band)  # (C, B * blocks, BAND_BLOCK)
+    return out.reshape(n_chans, n_batch, -1)[..., :n_times].transpose(0, 1)
+
+
+def _band(kernels: torch.Tensor, n_rows: int, n_columns: int, offset: int) -> torch.Tensor:
+    """(C, n_rows, n_columns) band[c, s, t] = kernels[c, s - t + offset] (0 off the band)."""
+    lag = (
+        torch.arange(n_rows, device=kernels.device)[:, None]
+        - torch.arange(n_columns, device=kernels.device)[None, :]
+        + offset
+    )
+    inside = (lag >= 0) & (lag < kernels.shape[1])
+    return kernels[:, lag.clamp(0, kernels.shape[1] - 1)] * inside

@@ -41,6 +41,9 @@ class MultiTaskPINN(SignatureMixin, nn.Module):
     forward(x, t, s=None) -> (eda (batch,), logits (batch, K)).
     """
 
+    #: (lowest, highest) of each size option a checkpoint may ask for (`training.checkpoint`)
+    SIZE_LIMITS = {"n_self_report": (0, 64), "width": (1, 1024), "depth": (1, 16)}
+
     def __init__(
         self,
         *,

@@ -78,6 +78,17 @@ class RBTransformer(SignatureMixin, nn.Module):
     Input (batch, n_chans, n_bands) -> logits (batch, n_outputs).
     """
 
+    #: (lowest, highest) of each size option a checkpoint may ask for (`training.checkpoint`);
+    #: at all of them together the model has about 51 M parameters
+    SIZE_LIMITS = {
+        "n_bands": (1, 64),
+        "dim": (1, 512),
+        "depth": (1, 12),
+        "heads": (1, 16),
+        "head_dim": (1, 64),
+        "hidden": (1, 2048),
+    }
+
     def __init__(
         self,
         *,

@@ -28,9 +28,11 @@ class Presets:
     full: str  # the paper's recipe
     quick: str  # ours: a short schedule of the full recipe (the demo's)
     across_subjects: str | None = None  # the full recipe when whole subjects are held out
+    across_subjects_quick: str | None = None  # its short schedule (None: `quick`)
 
     def names(self) -> set[str]:
-        return {self.full, self.quick, self.across_subjects} - {None}
+        names = {self.full, self.quick, self.across_subjects, self.across_subjects_quick}
+        return names - {None}
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ MODELS = {
         "raw",
         "HiSTN hierarchical graph network (arXiv 2408.15255), DREAMER 5-class",
         {**_DREAMER, "n_outputs": 5},
-        presets=Presets("histn", "histn-quick", "histn-si"),
+        presets=Presets("histn", "histn-quick", "histn-si", "histn-si-quick"),
     ),
     "rbtransformer": ModelSpec(
         "physioemo.models.rbtransformer:RBTransformer",
@@ -84,7 +86,7 @@ MODELS = {
         "raw",
         "EEGNet-8,2 (Lawhern et al. 2018), DREAMER binary",
         {**_DREAMER, "n_outputs": 2},
-        presets=Presets("eegnet", "eegnet-quick", "eegnet-si"),
+        presets=Presets("eegnet", "eegnet-quick"),
     ),
     "logreg": ModelSpec(
         "physioemo.models.baselines:make_baseline", "features", "logistic regression (C=1)"
@@ -112,12 +114,17 @@ def create(name: str, **arguments):
     n_times, sfreq, ch_names; window_seconds) plus their own options, and record them
     (`get_config()`) for checkpoints. Baselines ignore the signature and take `seed`.
     """
-    model = spec(name)
-    module, attribute = model.target.split(":")
-    factory = getattr(import_module(module), attribute)
+    model, factory = spec(name), factory_of(name)
     if model.framework == "sklearn":
         return factory(name, **{k: v for k, v in arguments.items() if k not in SIGNATURE})
     return factory(**arguments)
+
+
+def factory_of(name: str):
+    """The class (torch models) or function (baselines) that builds model `name`, imported;
+    a torch model's class lists the bounds of its size options in ``SIZE_LIMITS``."""
+    module, attribute = spec(name).target.split(":")
+    return getattr(import_module(module), attribute)
 
 
 def name_of(model) -> str:

@@ -9,8 +9,23 @@ See `base.Protocol` for the interface and docs/protocols.md for what each protoc
 
 from ..errors import entry
 from .base import INNER_CV, LeakageError, Protocol, check_no_leak, unit_index
-from .honest import CrossSession, SeedSession, SubjectDependent, SubjectIndependent
-from .papers import HistnSD, HistnSI, LeakyWindowKFold, PinnPaper, RBTransformerPaper
+from .honest import (
+    CrossSession,
+    SeedSession,
+    StimulusIndependent,
+    SubjectDependent,
+    SubjectIndependent,
+    SubjectStimulusIndependent,
+)
+from .papers import (
+    HistnSD,
+    HistnSDWindows,
+    HistnSI,
+    LeakyWindowKFold,
+    PinnPaper,
+    PinnPaperNoSelfReport,
+    RBTransformerPaper,
+)
 
 #: protocol name -> class, the one list of protocols
 PROTOCOLS = {
@@ -20,10 +35,14 @@ PROTOCOLS = {
         SubjectIndependent,
         SeedSession,
         CrossSession,
+        StimulusIndependent,
+        SubjectStimulusIndependent,
         HistnSD,
+        HistnSDWindows,
         HistnSI,
         RBTransformerPaper,
         PinnPaper,
+        PinnPaperNoSelfReport,
         LeakyWindowKFold,
     )
 }
@@ -43,15 +62,19 @@ __all__ = [
     "PROTOCOLS",
     "CrossSession",
     "HistnSD",
+    "HistnSDWindows",
     "HistnSI",
     "LeakageError",
     "LeakyWindowKFold",
     "PinnPaper",
+    "PinnPaperNoSelfReport",
     "Protocol",
     "RBTransformerPaper",
     "SeedSession",
+    "StimulusIndependent",
     "SubjectDependent",
     "SubjectIndependent",
+    "SubjectStimulusIndependent",
     "check_no_leak",
     "get",
     "unit_index",

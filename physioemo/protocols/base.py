@@ -53,12 +53,14 @@ UNIT_FIELDS = {
     "subject": ["subject"],
     "session": ["subject", "session"],
     "trial": ["subject", "session", "trial"],
+    "stimulus": ["stimulus"],
 }
 
 
 def unit_index(groups: np.ndarray, unit: str) -> np.ndarray:
     """(n_windows,) int codes, equal for windows of the same `unit`: "window" (each its own),
-    "trial" (subject, session, trial), "session" (subject, session) or "subject"."""
+    "trial" (subject, session, trial), "session" (subject, session), "subject" or "stimulus"
+    (the clip or video, whoever saw it)."""
     if unit == "window":
         return np.arange(len(groups))
     if unit not in UNIT_FIELDS:
@@ -78,7 +80,8 @@ def unit_name(window: np.void, unit: str) -> str:
 
 
 def check_no_leak(groups: np.ndarray, train: np.ndarray, test: np.ndarray, unit: str) -> None:
-    """Raise `LeakageError` if any `unit` ("trial", "session" or "subject") is on both sides."""
+    """Raise `LeakageError` if any `unit` ("trial", "session", "subject" or "stimulus") is on
+    both sides."""
     both = np.r_[train, test]
     codes = unit_index(groups[both], unit)
     shared = np.intersect1d(codes[: len(train)], codes[len(train) :])
@@ -197,6 +200,8 @@ class Protocol(BaseCrossValidator):
     validation_unit: ClassVar[str] = "trial"
     #: False: no validation unless an inner_cv is given (the paper selects no model)
     validates_by_default: ClassVar[bool] = True
+    #: True: it claims no stimulus (clip, video) on both sides, whoever saw it
+    holds_out_stimuli: ClassVar[bool] = False
 
     def split(self, X=None, y=None, groups=None):
         """Yield (train, test) int arrays; every split's promise is checked first."""

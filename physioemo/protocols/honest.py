@@ -1,4 +1,5 @@
-"""Honest protocols: no trial, session or subject (their `unit`) ever reaches both sides."""
+"""Honest protocols: no trial, session, subject or stimulus (their `unit`) ever reaches both
+sides."""
 
 from __future__ import annotations
 
@@ -6,7 +7,15 @@ import numpy as np
 from sklearn.model_selection import KFold, StratifiedKFold
 
 from ..recording import trial_keys
-from .base import LeakageError, Protocol, require_groups, unit_index, unit_name
+from .base import (
+    LeakageError,
+    Protocol,
+    check_disjoint,
+    check_no_leak,
+    require_groups,
+    unit_index,
+    unit_name,
+)
 
 
 class SubjectDependent(Protocol):
@@ -35,32 +44,41 @@ class SubjectDependent(Protocol):
         self.inner_cv = inner_cv
         self.inner_kwargs = inner_kwargs
 
+    def _keys(self, groups) -> np.ndarray:
+        """Per window, the name of the unit folds are made of (here its trial)."""
+        return trial_keys(groups)
+
     def get_n_splits(self, X=None, y=None, groups=None):
         groups = require_groups(groups)
-        keys, subjects = unit_index(groups, "trial"), groups["subject"]
+        keys, subjects = self._keys(groups), groups["subject"]
         return sum(
             min(self.n_splits, np.unique(keys[subjects == s]).size) for s in np.unique(subjects)
         )
 
     def _splits(self, groups, y):
+        keys = self._keys(groups)
         for subject in np.unique(groups["subject"]):
             index = np.flatnonzero(groups["subject"] == subject)
-            keys = trial_keys(groups[index])  # folds over trials in the order of their names
-            trials, first = np.unique(keys, return_index=True)
-            n_splits = min(self.n_splits, trials.size)
-            if n_splits < 2:
-                raise ValueError(f"subject {subject} has {trials.size} trial(s); need at least 2")
-            labels = None if y is None else y[index][first]
-            random_state = self.random_state if self.shuffle else None
-            if labels is not None and np.unique(labels, return_counts=True)[1].min() >= n_splits:
-                folds = StratifiedKFold(n_splits, shuffle=self.shuffle, random_state=random_state)
-            else:
-                folds = KFold(n_splits, shuffle=self.shuffle, random_state=random_state)
-            for train_trials, test_trials in folds.split(trials, labels):
-                yield (
-                    index[np.isin(keys, trials[train_trials])],
-                    index[np.isin(keys, trials[test_trials])],
-                )
+            labels = None if y is None else y[index]
+            for train, test in self._subject_folds(subject, keys[index], labels):
+                yield index[train], index[test]
+
+    def _subject_folds(self, subject, keys: np.ndarray, y: np.ndarray | None):
+        """(train, test) masks over one subject's windows: k-fold over its distinct `keys`
+        (in the order of their names), stratified by the label of each key's first window
+        when every class has `n_splits` keys."""
+        names, first = np.unique(keys, return_index=True)
+        n_splits = min(self.n_splits, names.size)
+        if n_splits < 2:
+            raise ValueError(f"subject {subject} has {names.size} {self.unit}(s); need at least 2")
+        labels = None if y is None else y[first]
+        random_state = self.random_state if self.shuffle else None
+        if labels is not None and np.unique(labels, return_counts=True)[1].min() >= n_splits:
+            folds = StratifiedKFold(n_splits, shuffle=self.shuffle, random_state=random_state)
+        else:
+            folds = KFold(n_splits, shuffle=self.shuffle, random_state=random_state)
+        for train, test in folds.split(names, labels):
+            yield np.isin(keys, names[train]), np.isin(keys, names[test])
 
 
 class SubjectIndependent(Protocol):
@@ -193,3 +211,57 @@ class CrossSession(Protocol):
         super()._check(groups, train, test)
         if np.unique(groups["subject"][np.r_[train, test]]).size != 1:
             raise LeakageError("cross-session: a split mixes subjects")
+
+
+def stimulus_ids(groups: np.ndarray) -> np.ndarray:
+    """(n_windows,) the stimulus of every window; ValueError when any is unknown."""
+    if "stimulus" not in groups.dtype.names or not np.all(groups["stimulus"] != ""):
+        raise ValueError(
+            "these windows do not all name their stimulus (groups field 'stimulus': the "
+            "dataset card's stimulus_id, or a recording's meta['stimulus'])"
+        )
+    return groups["stimulus"]
+
+
+class StimulusIndependent(SubjectDependent):
+    """Per subject, k-fold over *stimuli* (leave-clip-out within a subject): every trial of a
+    test stimulus is tested, in every session (SEED shows its 15 clips in each of its three
+    sessions), and only trials of other stimuli train; otherwise as `SubjectDependent`
+    (stratified by a stimulus's label when every class has `n_splits` stimuli, one fold per
+    stimulus when they are fewer). Validation: whole stimuli of the subject."""
+
+    name = "stimulus-independent"
+    unit = "stimulus"
+    validation_unit = "stimulus"
+    holds_out_stimuli = True
+
+    def _keys(self, groups) -> np.ndarray:
+        return stimulus_ids(groups)
+
+    def _check(self, groups, train, test):
+        super()._check(groups, train, test)
+        if np.unique(groups["subject"][np.r_[train, test]]).size != 1:
+            raise LeakageError(f"{self.name}: a split mixes subjects")
+
+
+class SubjectStimulusIndependent(StimulusIndependent):
+    """Subject-and-clip-out across subjects: per held-out subject, k-fold over its stimuli
+    (as `StimulusIndependent`); a fold tests the subject's trials of the test stimuli and
+    trains on the *other* subjects' trials of every other stimulus, so neither the test
+    subject nor the test clips were seen in training. Validation: whole training subjects."""
+
+    name = "subject-stimulus-independent"
+    unit = "subject"
+    validation_unit = "subject"
+
+    def _splits(self, groups, y):
+        stimuli = self._keys(groups)
+        for _, test in super()._splits(groups, y):
+            subject, tested = groups["subject"][test[0]], np.unique(stimuli[test])
+            others = (groups["subject"] != subject) & ~np.isin(stimuli, tested)
+            yield np.flatnonzero(others), test
+
+    def _check(self, groups, train, test):
+        check_no_leak(groups, train, test, "subject")
+        check_no_leak(groups, train, test, "stimulus")
+        check_disjoint(train, test)

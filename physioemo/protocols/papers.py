@@ -203,6 +203,25 @@ class HistnSD(Protocol):
         return mask
 
 
+class HistnSDWindows(HistnSD):
+    """`histn-sd`'s split testing every test window once, as unbalanced as the subject's
+    ratings, instead of class-balanced crops (ours): the step between `histn-sd` and
+    `subject-dependent` in ``physioemo reproduce histn``, which splits the paper protocol's
+    inflation into its test set's part and its split's part."""
+
+    name = "histn-sd-windows"
+
+    def __init__(
+        self,
+        n_chunks: int = 10,
+        test_crops: int | None = None,
+        random_state: int | None = 0,
+        inner_cv=None,
+        inner_kwargs=None,
+    ):
+        super().__init__(n_chunks, test_crops, random_state, inner_cv, inner_kwargs)
+
+
 class HistnSI(Protocol):
     """HiSTN's "subject-independent" protocol (papers.md 1.7): per held-out subject, pretrain
     on all other subjects, calibrate (fine-tune) on the held-out subject's first
@@ -403,6 +422,16 @@ class PinnPaper(Protocol):
 
     def _check(self, groups, train, test):
         check_disjoint(train, test)
+
+
+class PinnPaperNoSelfReport(PinnPaper):
+    """`pinn-paper`'s split on the peripheral features without the self-reports (ours): the
+    step between `pinn-paper` and `subject-independent` in ``physioemo reproduce pinn``, which
+    splits the paper protocol's inflation into its inputs' part and its split's part."""
+
+    name = "pinn-paper-no-self-report"
+    leak = "windows of one condition segment on both sides (stratified k-fold over pooled windows)"
+    features = "peripheral"
 
 
 class LeakyWindowKFold(Protocol):

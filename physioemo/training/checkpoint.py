@@ -9,9 +9,14 @@ A checkpoint is a ``torch.save`` of plain data: the model's state dict and a `me
 * ``labels``: the label scheme (e.g. {"dimension", "kind", "threshold", "classes"});
 * optionally ``standardize``: {"mean", "std"} applied to inputs before the model.
 
-It is read back with ``torch.load(weights_only=True)``: no pickle code runs. `load_checkpoint`
-checks the constructor arguments against `ARG_LIMITS` before the model is built (so a file
-cannot make it allocate without bound) and refuses NaN or infinite weights.
+It is read back with ``torch.load(weights_only=True)``: no pickle code runs. Before the model
+is built, `load_checkpoint` checks every size the file declares against a stated limit, so a
+file cannot make it allocate without bound: the shared arguments against `ARG_LIMITS`, the
+model's own size options against its class's ``SIZE_LIMITS`` (e.g. RBTransformer's depth <= 12,
+dim <= 512), other options against `OPTION_LIMIT`, and the weights against `PARAMETER_LIMIT`.
+It checks the metadata against the model (`training.metadata`: distinct channel names, one per
+input; distinct class names, one per output; features the model reads; a torch model of the
+registry) and refuses NaN or infinite weights.
 """
 
 from __future__ import annotations
@@ -24,18 +29,23 @@ import torch
 
 from ..errors import clean
 from ..models._layers import Standardized
-from ..models.registry import name_of
+from ..models.registry import MODELS, factory_of, name_of
+from . import metadata
 
 REQUIRED = ("model", "args", "ch_names", "features", "labels")
 #: shared constructor arguments -> (lowest, highest); None is allowed where models infer them
 ARG_LIMITS = {
     "n_chans": (1, 1024),
     "n_outputs": (1, 1000),
-    "n_times": (1, 1_000_000),
-    "sfreq": (1e-3, 100_000.0),
+    "n_times": (1, metadata.SAMPLES_LIMIT),
+    "sfreq": metadata.RATE_LIMITS,
 }
-#: bounds on a model's own arguments (sizes, depths, rates): magnitude, text length, elements
+#: bounds on a model's other arguments (those its SIZE_LIMITS do not list): magnitude, text
+#: length, elements
 OPTION_LIMIT, TEXT_LIMIT, ITEMS_LIMIT = 4096, 256, 10_000
+#: numbers a checkpoint's weights may hold in all (4 bytes each: 256 MB); every model at all
+#: of its SIZE_LIMITS stays below it
+PARAMETER_LIMIT = 2**26
 
 
 def save_checkpoint(path, model: torch.nn.Module, meta: dict) -> Path:
@@ -43,8 +53,8 @@ def save_checkpoint(path, model: torch.nn.Module, meta: dict) -> Path:
 
     "model" and "args" default to the model's registry name and recorded constructor
     arguments (`models.base.SignatureMixin`), however it was built; "standardize" to the
-    wrapper's statistics. Raises ValueError naming a missing key or a value that is not plain
-    data.
+    wrapper's statistics. Raises ValueError naming a missing key, a value that is not plain
+    data, or metadata that does not fit the model (`_check_meta`: what loading refuses).
     """
     core = model.model if isinstance(model, Standardized) else model
     if hasattr(core, "get_config"):
@@ -59,6 +69,7 @@ def save_checkpoint(path, model: torch.nn.Module, meta: dict) -> Path:
     except TypeError as error:
         raise ValueError(f"checkpoint meta must be plain data: {error}") from error
     path = Path(path)
+    _check_meta(meta, meta["args"], _torch_model(meta["model"], path), path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in core.state_dict().items()}
     torch.save({"format": "physioemo-checkpoint-1", "state_dict": state, "meta": meta}, path)
@@ -73,8 +84,6 @@ def load_checkpoint(path, device: str = "cpu") -> tuple[torch.nn.Module, dict]:
     the key when the file is not a readable physioemo checkpoint, torch's weights-only loader
     refuses it, a constructor argument is out of bounds, or a weight is NaN or infinite.
     """
-    from ..models import available, create
-
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no checkpoint at {path}")
@@ -85,22 +94,57 @@ def load_checkpoint(path, device: str = "cpu") -> tuple[torch.nn.Module, dict]:
     missing = [key for key in REQUIRED if key not in meta]
     if missing:
         raise ValueError(f"{path}: key meta lacks {', '.join(missing)}")
-    if meta["model"] not in available():
-        raise ValueError(f"{path}: key meta.model: unknown model {clean(meta['model'], 40)!r}")
-    _check_args(meta["args"], path)
-    _check_finite(state, path)
+    name = _torch_model(meta["model"], path)
+    args = _check_args(meta["args"], path, name)
+    _check_meta(meta, args, name, path)
+    _check_state(state, path)
     scaling = meta.get("standardize")
     if scaling is not None:
         _check_scaling(scaling, path)
-    model = create(meta["model"], **meta["args"])
+    model = _build(name, args, path)
     try:
         model.load_state_dict(state)
     except RuntimeError as error:  # torch lists every mismatched key over many lines
         first = clean(str(error).strip().splitlines()[-1], 200)
-        raise ValueError(f"{path}: key state_dict does not fit {meta['model']}: {first}") from None
+        raise ValueError(f"{path}: key state_dict does not fit {name}: {first}") from None
     if scaling is not None:
         model = Standardized(model, scaling["mean"], scaling["std"])
     return model.to(device).eval(), meta
+
+
+def _torch_model(name, path: Path) -> str:
+    """meta.model: the name of a torch model of the registry."""
+    if not isinstance(name, str) or name not in MODELS:
+        raise ValueError(f"{path}: key meta.model: unknown model {clean(name, 40)!r}")
+    if MODELS[name].framework != "torch":
+        raise ValueError(f"{path}: key meta.model: {name} is not a torch model")
+    return name
+
+
+def _check_meta(meta: dict, args: dict, name: str, path: Path) -> None:
+    """Channel names, class names and feature kind consistent with the model's arguments."""
+    n_chans = args.get("n_chans")
+    if n_chans is None and isinstance(args.get("ch_names"), list):
+        n_chans = len(args["ch_names"])
+    metadata.check_names(path, meta, n_chans)
+    metadata.check_classes(path, meta, args.get("n_outputs"))
+    metadata.check_kind(path, meta, name, MODELS[name].inputs)
+    metadata.check_features(path, meta, args.get("n_bands"), args.get("n_times"))
+
+
+def _build(name: str, args: dict, path: Path) -> torch.nn.Module:
+    """The model `name` built from checked arguments; ValueError in one line when they do not
+    make one (an argument of another model, a value of the wrong type)."""
+    from ..models import create
+
+    try:
+        return create(name, **args)
+    except (TypeError, ValueError, RuntimeError) as error:
+        reason = clean(str(error).strip().splitlines()[0] if str(error).strip() else "", 160)
+        raise ValueError(
+            f"{path}: key meta.args: {name} cannot be built from them "
+            f"({type(error).__name__}: {reason})"
+        ) from None
 
 
 def _read(path: Path, device: str) -> dict:
@@ -130,30 +174,37 @@ def _reason(error: BaseException) -> str:
     return clean((useful or lines or [type(error).__name__])[0], 160)
 
 
-def _check_args(args, path: Path) -> None:
-    """Refuse constructor arguments a model should not be built from, naming the key."""
+def _check_args(args, path: Path, name: str) -> dict:
+    """Refuse constructor arguments model `name` should not be built from, naming the key and
+    the limit; returns them."""
     if not isinstance(args, dict) or not all(isinstance(key, str) for key in args):
         raise ValueError(f"{path}: key meta.args: expected a dict of named arguments")
+    limits = {**ARG_LIMITS, **getattr(factory_of(name), "SIZE_LIMITS", {})}
     for key, value in args.items():
         where = f"{path}: key meta.args.{clean(key, 40)}"
-        if key in ARG_LIMITS:
-            low, high = ARG_LIMITS[key]
-            number = int if key != "sfreq" else (int, float)
-            if value is None and key in ("n_times", "sfreq"):
-                continue
+        if key in limits:
+            if value is None and key not in ("n_chans", "n_outputs"):
+                continue  # the model infers it
+            low, high = limits[key]
+            number = (int, float) if key == "sfreq" else int
             if (
                 not isinstance(value, number)
                 or isinstance(value, bool)
                 or not math.isfinite(value)
                 or not low <= value <= high
             ):
-                raise ValueError(f"{where}: {clean(value, 40)} is not in {low:g}..{high:g}")
+                kind = "a number" if key == "sfreq" else "a whole number"
+                raise ValueError(
+                    f"{where}: {clean(repr(value), 40)} is not {kind} in {low:g}..{high:g} "
+                    f"({name}'s limit)"
+                )
         elif key == "ch_names":
             n = args.get("n_chans")
             if value is not None and (not _texts(value) or len(value) != n):
                 raise ValueError(f"{where}: expected {n} channel names")
         else:
             _check_option(value, where)
+    return args
 
 
 def _texts(value) -> bool:
@@ -186,10 +237,18 @@ def _check_option(value, where: str, depth: int = 0) -> int:
     raise ValueError(f"{where}: a {clean(type(value).__name__, 40)} is not a model option")
 
 
-def _check_finite(state: dict, path: Path) -> None:
+def _check_state(state: dict, path: Path) -> None:
+    """Tensors only, at most `PARAMETER_LIMIT` numbers in all, none NaN or infinite."""
+    if not all(isinstance(tensor, torch.Tensor) for tensor in state.values()):
+        key = next(k for k, v in state.items() if not isinstance(v, torch.Tensor))
+        raise ValueError(f"{path}: key state_dict.{clean(key, 80)} is not a tensor")
+    numbers = sum(tensor.numel() for tensor in state.values())
+    if numbers > PARAMETER_LIMIT:
+        raise ValueError(
+            f"{path}: key state_dict: {numbers:,} weights, more than the limit of "
+            f"{PARAMETER_LIMIT:,}"
+        )
     for key, tensor in state.items():
-        if not isinstance(tensor, torch.Tensor):
-            raise ValueError(f"{path}: key state_dict.{clean(key, 80)} is not a tensor")
         if tensor.is_floating_point() and not torch.isfinite(tensor).all():
             raise ValueError(
                 f"{path}: key state_dict.{clean(key, 80)} holds NaN or infinite weights"

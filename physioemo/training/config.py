@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .device import PRECISIONS
+
 
 @dataclass
 class TrainConfig:
@@ -27,7 +29,11 @@ class TrainConfig:
     seed. threads: torch CPU threads during the fit; 1 by default (ours) because the summation
     order of some backward reductions depends on the thread count, so results would too
     (docs/training.md); parallelise across folds instead. None leaves torch's setting.
-    device: None = CUDA when available.
+    device: "cpu", "cuda", "cuda:N", or None / "auto" = CUDA when available.
+    precision: "fp32", or "bf16" / "fp16" autocast of the forward passes (fp16: CUDA only,
+    with a gradient scaler).
+    checkpoint: file the fit's state goes to every `checkpoint_every` epochs, at its end and
+    on SIGINT/SIGTERM, and resumes from (`resume`); None: no checkpoint.
     progress: tqdm bar over epochs.
     """
 
@@ -53,6 +59,9 @@ class TrainConfig:
     seed: int = 0
     threads: int | None = 1
     device: str | None = None
+    precision: str = "fp32"
+    checkpoint: str | None = None
+    checkpoint_every: int = 1
     progress: bool = False
 
     def __post_init__(self):
@@ -61,10 +70,13 @@ class TrainConfig:
             "keep": ("best", "last"),
             "class_weight": (None, "balanced", "max"),
             "optimizer": ("adam", "adamw"),
+            "precision": PRECISIONS,
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        if not (isinstance(self.checkpoint_every, int) and self.checkpoint_every > 0):
+            raise ValueError(f"checkpoint_every must be > 0, got {self.checkpoint_every!r}")
         steps = self.steps_per_epoch
         named = steps in (None, "crops", "segments")
         if not (named or (isinstance(steps, int) and steps > 0)):

@@ -9,8 +9,12 @@ preset's own, e.g. RBTransformer's 23, unless the user sets one) and publish `fi
      "preset", "seed", "n_train", "n_validation", "steps_per_epoch", "sampling",
      "class_weight", "batchnorm", "threads", ...}
 
-and "prior_shift" (the log prior added to the output bias, `shift_to_prior`) when the recipe
-sets ``predict_prior="training"``.
+and "device", "precision", and "resumed_from" (where a fit continued from its checkpoint, e.g.
+"epoch 12" or "fine-tuning epoch 3, batch 40"; None when it did not).
+
+Both take `checkpoint`, a folder: each training stage keeps its state there (`resume`) and a
+fit started again with the same data resumes from it. X may be a `sampling.RowView` or a memory
+map: TorchClassifier gathers its batches from it and never copies all the training rows.
 
 Two-stage recipes (histn-si with calibration rows) add "stages" (each stage's report without
 its history), count epochs over both stages and tag every history entry with its "stage".
@@ -29,6 +33,7 @@ from ..models._layers import Standardized
 from .losses import ClassificationObjective, PINNObjective
 from .presets import choose
 from .presets import preset as get_preset
+from .sampling import RowView, forward_rows, moments
 from .trainer import TrainConfig, Trainer, seed_everything
 
 
@@ -47,6 +52,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
             (RBTransformer 23, else 0).
         max_train_windows: train on at most this many of the training rows (validation and
             calibration rows excepted), evenly spaced (ours; for quick stand-ins). None: all.
+        checkpoint: folder of the fit's resumable state (module docstring); None: none.
     fit(X, y, groups=None, validation=None, calibration=None): groups are the rows'
     `WindowSet.groups`; validation and calibration are int positions into X (module
     docstring; calibration rows are fine-tuned on by recipes with a calibration stage and are
@@ -66,6 +72,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         standardize: bool = True,
         seed: int | None = None,
         max_train_windows: int | None = None,
+        checkpoint: str | None = None,
     ):
         self.model = model
         self.preset = preset
@@ -75,6 +82,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         self.standardize = standardize
         self.seed = seed
         self.max_train_windows = max_train_windows
+        self.checkpoint = checkpoint
 
     def fit(self, X, y, groups=None, validation=None, calibration=None):
         started = time.perf_counter()
@@ -82,7 +90,8 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"TorchClassifier takes histn, rbtransformer, dgcnn or eegnet, not {self.model!r}"
             )
-        X, y = np.asarray(X, dtype=np.float32), np.asarray(y, dtype=np.int64)
+        X = X if isinstance(X, RowView) else np.asarray(X, dtype=np.float32)
+        y = np.asarray(y, dtype=np.int64)
         name = self.preset or spec(self.model).presets.quick
         recipe = get_preset(name)
         seed = self.seed if self.seed is not None else recipe.get("seed", 0)
@@ -100,19 +109,16 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
             ]
         reports = []
         for stage, fit_rows, val_rows, train in stages:
-            labels = y[fit_rows]
+            labels = y.copy()
             if stage != "fine-tuning" and recipe.get("label_correction"):
-                labels = _corrected(labels, _select(groups, fit_rows), val_rows)
-            config = TrainConfig(**{**train, "seed": seed, **(self.train_options or {})})
-            trainer = Trainer(config)
+                labels[fit_rows] = _corrected(y[fit_rows], _select(groups, fit_rows), val_rows)
+            options = {**train, "seed": seed, **(self.train_options or {})}
+            trainer = Trainer(TrainConfig(**options, checkpoint=_stage_file(self, stage)))
             objective = ClassificationObjective(n_classes, recipe["smoothing"])
-            data = {"x": X[fit_rows], "y": labels}
-            trainer.fit(self.network_, objective, data, val_rows, _select(groups, fit_rows))
+            data, fit_groups = {"x": X, "y": labels}, _select(groups, fit_rows)
+            trainer.fit(self.network_, objective, data, val_rows, fit_groups, rows=fit_rows)
             reports.append({"stage": stage, **trainer.report})
         self.fit_report_ = _merged(reports, name, seed, time.perf_counter() - started)
-        if recipe.get("predict_prior") == "training":
-            shift = shift_to_prior(self.network_, y[rows.trained], n_classes)
-            self.fit_report_["prior_shift"] = shift
         return self
 
     def _network(self, X, trained: np.ndarray, recipe: dict, n_classes: int):
@@ -127,17 +133,16 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         )
         if not self.standardize:
             return network
-        axes = (0, 2) if raw else 0
-        mean = X[trained].mean(axis=axes, keepdims=True)[0]
-        std = X[trained].std(axis=axes, keepdims=True)[0]
-        return Standardized(network, mean, np.where(std > 0, std, 1.0))
+        mean, std = moments(X, trained, (0, 2) if raw else 0)  # without copying the rows
+        return Standardized(network, mean[0], np.where(std[0] > 0, std[0], 1.0))
 
     def predict_proba(self, X, batch_size: int = 1024) -> np.ndarray:
-        X = torch.as_tensor(np.asarray(X, dtype=np.float32))
+        X = np.asarray(X, dtype=np.float32)
+        batch_size = forward_rows(X.shape[1:], batch_size)
         device = next(self.network_.parameters()).device
         with torch.no_grad():
             parts = [
-                torch.softmax(self.network_(X[i : i + batch_size].to(device)), dim=-1)
+                torch.softmax(self.network_(_batch(X[i : i + batch_size], device)), dim=-1)
                 for i in range(0, len(X), batch_size)
             ]
         return torch.cat(parts).cpu().numpy()
@@ -160,10 +165,13 @@ class PINNClassifier(ClassifierMixin, BaseEstimator):
     Args:
         preset: "pinn" (papers.md 2.4's proposal) or "pinn-quick" (default).
         model_options: `MultiTaskPINN` options. train_options: `TrainConfig` overrides.
-        n_classes: default max(y) + 1. seed: None = the preset's (42).
+        n_classes: default max(y) + 1. seed: None = the preset's (42). checkpoint: folder of
+        the fit's resumable state. The PINN trains in fp32 whatever `precision` asks: its
+        physics residual differentiates the network through autograd (ours).
     fit(X, y, t, eda, validation=None): X (n, n_features) peripheral features (standardised
     inside with the training rows' statistics), t (n,) time in [0, 1] within the condition
-    segment, eda (n,) the EDA target (e.g. WindowSet.extra["eda_scaled"]), validation int
+    segment, eda (n,) the EDA target (e.g. `minmax_per_subject` of WindowSet.extra["eda"]
+    fitted on the training rows, as the experiment engine scales it), validation int
     positions held out for early stopping. predict(X, t), predict_proba(X, t),
     predict_eda(X, t), eda_scores(X, t, eda) -> {"eda_rmse", "eda_pearson_r"}.
     Fitted: network_, classes_, physics_ (alpha0, gamma, beta, alpha0_over_gamma, and
@@ -181,12 +189,14 @@ class PINNClassifier(ClassifierMixin, BaseEstimator):
         train_options: dict | None = None,
         n_classes: int | None = None,
         seed: int | None = None,
+        checkpoint: str | None = None,
     ):
         self.preset = preset
         self.model_options = model_options
         self.train_options = train_options
         self.n_classes = n_classes
         self.seed = seed
+        self.checkpoint = checkpoint
 
     def fit(self, X, y, t, eda, validation=None):
         started = time.perf_counter()
@@ -202,8 +212,9 @@ class PINNClassifier(ClassifierMixin, BaseEstimator):
         seed_everything(seed)
         options = {**recipe["model"], **(self.model_options or {})}
         self.network_ = create("pinn", n_chans=X.shape[1], n_outputs=n_classes, **options)
-        config = TrainConfig(**{**recipe["train"], "seed": seed, **(self.train_options or {})})
-        trainer = Trainer(config)
+        options = {**recipe["train"], "seed": seed, **(self.train_options or {})}
+        options["precision"] = "fp32"  # see the class docstring
+        trainer = Trainer(TrainConfig(**options, checkpoint=_stage_file(self, "training")))
         data = {
             "x": self._scaled(X),
             "t": np.asarray(t, dtype=np.float32),
@@ -275,6 +286,16 @@ class _Rows:
         return np.searchsorted(self.first, self.validation)
 
 
+def _batch(rows: np.ndarray, device) -> torch.Tensor:
+    """A batch of rows as a tensor on `device` (copied: the rows may be read-only)."""
+    return torch.from_numpy(np.array(rows, dtype=np.float32)).to(device)
+
+
+def _stage_file(estimator, stage: str) -> str | None:
+    """The checkpoint file of one training stage in the estimator's checkpoint folder."""
+    return None if estimator.checkpoint is None else f"{estimator.checkpoint}/{stage}.pt"
+
+
 def _positions(positions, n: int, name: str) -> np.ndarray:
     found = np.asarray([] if positions is None else positions)
     if found.size and (
@@ -310,24 +331,6 @@ def _corrected(y: np.ndarray, groups, validation: np.ndarray) -> np.ndarray:
     return corrected
 
 
-def shift_to_prior(network: torch.nn.Module, y: np.ndarray, n_classes: int) -> list[float]:
-    """Move a network trained on class-balanced batches to the class prior of labels `y`.
-
-    Adds log((count_k + 1) / (n + K)) (class frequencies of `y`, Laplace-smoothed so a class
-    absent from `y` keeps a finite offset) to the bias of the network's last Linear layer,
-    its output layer in every registry model: the softmax then multiplies the balanced-prior
-    posteriors by the class prior (logit adjustment). Returns the offsets added, one per class.
-    """
-    layers = [m for m in network.modules() if isinstance(m, torch.nn.Linear)]
-    if not layers or layers[-1].out_features != n_classes or layers[-1].bias is None:
-        raise ValueError(f"the network's last Linear layer is not a biased {n_classes}-way output")
-    counts = np.bincount(np.asarray(y), minlength=n_classes)
-    offsets = np.log((counts + 1) / (counts.sum() + n_classes))
-    with torch.no_grad():
-        layers[-1].bias += torch.as_tensor(offsets, dtype=layers[-1].bias.dtype)
-    return [round(float(v), 6) for v in offsets]
-
-
 def _merged(reports: list[dict], preset: str, seed: int, seconds: float) -> dict:
     """One fit report from the reports of the stages (module docstring)."""
     last = reports[-1]
@@ -339,11 +342,25 @@ def _merged(reports: list[dict], preset: str, seed: int, seconds: float) -> dict
         "seconds": seconds,
         "preset": preset,
         "seed": seed,
+        "resumed_from": _resumed_from(reports),
     }
     if len(reports) > 1:
         merged["kept_because"] = "; ".join(f"{r['stage']}: {r['kept_because']}" for r in reports)
         merged["stages"] = [{k: v for k, v in r.items() if k != "history"} for r in reports]
     return merged
+
+
+def _resumed_from(reports: list[dict]) -> str | None:
+    """Where the fit continued from its checkpoint: the last stage that resumed, its epoch
+    and, within an epoch, its batch ("epoch 12", "fine-tuning epoch 3, batch 40")."""
+    resumed = [r for r in reports if r.get("resumed_from_epoch") is not None]
+    if not resumed:
+        return None
+    last = resumed[-1]
+    where = f"epoch {last['resumed_from_epoch']}"
+    if last.get("resumed_from_batch"):
+        where += f", batch {last['resumed_from_batch']}"
+    return where if len(reports) == 1 else f"{last['stage']} {where}"
 
 
 def make_estimator(
@@ -354,6 +371,9 @@ def make_estimator(
     seed: int | None = None,
     preset: str | None = None,
     threads: int | None = None,
+    device: str | None = None,
+    precision: str | None = None,
+    checkpoint: str | None = None,
 ):
     """An unfitted scikit-learn-style estimator of registry model `name`.
 
@@ -361,7 +381,9 @@ def make_estimator(
     preset: a named preset instead (e.g. "histn-si", which a paper protocol brings).
     info: the `WindowSet.info` of the inputs; raw-window models take its sfreq and ch_names.
     seed: None = the preset's own seed (RBTransformer 23), baselines 0.
-    threads: torch CPU threads while fitting (None: the preset's, 1).
+    threads: torch CPU threads while fitting (None: the preset's, 1). device ("cpu", "cuda",
+    "auto"), precision ("fp32", "bf16", "fp16") and checkpoint (a folder) go to torch models
+    (None: the Trainer's defaults, no checkpoint).
     Torch models give `TorchClassifier`, the PINN `PINNClassifier` (fit metadata t and eda),
     baselines a scikit-learn pipeline.
     """
@@ -371,10 +393,15 @@ def make_estimator(
     if entry.framework == "sklearn":
         return create(name, seed=0 if seed is None else seed)
     preset = preset or choose(name, profile)
-    train_options = {} if threads is None else {"threads": threads}
+    given = {"threads": threads, "device": device, "precision": precision}
+    train_options = {k: v for k, v in given.items() if v is not None}
     if name == "pinn":
         return PINNClassifier(
-            preset=preset, n_classes=n_classes, seed=seed, train_options=train_options
+            preset=preset,
+            n_classes=n_classes,
+            seed=seed,
+            train_options=train_options,
+            checkpoint=checkpoint,
         )
     options = {}
     if entry.inputs == "raw" and info:
@@ -386,4 +413,5 @@ def make_estimator(
         train_options=train_options,
         n_classes=n_classes,
         seed=seed,
+        checkpoint=checkpoint,
     )

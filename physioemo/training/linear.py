@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .metadata import check_classes, check_features, check_names
+
 #: format tag of the file (a torch checkpoint says "physioemo-checkpoint-1")
 FORMAT = "physioemo-linear-1"
 #: the scaler's mean and scale (n_features,), coef (k, n_features) and intercept (k,) with
@@ -112,23 +114,30 @@ def _sizes(path, meta: dict) -> tuple[int, int]:
     from ..features import BANDS
     from ..windows import window_samples
 
-    names, features, labels = meta.get("ch_names"), meta.get("features"), meta.get("labels")
-    classes = labels.get("classes") if isinstance(labels, dict) else None
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or not names:
-        raise ValueError(f"{path}: key meta.ch_names: expected a list of channel names")
-    if not isinstance(classes, list) or len(classes) < 2:
-        raise ValueError(f"{path}: key meta.labels.classes: expected at least two class names")
+    names = check_names(path, meta)
+    classes = check_classes(path, meta)
+    check_features(path, meta)
+    features = meta.get("features")
     try:
         kind = features["kind"]
-        if kind == "de":
+        # de+peripheral: DE per channel and band, then the named peripheral inputs
+        extra = len(features["feature_names"]) if kind == "de+peripheral" else 0
+        if kind in ("de", "de+peripheral"):
             width = len(features.get("bands") or BANDS)
         elif kind == "raw":
             width = window_samples(float(features["window"]), float(features["sfreq"]))
+        elif kind == "peripheral":
+            width = 1  # ch_names are the names of the input features
     except (TypeError, KeyError, ValueError):
-        raise ValueError(f"{path}: key meta.features: expected kind, window, sfreq") from None
-    if kind not in ("de", "raw"):
-        raise ValueError(f"{path}: key meta.features.kind: live features are 'de' or 'raw'")
-    return len(names) * width, len(classes)
+        raise ValueError(
+            f"{path}: key meta.features: expected kind, window, sfreq (or feature_names)"
+        ) from None
+    if kind not in ("de", "raw", "peripheral", "de+peripheral"):
+        raise ValueError(
+            f"{path}: key meta.features.kind: live features are 'de', 'raw', 'peripheral' or "
+            "'de+peripheral'"
+        )
+    return len(names) * width + extra, len(classes)
 
 
 def _check(path, arrays: dict, n_features: int, n_classes: int) -> None:

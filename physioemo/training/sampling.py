@@ -5,12 +5,16 @@ Units are trials (rows alone without groups): `carve_validation` holds out whole
 counts the crop starts and segments an epoch length is derived from, and `Sampler` draws the
 index batches (shuffled passes, or class-balanced draws). `class_weights` and `smote` balance the
 classes when a config asks (see `trainer` for the behaviour of a fit).
+
+Rows are read where they are, never copied as a whole: `RowView` is some rows of an array
+(e.g. a memory-mapped feature set) and `Table` gathers each batch from its arrays on demand.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-import torch
 
 from ..recording import trial_keys
 
@@ -81,6 +85,23 @@ def window_positions(groups: np.ndarray) -> tuple[int, int]:
     return int(np.sum(spans + 1)), int(np.sum((spans + length) // length))
 
 
+def epoch_length(steps, n_rows: int, groups):
+    """(batch size -> batches per epoch, a note for the report) of `TrainConfig.steps_per_epoch`
+    `steps`: a fixed count, "crops" or "segments" (`window_positions` / batch size, when the
+    windows' positions are known), or one pass over the `n_rows` training rows."""
+    if isinstance(steps, int):
+        return (lambda _: steps), f"{steps} batches"
+    if steps in ("crops", "segments") and groups is not None:
+        crops, segments = window_positions(groups)
+        count = crops if steps == "crops" else segments
+        note = f"{steps} / batch size ({count} {steps})"
+        return (lambda size: max(1, round(count / size))), note
+    note = "one pass over the training rows"
+    if steps in ("crops", "segments"):
+        note += f" (no window positions to count {steps})"
+    return (lambda size: math.ceil(n_rows / size)), note
+
+
 class Sampler:
     """Index batches: shuffled passes, or class-balanced draws (class, then trial, then row)."""
 
@@ -104,9 +125,12 @@ class Sampler:
         self.classes = np.unique(label)
         self.units_of = {c: np.flatnonzero(label == c) for c in self.classes}
 
-    def batches(self, steps: int, batch_size: int) -> list[torch.Tensor]:
-        """`steps` index batches: balanced draws, or passes over shuffled rows (each pass
-        ends with its partial batch; a pass cut short by `steps` is not resumed)."""
+    def batches(self, steps: int, batch_size: int) -> list:
+        """`steps` index batches (int64 tensors): balanced draws, or passes over shuffled
+        rows (each pass ends with its partial batch; a pass cut short by `steps` is not
+        resumed)."""
+        import torch
+
         if self.sampling == "balanced":
             return list(torch.as_tensor(self._balanced(steps * batch_size)).split(batch_size))
         batches = []
@@ -123,6 +147,129 @@ class Sampler:
             within = np.floor(self.rng.random(where.size) * self.counts[units]).astype(np.int64)
             rows[where] = self.order[self.offsets[units] + within]
         return rows
+
+
+class RowView:
+    """Rows `index` of `array` (n, ...), read lazily: ``view[i]`` is ``array[index[i]]`` and
+    ``np.asarray(view)`` gathers them all. A fold hands its training rows to a fit this way,
+    so a worker holds one batch of them at a time instead of a copy of all of them."""
+
+    def __init__(self, array, index):
+        self.array, self.index = array, np.asarray(index, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (len(self.index), *self.array.shape[1:])
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.array.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.array.ndim
+
+    def __getitem__(self, key):
+        index = self.index[key]
+        if np.ndim(index) == 0:
+            return self.array[int(index)]
+        return RowView(self.array, index) if isinstance(key, slice) else self.array[index]
+
+    def __array__(self, dtype=None, copy=None):
+        gathered = np.asarray(self.array[self.index])
+        return gathered if dtype is None else gathered.astype(dtype, copy=False)
+
+
+def gather(array, rows) -> np.ndarray:
+    """array[rows] as a NumPy array, for a NumPy array, a memory map or a `RowView`."""
+    return np.asarray(array[np.asarray(rows, dtype=np.int64)])
+
+
+#: values (of all a chunk's rows) `moments` reads at a time: 16 MB in float64
+CHUNK_VALUES = 1 << 21
+
+
+def moments(array, rows: np.ndarray, axes) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation (float64, keepdims over `axes`, axis 0 the rows) of
+    array[rows], read a few MB of rows at a time (`CHUNK_VALUES`): the statistics of a
+    fold's training rows without a copy of them. Two passes (mean, then squared deviations)."""
+    axes = (axes,) if isinstance(axes, int) else tuple(axes)
+    count = len(rows) * int(np.prod([array.shape[a] for a in axes if a != 0]))
+    chunk = max(1, CHUNK_VALUES // max(1, int(np.prod(array.shape[1:]))))
+    chunks = [rows[i : i + chunk] for i in range(0, len(rows), chunk)]
+    total = sum(gather(array, c).astype(np.float64).sum(axis=axes, keepdims=True) for c in chunks)
+    mean = total / count
+    squares = sum(
+        ((gather(array, c).astype(np.float64) - mean) ** 2).sum(axis=axes, keepdims=True)
+        for c in chunks
+    )
+    return mean, np.sqrt(squares / count)
+
+
+#: input values a forward pass without gradients takes at a time (`forward_rows`)
+FORWARD_VALUES = 1 << 18
+
+
+def forward_rows(row_shape, limit: int = 1024) -> int:
+    """Rows per batch of a pass without gradients (scoring, predicting): at most `limit`, and
+    at most `FORWARD_VALUES` input values, so wide inputs (e.g. 32 x 128 raw windows) keep
+    the activations of a batch to a few MB."""
+    return max(1, min(limit, FORWARD_VALUES // max(1, int(np.prod(row_shape)))))
+
+
+class Table:
+    """Named arrays of one length (n, ...) and the rows of them a fit uses; `batch` gathers
+    index batches into tensors on a device, the only copies of the rows ever made.
+
+    arrays: name -> array, `RowView` or memory map; rows: positions (None: all)."""
+
+    def __init__(self, arrays: dict, rows=None):
+        self.arrays = arrays
+        n = len(next(iter(arrays.values())))
+        self.rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def subset(self, positions) -> Table:
+        """The table of rows[positions]."""
+        return Table(self.arrays, self.rows[np.asarray(positions, dtype=np.int64)])
+
+    def column(self, name: str) -> np.ndarray:
+        """All of one array's rows (for labels, not for the inputs)."""
+        return gather(self.arrays[name], self.rows)
+
+    def batch(self, positions, device, pin: bool = False) -> dict:
+        """{name: tensor} of rows[positions] (float32 or int64) on `device`; pinned memory
+        and an asynchronous copy when `pin` (CUDA)."""
+        rows = self.rows[np.asarray(positions, dtype=np.int64)]
+        out = {}
+        for name, array in self.arrays.items():
+            tensor = as_tensor(gather(array, rows))
+            out[name] = (
+                tensor.pin_memory().to(device, non_blocking=True) if pin else tensor.to(device)
+            )
+        return out
+
+    def shapes(self) -> dict:
+        """name -> (rows, shape of one row, dtype): what a fit's checkpoint is checked against."""
+        return {
+            k: [len(self), list(np.shape(v)[1:]), str(getattr(v, "dtype", ""))]
+            for k, v in self.arrays.items()
+        }
+
+
+def as_tensor(array: np.ndarray):
+    """A torch tensor of `array`: int64 for integer arrays, float32 otherwise."""
+    import torch
+
+    array = np.asarray(array)
+    if np.issubdtype(array.dtype, np.integer):
+        return torch.as_tensor(array, dtype=torch.long)
+    return torch.as_tensor(array, dtype=torch.float32)
 
 
 def class_weights(y: np.ndarray, n_classes: int, kind: str = "balanced") -> np.ndarray:

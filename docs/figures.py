@@ -1,0 +1,145 @@
+"""The figures of README.md and docs/*.md, written from the run summaries stored in docs/results.
+
+A figure that comes from a run sits in a marked block or span of a page::
+
+    <!-- figures: demo.json results -->
+    (written by this script)
+    <!-- /figures -->
+
+    the demo took <!-- figure: demo.json wall -->1 min 34 s<!-- /figure --> on ...
+
+A block names a summary file of docs/results and a renderer of `RENDERERS`; a span names a
+summary file and the dotted path of a value in it. ``python docs/figures.py`` rewrites every
+block and span from its summary; ``python docs/figures.py --check`` lists the ones that differ
+and exits 1 (tests/test_docs_figures.py runs the check, so a figure cannot go stale). Summaries
+are written by the commands that measure (`physioemo bench` run folders, the benchmarks) and
+copied here with ``python docs/figures.py store RUN/summary.json NAME``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "docs" / "results"
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+BLOCK = re.compile(
+    r"(?P<open><!-- figures: (?P<file>\S+) (?P<renderer>[\w-]+)(?P<args>[^>]*?) -->\n)"
+    r"(?P<body>.*?)(?P<close><!-- /figures -->)",
+    re.S,
+)
+SPAN = re.compile(
+    r"(?P<open><!-- figure: (?P<file>\S+) (?P<path>[\w.-]+) -->)(?P<body>.*?)"
+    r"(?P<close><!-- /figure -->)"
+)
+
+
+def results_table(summary: dict, *keep: str) -> str:
+    """The result table `physioemo bench` prints, of the summary's rows (keep: "key=value"
+    filters, e.g. dimension=arousal)."""
+    from physioemo.evaluation.summary import format_table
+
+    wanted = dict(item.split("=", 1) for item in keep)
+    rows = summary["summary"]
+    return format_table([r for r in rows if all(str(r.get(k)) == v for k, v in wanted.items())])
+
+
+def table(summary: dict, key: str = "table") -> str:
+    """A list of flat dicts at `key` as a Markdown table, columns in the first row's order."""
+    rows = lookup(summary, key)
+    head = list(rows[0])
+    lines = [head, ["---"] * len(head), *([row.get(name, "") for name in head] for row in rows)]
+    return "\n".join("| " + " | ".join(str(cell) for cell in cells) + " |" for cells in lines)
+
+
+def measured(summary: dict) -> str:
+    """When, where and from which revision the summary was measured."""
+    about = summary["about"]
+    return (
+        f"Measured on {about['date']} on {about['machine']} (revision {about['revision'][:7]}): "
+        f"`{about['command']}`."
+    )
+
+
+#: renderer name -> function(summary, *arguments) -> Markdown
+RENDERERS = {"results": results_table, "table": table, "measured": measured}
+
+
+def lookup(summary: dict, path: str):
+    """The value at a dotted path (list indices as numbers)."""
+    value = summary
+    for part in path.split("."):
+        value = value[int(part)] if isinstance(value, list) else value[part]
+    return value
+
+
+def load(name: str) -> dict:
+    return json.loads((RESULTS / name).read_text(encoding="utf-8"))
+
+
+def render(text: str) -> str:
+    """`text` with every block and span written anew from its summary."""
+
+    def block(match) -> str:
+        renderer = RENDERERS[match["renderer"]]
+        body = renderer(load(match["file"]), *match["args"].split())
+        return f"{match['open']}{body.rstrip()}\n{match['close']}"
+
+    def span(match) -> str:
+        return f"{match['open']}{lookup(load(match['file']), match['path'])}{match['close']}"
+
+    return SPAN.sub(span, BLOCK.sub(block, text))
+
+
+def stale() -> list[str]:
+    """Pages (relative names) whose figures differ from their summaries."""
+    return [
+        str(page.relative_to(ROOT))
+        for page in PAGES
+        if render(page.read_text(encoding="utf-8")) != page.read_text(encoding="utf-8")
+    ]
+
+
+def store(summary_path: str, name: str, machine: str) -> Path:
+    """Copy a run folder's summary.json into docs/results/NAME with an "about" entry."""
+    summary = json.loads(Path(summary_path).read_text(encoding="utf-8"))
+    run = summary["runs"][-1]
+    summary["about"] = {
+        "date": run["started"][:10],
+        "machine": machine,
+        "revision": summary["environment"]["git_revision"],
+        "command": run["command"],
+    }
+    out = RESULTS / name
+    out.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="list stale pages, exit 1 if any")
+    sub = parser.add_subparsers(dest="command")
+    keep = sub.add_parser("store", help="copy a run summary into docs/results")
+    keep.add_argument("summary")
+    keep.add_argument("name")
+    keep.add_argument("--machine", required=True, help='e.g. "2-vCPU Xeon VM"')
+    args = parser.parse_args(argv)
+    if args.command == "store":
+        print(store(args.summary, args.name, args.machine))
+        return 0
+    if args.check:
+        pages = stale()
+        print("\n".join(pages) or "every figure matches its summary")
+        return 1 if pages else 0
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        page.write_text(render(text), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
