@@ -85,7 +85,7 @@ def measure(dataset: str, seed: int, folder: Path) -> list[dict]:
             "balanced_accuracy": round(100 * entry["balanced_accuracy"], 1),
             "balanced_accuracy_std": round(100 * entry["balanced_accuracy_std"], 1),
             "accuracy": round(100 * entry["accuracy"], 1),
-            "chance": round(100 * entry["chance"], 1),
+            "chance": round(100 * entry["chance"]["balanced_accuracy"], 1),
             "n_subjects": entry["n_subjects"],
         }
         for entry in result["summary"]

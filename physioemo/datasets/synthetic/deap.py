@@ -12,16 +12,17 @@ from .peripheral import deap_peripheral
 # ----------------------------------------------------------------------------- DEAP
 DEAP_RATE, DEAP_BDF_RATE = 128.0, 512.0
 DEAP_BASELINE_SECONDS = 3.0
-#: DEAP's calibration of the signal model (docs/synthetic.md): music videos move the EEG less
-#: than films (k 0.25), subjects agree on the direction less (mean 0.3, sd 0.4), and the
-#: continuous 1-9 slider ratings are noisy (report noise 0.4 of the half range).
+#: DEAP's calibration of the signal model (docs/synthetic.md): music videos move the EEG far
+#: less than films (k 0.06), subjects agree on the direction less (mean 0.33, sd 0.35; valence
+#: x2.4, at fewer sites), and the continuous 1-9 slider ratings are noisy (report noise 0.4 of
+#: the half range).
 DEAP_SIGNAL = {
     **REALISTIC,
-    "effect": 0.12,
-    "mean_effect": 0.4,
-    "subject_spread": 0.3,
+    "effect": 0.06,
+    "mean_effect": 0.33,
+    "subject_spread": 0.35,
     "pattern_spread": 0.8,
-    "valence_scale": 2.0,
+    "valence_scale": 2.4,
     "reaction": 0.2,
     "report_noise": 0.4,
 }

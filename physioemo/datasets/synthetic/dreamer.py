@@ -30,11 +30,12 @@ DREAMER_RATE, DREAMER_ECG_RATE = 128.0, 256.0
 
 #: DREAMER's calibration of the signal model (docs/synthetic.md): with it, logistic regression on
 #: DE lands inside the field's honest ranges for DREAMER. Film clips and 5-point self-reports:
-#: moderate effects (k 0.6) that subjects share only in part (mean 0.5, sd 0.4 between them).
+#: moderate effects (k 0.65) that subjects share only in part (mean 0.28, sd 0.3 between them,
+#: personal patterns of log-sd 1), a personal reaction to each clip (sd 0.2).
 DREAMER_SIGNAL = {
     **REALISTIC,
-    "effect": 0.7,
-    "mean_effect": 0.3,
+    "effect": 0.65,
+    "mean_effect": 0.28,
     "subject_spread": 0.3,
     "pattern_spread": 1.0,
     "idiosyncrasy": 0.3,

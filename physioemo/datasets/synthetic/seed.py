@@ -20,15 +20,15 @@ SEED_EMOTIONS = {-1: (-0.8, 0.3), 0: (0.0, -0.4), 1: (0.8, 0.3)}
 SEED_IV_EMOTIONS = {0: (0.0, -0.4), 1: (-0.7, -0.3), 2: (-0.6, 0.8), 3: (0.8, 0.5)}
 #: SEED's (and SEED-IV's) calibration of the signal model (docs/synthetic.md): clips screened to
 #: elicit one emotion each, labelled by that emotion, so strong effects the subjects share
-#: (k 0.5, mean 1.0, sd 0.3) with a varying reaction per clip (0.3); three sessions days apart
+#: (k 0.5, mean 1.2, sd 0.3) with a varying reaction per clip (0.34); three sessions days apart
 #: (the cap put on again: session log-gains of sd 0.2).
 SEED_SIGNAL = {
     **REALISTIC,
     "effect": 0.5,
-    "mean_effect": 1.0,
+    "mean_effect": 1.2,
     "subject_spread": 0.3,
     "pattern_spread": 0.7,
-    "reaction": 0.3,
+    "reaction": 0.34,
     "session_drift": 0.2,
 }
 

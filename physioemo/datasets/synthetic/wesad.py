@@ -35,7 +35,7 @@ WESAD_RESPONSES = {
 #: temperature degC, log of the beat-to-beat variability) and of the log of each response's
 #: gain (0.5: one subject in six responds at most 60 % as strongly as the typical one, one in
 #: six 1.6 times or more)
-WESAD_SUBJECTS = dict(hr=8.0, breaths=2.5, temp=1.0, hrv=0.4, gain=0.5)
+WESAD_SUBJECTS = dict(hr=9.5, breaths=2.5, temp=1.0, hrv=0.4, gain=0.5)
 WESAD_TIME_CONSTANTS = {"eda": 30.0, "hr": 15.0, "breaths": 10.0, "temp": 120.0}
 #: (ORDER name, label code, length in units of `seconds`); TSST and Fun swap every other subject
 WESAD_PROTOCOL = (
