@@ -14,7 +14,8 @@ the clip starts, so a resting baseline before the clip stays at the subject's re
   beat jitter (sd 20 ms), both shrinking with arousal (`hrv`): HR up, HRV down with arousal.
 * skin conductance (uS): a resting level of 2-10 uS, a tonic rise and more skin conductance
   responses (Poisson, 3 per minute at rest, rise 0.75 s, decay 3 s) with arousal.
-* breathing: 15 breaths per minute at rest (sd 1.5 from trial to trial), faster with arousal.
+* breathing: 16 breaths per minute at rest (sd 1.5 from trial to trial, at least 13, so a
+  10-s window holds two breaths), faster with arousal.
 * pulse (plethysmograph): one pulse per beat, smaller with arousal (vasoconstriction).
 * skin temperature: a resting level near 32 degC that drifts, falling a little during an
   arousing clip.
@@ -30,15 +31,18 @@ from .eeg import Subject
 #: per unit felt state (z in [-1, 1]): heart rate (bpm), log-change of heart rate variability
 #: (down with arousal), tonic skin conductance (uS), log-change of the SCR rate, breaths per
 #: minute, log-change of the pulse amplitude (down), skin temperature over the clip (degC, down),
-#: log-change of zygomatic (valence) and trapezius (arousal) EMG amplitude. Ours, modest.
+#: log-change of zygomatic (valence) and trapezius (arousal) EMG amplitude. Ours, modest, set
+#: so that logistic regression on DEAP's and DREAMER's peripheral features (10-s windows) finds
+#: arousal somewhat above chance and the fused features gain a little over EEG alone
+#: (docs/synthetic.md).
 CLIP_EFFECTS = {
-    "heart_rate": 3.5,
-    "hrv": 0.2,
+    "heart_rate": 4.5,
+    "hrv": 0.3,
     "scl": 0.04,
-    "scr_rate": 0.1,
-    "breathing": 0.3,
-    "pulse": 0.1,
-    "temperature": 0.02,
+    "scr_rate": 0.35,
+    "breathing": 1.2,
+    "pulse": 0.15,
+    "temperature": 0.04,
     "smile": 0.4,
     "tension": 0.05,
 }
@@ -121,7 +125,7 @@ def beat_times(rng, subject: Subject, n: int, sfreq: float, arousal: float, onse
     rate = _state(n, sfreq, onset, 0.0, g * e["heart_rate"] * arousal) + subject.heart_rate
     rate += rng.normal(0, CLIP_NOISE["heart_rate"])
     breaths = _state(n, sfreq, onset, 0.0, g * e["breathing"] * arousal)
-    breaths += rng.normal(15, CLIP_NOISE["breathing"])
+    breaths += max(rng.normal(16, CLIP_NOISE["breathing"]), 13.0)
     breathing = 2 * np.pi * np.cumsum(breaths / 60 / sfreq) + rng.uniform(0, 2 * np.pi)
     variability = np.exp(-_state(n, sfreq, onset, 0.0, g * e["hrv"] * arousal))
     rate = rate * (1 - 0.04 * variability * np.sin(breathing))  # sinus arrhythmia
