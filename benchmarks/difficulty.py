@@ -12,12 +12,12 @@ normal; one scoring below it hides what a model could find.
 The default data are those of generator seed 0 (what `physioemo bench` writes); the full run
 also draws seeds 1 and 2 and reports the spread, since 8-10 subjects leave a few points of
 chance in every mean. The summary goes to docs/results/difficulty.json (date, machine, git
-revision, per dataset/protocol/dimension the scores, band and whether the score is inside),
-the table of docs/synthetic.md is `--table` of it.
+revision, per dataset/protocol/dimension the scores, band and whether the score is inside);
+the table of docs/synthetic.md is written from it by ``python docs/figures.py`` (its
+"difficulty" renderer).
 
     python benchmarks/difficulty.py            # seeds 0-2, writes docs/results/difficulty.json
     python benchmarks/difficulty.py --quick    # seed 0 only, prints (and writes only with --out)
-    python benchmarks/difficulty.py --table    # the markdown table of the stored summary
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -35,6 +33,7 @@ import numpy as np
 
 from physioemo.datasets import CARDS
 from physioemo.experiment import Experiment, run
+from physioemo.experiment.export import git_revision, machine
 
 SUMMARY = Path(__file__).resolve().parent.parent / "docs" / "results" / "difficulty.json"
 #: (dataset, protocol) -> (low, high) balanced accuracy % the field reports for DE features with
@@ -117,80 +116,24 @@ def combine(by_seed: dict[int, list[dict]]) -> list[dict]:
     return rows
 
 
-def machine() -> dict:
-    cpu = (
-        next(
-            (
-                line.split(":", 1)[1].strip()
-                for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")
-            ),
-            platform.processor(),
-        )
-        if Path("/proc/cpuinfo").exists()
-        else platform.processor()
+def line(row: dict) -> str:
+    """One result as the run prints it: balanced accuracy beside its band."""
+    low, high = row["band"]
+    mark = "inside" if row["inside"] else "OUTSIDE"
+    seeds = " ".join(f"{v:.1f}" for v in row["seeds"].values())
+    return (
+        f"{row['dataset']:8s} {row['protocol']:20s} {row['dimension']:9s} "
+        f"{row['balanced_accuracy']:5.1f} ± {row['balanced_accuracy_std']:4.1f}  "
+        f"band {low}-{high}  {mark:7s}  seeds {seeds} (mean {row['seeds_mean']:.1f})"
     )
-    return {"cpu": cpu, "cores": os.cpu_count(), "system": platform.system()}
-
-
-def git_revision() -> str | None:
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            cwd=Path(__file__).parent,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip() or None
-
-
-def table(summary: dict) -> str:
-    """The markdown table of a stored summary (docs/synthetic.md shows it)."""
-    several = len(summary["seeds"]) > 1
-    columns = [
-        "dataset",
-        "protocol",
-        "dimension (labels)",
-        "balanced accuracy % (seed 0)",
-        "accuracy %",
-        "chance %",
-        "field's range %",
-        "inside",
-    ]
-    if several:
-        columns.append(f"seeds {', '.join(map(str, summary['seeds']))}: mean [each]")
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for row in summary["results"]:
-        cells = [
-            row["dataset"].upper(),
-            row["protocol"],
-            f"{row['dimension']} ({row['labels']})",
-            f"{row['balanced_accuracy']:.1f} ± {row['balanced_accuracy_std']:.1f}",
-            f"{row['accuracy']:.1f}",
-            f"{row['chance']:.1f}",
-            f"{row['band'][0]}-{row['band'][1]}",
-            "yes" if row["inside"] else "**no**",
-        ]
-        if several:
-            each = " ".join(f"{v:.1f}" for v in row["seeds"].values())
-            cells.append(f"{row['seeds_mean']:.1f} [{each}]")
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="seed 0 only; no summary written")
     parser.add_argument("--out", type=Path, help=f"summary JSON (default {SUMMARY.name} in full)")
-    parser.add_argument("--table", action="store_true", help="print the stored summary's table")
     parser.add_argument("--datasets", nargs="+", default=["dreamer", "deap", "seed", "wesad"])
     args = parser.parse_args()
-    if args.table:
-        print(table(json.loads((args.out or SUMMARY).read_text())))
-        return
     seeds = [0] if args.quick else [0, 1, 2]
     started = time.perf_counter()
     by_seed: dict[int, list[dict]] = {}
@@ -202,18 +145,22 @@ def main() -> None:
                 begun = time.perf_counter()
                 by_seed[seed] += measure(dataset, seed, Path(folder))
                 print(f"seed {seed} {dataset}: {time.perf_counter() - begun:.0f} s", flush=True)
+    command = "python benchmarks/difficulty.py" + (" --quick" if args.quick else "")
     summary = {
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": machine(),
-        "git_revision": git_revision(),
-        "command": "python benchmarks/difficulty.py" + (" --quick" if args.quick else ""),
+        "about": {
+            "date": time.strftime("%Y-%m-%d", time.gmtime()),
+            "machine": machine(),
+            "revision": git_revision() or "unknown",
+            "command": command,
+        },
         "seconds": round(time.perf_counter() - started),
         "model": "logreg",
         "sizes": {d: CARDS[d].synthetic for d in args.datasets},
         "seeds": seeds,
         "results": combine(by_seed),
     }
-    print(table(summary))
+    for row in summary["results"]:
+        print(line(row))
     outside = [r for r in summary["results"] if not r["inside"]]
     print(
         f"{len(summary['results']) - len(outside)} of {len(summary['results'])} inside their "
@@ -222,7 +169,7 @@ def main() -> None:
     out = args.out or (None if args.quick else SUMMARY)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(summary, indent=2) + "\n")
+        out.write_text(json.dumps(summary, indent=1) + "\n")
         print(f"wrote {out}")
 
 

@@ -9,7 +9,7 @@ a few the other way). `CLIP_EFFECTS` holds the size of each effect per unit felt
 [-1, 1]); each slow state moves to its trial value with a time constant of some seconds after
 the clip starts, so a resting baseline before the clip stays at the subject's resting level.
 
-* heart: beats from the integrated heart rate (rest `Subject.heart_rate`, sd 2 bpm from trial to
+* heart: beats from the integrated heart rate (rest `Subject.heart_rate`, sd 3 bpm from trial to
   trial), with respiratory sinus arrhythmia (4 % of the interval at the breathing rate) and
   beat jitter (sd 20 ms), both shrinking with arousal (`hrv`): HR up, HRV down with arousal.
 * skin conductance (uS): a resting level of 2-10 uS, a tonic rise and more skin conductance
