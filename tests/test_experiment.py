@@ -116,7 +116,9 @@ def test_bench_runs_every_dataset(name, tmp_path, capsys):
     if name == "wesad":
         assert {e["protocol"] for e in summary} == {"subject-independent"}  # subject-grouped
         pinn = next(e for e in summary if e["model"] == "pinn")
-        assert "eda_rmse" in pinn and pinn["eda_rmse"] < 0.5
+        # the EDA head tracks the level (resting levels 2-8 uS differ between subjects; 4
+        # unseen subjects leave most of the RMSE to the level's guess, hence the bound)
+        assert pinn["eda_pearson_r"] > 0.9 and pinn["eda_rmse"] < 1.0
     if name.startswith("seed"):
         assert {e["dimension"] for e in summary} == {"emotion"}
 

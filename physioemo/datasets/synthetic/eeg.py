@@ -88,13 +88,13 @@ PLANTED = {"effect": 0.1, "coupling": 0.9, "bursts": 25.0}
 #: writer adds its effect sizes, docs/synthetic.md): a quarter of a channel's power from its
 #: neighbours (volume conduction at 10-20 spacing), individual alpha peaks with the adult
 #: spread of about 1 Hz, trial gains half shared with the previous trial (contact and vigilance
-#: drift slowly), 2 uV/sqrt(s) of electrode drift (below 1 Hz: felt by raw models, not by band
+#: drift slowly), 0.5 uV/sqrt(s) of electrode drift (below 1 Hz: felt by raw models, not by band
 #: features from 4 Hz), a rating-scale use that differs by about 20 % between subjects.
 REALISTIC = {
     "mixing": 0.25,
     "alpha_spread": 1.0,
     "nuisance_memory": 0.5,
-    "electrode_drift": 2.0,
+    "electrode_drift": 0.5,
     "scale_use": 0.2,
 }
 
