@@ -65,8 +65,35 @@ def measured(summary: dict) -> str:
     )
 
 
+def difficulty(summary: dict) -> str:
+    """benchmarks/difficulty.py's summary as a table: each balanced accuracy (seed 0, mean ± std
+    over subjects) beside the field's range, whether it is inside, and every seed's score."""
+    seeds = f"seeds {', '.join(map(str, summary['seeds']))}: each (mean)"
+    rows = [
+        {
+            "dataset": row["dataset"].upper(),
+            "protocol": row["protocol"],
+            "dimension (labels)": f"{row['dimension']} ({row['labels']})",
+            "balanced accuracy %": f"{row['balanced_accuracy']:.1f} ± "
+            f"{row['balanced_accuracy_std']:.1f}",
+            "chance %": f"{row['chance']:.1f}",
+            "field's range %": "{}-{}".format(*row["band"]),
+            "inside": "yes" if row["inside"] else "**no**",
+            seeds: " / ".join(f"{v:.1f}" for v in row["seeds"].values())
+            + f" ({row['seeds_mean']:.1f})",
+        }
+        for row in summary["results"]
+    ]
+    return table({"rows": rows}, "rows")
+
+
 #: renderer name -> function(summary, *arguments) -> Markdown
-RENDERERS = {"results": results_table, "table": table, "measured": measured}
+RENDERERS = {
+    "results": results_table,
+    "table": table,
+    "measured": measured,
+    "difficulty": difficulty,
+}
 
 
 def lookup(summary: dict, path: str):

@@ -116,7 +116,16 @@ def test_bench_runs_every_dataset(name, tmp_path, capsys):
     if name == "wesad":
         assert {e["protocol"] for e in summary} == {"subject-independent"}  # subject-grouped
         pinn = next(e for e in summary if e["model"] == "pinn")
-        assert "eda_rmse" in pinn and pinn["eda_rmse"] < 0.5
+        # the EDA head tracks the signal: within each unseen subject it follows the ups and downs
+        # (r), and overall it beats the best constant guess (the test windows' own mean) though
+        # it cannot know an unseen subject's resting level (2-8 uS between subjects)
+        from physioemo.experiment import load
+
+        folds = [job["predictions"] for job in load(tmp_path) if job["model"] == "pinn"]
+        true = np.concatenate([p["eda_true"] for p in folds])
+        error = np.concatenate([p["eda_pred"] for p in folds]) - true
+        assert np.sqrt(np.mean(error**2)) < true.std()
+        assert pinn["eda_pearson_r"] > 0.9
     if name.startswith("seed"):
         assert {e["dimension"] for e in summary} == {"emotion"}
 

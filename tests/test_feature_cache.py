@@ -99,6 +99,10 @@ def test_cli_features_writes_then_reads_the_cache(tmp_path, monkeypatch, capsys)
     assert main([*args, "--kind", "bp"]) == 0
     out = capsys.readouterr().out
     assert "wrote" in out and "(14, 4)" in out
+    assert main([*args, "--filter-order", "3"]) == 0  # another recipe parameter: another key
+    assert "wrote" in capsys.readouterr().out
+    assert main([*args, "--filter-order", "3"]) == 0
+    assert "read" in capsys.readouterr().out
 
 
 # ----------------------------------------------------------------------------- cache faults

@@ -96,6 +96,53 @@ def test_filter_bank_in_chunks_equals_one_shot_sosfilt(random_f32):
     np.testing.assert_allclose(0.5 * np.log(2 * np.pi * np.e * window), de, atol=1e-9)
 
 
+def scipy_de(x, sfreq, order, window, filt=signal.sosfiltfilt):
+    """DE written from SciPy alone: butter(order, band, output="sos"), `filt` over the whole
+    signal, np.var of each window, 0.5 * log(2 pi e var)."""
+    size = int(window * sfreq)
+    out = []
+    for low, high in BANDS.values():
+        sos = signal.butter(order, [low, high], btype="bandpass", fs=sfreq, output="sos")
+        y = filt(sos, x, axis=-1)
+        n = y.shape[-1] // size
+        var = y[..., : n * size].reshape(*y.shape[:-1], n, size).var(axis=-1)
+        out.append(0.5 * np.log(2 * np.pi * np.e * np.moveaxis(var, -1, -2)))
+    return np.stack(out, axis=-1)
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 5, 6])
+def test_de_at_any_filter_order_equals_scipy(order):
+    x = np.random.default_rng(order).standard_normal((2, 3, 1000)) * 20
+    ours = differential_entropy(x, SFREQ, window=1.0, filter_order=order)
+    np.testing.assert_allclose(ours, scipy_de(x, SFREQ, order, 1.0), rtol=0, atol=1e-10)
+    causal = differential_entropy(x, SFREQ, window=1.0, zero_phase=False, filter_order=order)
+    expected = scipy_de(x, SFREQ, order, 1.0, signal.sosfilt)
+    np.testing.assert_allclose(causal, expected, rtol=0, atol=1e-10)
+    bank = CausalFilterBank(SFREQ, n_channels=3, order=order)
+    streamed = np.concatenate([bank.filter(x[0, :, a : a + 97]) for a in range(0, 1000, 97)], -1)
+    sos = signal.butter(order, BANDS["theta"], btype="bandpass", fs=SFREQ, output="sos")
+    np.testing.assert_allclose(streamed[0], signal.sosfilt(sos, x[0]), rtol=0, atol=1e-10)
+
+
+def test_seed_filter_order_three_moves_low_band_de():
+    """SEED's and LibEER's order 3 is not our default 4: the lowest band's DE differs, so the
+    order must be a recipe parameter (and part of the feature cache key)."""
+    from physioemo.features import recipes
+    from physioemo.recording import Recording
+
+    x = np.random.default_rng(7).standard_normal((3, 1280)) * 20
+    third, fourth = (differential_entropy(x, SFREQ, filter_order=k) for k in (3, 4))
+    assert np.abs(third - fourth)[..., 0].mean() > 0.01
+    recording = Recording(x, SFREQ, ["F3", "F4", "O1"], "s01", trial=1)
+    de = recipes.get("de")
+    [windows] = recipes.compute([recording], [(de, de.parameters(filter_order=3))])
+    assert windows.info["filter_order"] == 3
+    np.testing.assert_allclose(windows.X, third.astype(np.float32))
+    assert recipes.get("de").parameters()["filter_order"] == 4
+    with pytest.raises(ValueError, match="filter_order must be an integer from 1 to 10"):
+        differential_entropy(x, SFREQ, filter_order=2.5)
+
+
 def welch_bands(x, sfreq, nperseg):
     freqs, psd = signal.welch(x, fs=sfreq, nperseg=nperseg, axis=-1)
     return np.stack(

@@ -37,13 +37,13 @@ SPEED = 40.0
 
 @pytest.fixture(scope="module")
 def wesad(tmp_path_factory):
-    """Synthetic WESAD (2 subjects), a logistic regression and a PINN trained on it by
+    """Synthetic WESAD (6 subjects), a logistic regression and a PINN trained on it by
     `physioemo train` for live use, and a subject of other synthetic data (seed 1) written by
     `physioemo playback` in EmotiBit's layout."""
     from physioemo.datasets.synthetic import write_wesad
 
     folder = tmp_path_factory.mktemp("wesad")
-    root = write_wesad(folder / "train", subjects=2, seconds=20.0, seed=0)
+    root = write_wesad(folder / "train", subjects=6, seconds=20.0, seed=0)
     models = {}
     for model in ("logreg", "pinn"):
         models[model] = folder / f"{model}.pt"
@@ -284,7 +284,7 @@ class TwoStreams(MemorySource):
 def test_fused_live_features_equal_the_fused_recipe():
     """DREAMER-like EEG + ECG: live fused windows equal the "de+peripheral" recipe in causal
     mode (no baseline), which is the DE recipe's and the peripheral recipe's side by side."""
-    from physioemo.datasets.synthetic.eeg import EmotionEEG, ecg
+    from physioemo.datasets.synthetic import EmotionEEG, ecg
 
     names = ["AF3", "F7", "F3", "FC5"]
     rng = np.random.default_rng(3)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .options import (
     add_baseline,
+    add_filter_order,
     add_profile,
     add_root,
     add_synthetic,
@@ -58,6 +59,7 @@ def add_bench(bench) -> None:
     _add_what_runs(what, features="feature recipes (default: each model's own)")
     add_threshold(what)
     add_window(what)
+    add_filter_order(what)
     add_baseline(what)
     what.add_argument("--n-splits", type=positive_int, help="folds of k-fold protocols (default 5)")
     add_profile(what)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .options import (
     add_baseline,
+    add_filter_order,
     add_root,
     add_window,
     choices,
@@ -103,6 +104,7 @@ def add_features(features) -> None:
         "--recipe", "--kind", default="de", choices=choices()["recipes"], help="feature recipe"
     )
     add_window(features)
+    add_filter_order(features)
     add_baseline(features)
     features.add_argument(
         "--no-cache", action="store_true", help="recompute and overwrite the cache entry"

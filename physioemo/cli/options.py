@@ -264,6 +264,16 @@ def add_window(group, into: str | None = "feature_options"):
     )
 
 
+def add_filter_order(group) -> None:
+    """--filter-order: the Butterworth order of DE's band-passes (a recipe parameter)."""
+    group.add_argument(
+        "--filter-order",
+        dest="feature_options.filter_order",
+        type=positive_int,
+        help="Butterworth order of DE's band-passes (default 4; SEED and LibEER use 3)",
+    )
+
+
 def add_threshold(group) -> None:
     """--threshold: where a rating turns high in the binary label scheme."""
     from ..datasets.cards import CARDS

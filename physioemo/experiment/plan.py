@@ -59,13 +59,15 @@ class Plan:
 
 
 def synthetic_root(dataset: str, subjects: int, seconds: float, seed: int) -> Path:
-    """Folder holding the synthetic files of `dataset`, written on first use and reused after."""
+    """Folder holding the synthetic files of `dataset`, written on first use and reused after
+    (named by the sizes, seed, version and `synthetic.model_digest`, so a changed signal model
+    writes new files)."""
+    from ..datasets.synthetic import model_digest
     from ..paths import cache_dir
 
     write = card(dataset).write
-    folder = (
-        cache_dir() / "synthetic" / f"{dataset}-n{subjects}-s{seconds:g}-seed{seed}-v{__version__}"
-    )
+    name = f"{dataset}-n{subjects}-s{seconds:g}-seed{seed}-v{__version__}-{model_digest()}"
+    folder = cache_dir() / "synthetic" / name
     marker = folder / ".complete"
     if not marker.exists():
         write(folder, subjects=subjects, seconds=seconds, seed=seed)

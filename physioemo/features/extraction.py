@@ -16,7 +16,7 @@ import numpy as np
 
 from ..recording import Recording
 from ..windows import Part, SignalTooShort, raw_windows, window_bounds, window_samples
-from .spectral import band_power, differential_entropy, psd_de
+from .spectral import FILTER_ORDER, band_power, differential_entropy, psd_de
 
 BASELINE_MODES = ("none", "subtract", "zscore")
 #: band feature kind -> feature function(x, sfreq, bands=..., window=..., stride=...)
@@ -45,10 +45,12 @@ def recording_features(
     bands=None,
     baseline="none",
     zero_phase=True,
+    filter_order=FILTER_ORDER,
 ) -> np.ndarray:
     """Features of one recording, (n_windows, n_channels, n_bands), with baseline handling.
 
-    zero_phase=False filters causally, as the live stream does (DE only)."""
+    zero_phase=False filters causally, as the live stream does; filter_order: the Butterworth
+    order of the band-passes (both DE only: the other kinds filter nothing)."""
     if baseline not in BASELINE_MODES:
         raise ValueError(f"baseline must be one of {BASELINE_MODES}, got {baseline!r}")
     if kind not in BAND_FEATURES:
@@ -56,9 +58,11 @@ def recording_features(
     feature = BAND_FEATURES[kind]
     options = {"bands": bands, "window": window, "stride": stride}
     if kind == "de":
-        options["zero_phase"] = zero_phase
+        options.update(zero_phase=zero_phase, filter_order=filter_order)
     elif not zero_phase:
         raise ValueError(f"causal (zero_phase=False) features exist for DE only, not {kind!r}")
+    elif filter_order != FILTER_ORDER:
+        raise ValueError(f"filter_order is a parameter of DE only; {kind!r} filters nothing")
     if baseline != "none" and recording.baseline is None:
         raise ValueError(
             f"baseline={baseline!r} needs a baseline recording, and subject {recording.subject} "
@@ -102,13 +106,15 @@ def band_part(
     baseline="auto",
     bands=None,
     zero_phase=True,
+    filter_order=FILTER_ORDER,
 ) -> Part:
     """Band features (n_windows, n_channels, n_bands) of `kind` ("de", "bp", "psd_de");
     baseline "auto" subtracts the baseline's features when the recording has a baseline;
-    zero_phase=False filters causally, as a live stream does (DE only)."""
+    zero_phase=False filters causally, as a live stream does; filter_order: Butterworth order
+    of the band-passes (both DE only)."""
     mode = baseline_mode(recording, baseline, "subtract")
     starts, stops = window_bounds(recording.n_times, recording.sfreq, window, stride)
-    X = recording_features(recording, kind, window, stride, bands, mode, zero_phase)
+    X = recording_features(recording, kind, window, stride, bands, mode, zero_phase, filter_order)
     return Part(X, starts, stops)
 
 

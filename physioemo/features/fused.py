@@ -19,7 +19,7 @@ from ..recording import Recording
 from ..windows import Part
 from .extraction import band_part
 from .peripheral_windows import peripheral_part
-from .spectral import BANDS
+from .spectral import BANDS, FILTER_ORDER
 
 
 def fused_part(
@@ -31,15 +31,16 @@ def fused_part(
     heart="auto",
     inputs="auto",
     causal=False,
+    filter_order=FILTER_ORDER,
 ) -> Part:
     """(n_windows, n_channels * n_bands + n_peripheral) features of one trial, named
     "<channel> <band>" then the peripheral names; extra "t" as `peripheral_part` gives it
     (no EDA target: no model reads one from fused windows).
 
-    window, stride (s), baseline, bands: the DE side's (`band_part`); heart, inputs: the
-    peripheral side's. ValueError when the two sides' windows do not start together (a stride
-    that is no whole number of samples of the EEG)."""
-    eeg = band_part(recording, "de", window, stride, baseline, bands, zero_phase=not causal)
+    window, stride (s), baseline, bands, filter_order: the DE side's (`band_part`); heart,
+    inputs: the peripheral side's. ValueError when the two sides' windows do not start
+    together (a stride that is no whole number of samples of the EEG)."""
+    eeg = band_part(recording, "de", window, stride, baseline, bands, not causal, filter_order)
     body = peripheral_part(recording, window, stride, heart, inputs, causal)
     n = min(len(eeg.X), len(body.X))
     if not np.array_equal(eeg.starts[:n], body.starts[:n]):

@@ -31,6 +31,7 @@ from . import papers
 from .extraction import band_part, raw_part
 from .fused import fused_part
 from .peripheral_windows import STREAM_NAMES, finish_peripheral, peripheral_part
+from .spectral import FILTER_ORDER
 
 #: the modalities the peripheral features are computed from (a dataset card's names)
 PHYSIOLOGY = frozenset(STREAM_NAMES)
@@ -76,10 +77,11 @@ RECIPES = {
         FeatureRecipe(
             "de",
             "de",
-            "differential entropy per band and channel (zero-phase band-pass, ln), 1-s windows, "
-            "baseline features subtracted when there is a baseline",
+            "differential entropy per band and channel (zero-phase order-4 Butterworth "
+            "band-pass, filter_order 3 for SEED/LibEER; ln), 1-s windows, baseline features "
+            "subtracted when there is a baseline",
             band_part,
-            {"kind": "de", **_BANDS, "zero_phase": True},
+            {"kind": "de", **_BANDS, "zero_phase": True, "filter_order": FILTER_ORDER},
         ),
         FeatureRecipe(
             "bp",
@@ -127,6 +129,7 @@ RECIPES = {
                 "heart": "auto",
                 "inputs": "auto",
                 "causal": False,
+                "filter_order": FILTER_ORDER,
             },
             finish_peripheral,
             reads="both",

@@ -18,7 +18,9 @@ from ..windows import window_bounds
 
 #: Default bands (Hz), lower edge inclusive, upper exclusive.
 BANDS = {"theta": (4.0, 8.0), "alpha": (8.0, 13.0), "beta": (13.0, 30.0), "gamma": (30.0, 45.0)}
-#: Butterworth order of each band-pass (ours; the SOS form keeps it stable at low bands).
+#: Butterworth order of each band-pass (ours; the SOS form keeps it stable at low bands). SEED's
+#: published features and LibEER use 3 (`filter_order=3` of `differential_entropy` and the "de"
+#: recipe); TorchEEG uses 5.
 FILTER_ORDER = 4
 #: Spectral estimators of `band_power`.
 METHODS = ("welch", "fft", "multitaper")
@@ -77,13 +79,26 @@ def check_bands(bands, sfreq: float) -> dict:
     return bands
 
 
-def filter_bank(sfreq: float, bands: dict) -> tuple[np.ndarray, np.ndarray]:
-    """(sos, zi): (n_bands, n_sections, 6) band-passes and their `sosfilt_zi` (.., 2)."""
+def filter_bank(
+    sfreq: float, bands: dict, order: int = FILTER_ORDER
+) -> tuple[np.ndarray, np.ndarray]:
+    """(sos, zi): (n_bands, n_sections, 6) Butterworth band-passes of `order` (`bandpass_sos`)
+    and their `sosfilt_zi` (.., 2)."""
     from scipy import signal
 
-    sos = np.stack([bandpass_sos(float(sfreq), float(lo), float(hi)) for lo, hi in bands.values()])
+    order = check_order(order)
+    sos = np.stack(
+        [bandpass_sos(float(sfreq), float(lo), float(hi), order) for lo, hi in bands.values()]
+    )
     zi = np.stack([signal.sosfilt_zi(s) for s in sos])
     return sos, zi
+
+
+def check_order(order) -> int:
+    """`order` as the Butterworth order of a band-pass: an integer from 1 to 10."""
+    if isinstance(order, (int, np.integer)) and not isinstance(order, bool) and 1 <= order <= 10:
+        return int(order)
+    raise ValueError(f"filter_order must be an integer from 1 to 10, got {order!r}")
 
 
 def _window_points(n_times: int, starts: np.ndarray, stops: np.ndarray):
@@ -99,12 +114,15 @@ def _as_signals(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x.reshape(-1, *x.shape[-2:]))
 
 
-def windowed_band_variance(x, sfreq, bands=None, window=1.0, stride=None, zero_phase=True):
+def windowed_band_variance(
+    x, sfreq, bands=None, window=1.0, stride=None, zero_phase=True, filter_order=FILTER_ORDER
+):
     """Variance of each band-passed window: (..., n_windows, n_channels, n_bands) float64.
 
     zero_phase=True equals `scipy.signal.sosfiltfilt` (default odd padding) on the whole
     signal, False equals `scipy.signal.sosfilt` from zero initial state; both with
-    `bandpass_sos`, followed by the population variance (ddof=0) of each window.
+    `bandpass_sos` of `filter_order`, followed by the population variance (ddof=0) of each
+    window.
     """
     from . import _kernels
 
@@ -121,7 +139,7 @@ def windowed_band_variance(x, sfreq, bands=None, window=1.0, stride=None, zero_p
             f"({lowest:g} Hz: {math.ceil(sfreq / lowest)} samples at {sfreq:g} Hz); its variance "
             "would not measure the band; lengthen the window"
         )
-    sos, zi = filter_bank(sfreq, bands)
+    sos, zi = filter_bank(sfreq, bands, filter_order)
     signals = _as_signals(x)
     points = _window_points(n_times, starts, stops)
     if zero_phase:
@@ -144,7 +162,14 @@ def de_from_variance(variance, log_base=np.e) -> np.ndarray:
 
 
 def differential_entropy(
-    x, sfreq, bands=None, window=1.0, stride=None, zero_phase=True, log_base=np.e
+    x,
+    sfreq,
+    bands=None,
+    window=1.0,
+    stride=None,
+    zero_phase=True,
+    log_base=np.e,
+    filter_order=FILTER_ORDER,
 ) -> np.ndarray:
     """DE = 0.5 * log(2 pi e var) of each band-passed window (Gaussian assumption).
 
@@ -156,10 +181,12 @@ def differential_entropy(
             with its default padding) when True; causal filtering from zero initial state
             (`scipy.signal.sosfilt`, what a live stream can compute) when False.
         log_base: e (nats, the default) or e.g. 2 (bits, TorchEEG's convention).
+        filter_order: Butterworth order of each band-pass (`FILTER_ORDER`, 4; SEED and LibEER
+            use 3); zero-phase filtering applies it twice (the magnitude response squared).
     Returns:
         (..., n_windows, n_channels, n_bands) float64.
     """
-    variance = windowed_band_variance(x, sfreq, bands, window, stride, zero_phase)
+    variance = windowed_band_variance(x, sfreq, bands, window, stride, zero_phase, filter_order)
     return de_from_variance(variance, log_base)
 
 

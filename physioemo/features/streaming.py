@@ -15,7 +15,7 @@ import numpy as np
 
 from ..windows import window_samples
 from .physio import CausalFilters, segment_values
-from .spectral import check_bands, check_signal, filter_bank
+from .spectral import FILTER_ORDER, check_bands, check_signal, filter_bank
 
 #: baseline handling a stream can reproduce, per feature kind (the live `Featuriser`'s)
 LIVE_BASELINES = {"de": ("none", "subtract"), "raw": ("none", "zscore")}
@@ -26,15 +26,16 @@ class CausalFilterBank:
 
     Args:
         sfreq: Hz. n_channels: channels of every chunk. bands: {name: (low, high)} Hz.
+        order: Butterworth order of each band-pass (the offline recipe's `filter_order`).
     Use `filter(chunk)` with chunks (n_channels, n_samples) in stream order; `reset()` starts
     a new stream.
     """
 
-    def __init__(self, sfreq: float, n_channels: int, bands=None):
+    def __init__(self, sfreq: float, n_channels: int, bands=None, order: int = FILTER_ORDER):
         self.sfreq = float(sfreq)
         self.n_channels = int(n_channels)
         self.bands = check_bands(bands, self.sfreq)
-        self.sos, _ = filter_bank(self.sfreq, self.bands)
+        self.sos, _ = filter_bank(self.sfreq, self.bands, order)
         self.reset()
 
     def reset(self) -> None:

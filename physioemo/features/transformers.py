@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from .spectral import band_power, check_signal, differential_entropy, psd_de
+from .spectral import FILTER_ORDER, band_power, check_signal, differential_entropy, psd_de
 
 
 class _EpochFeature(TransformerMixin, BaseEstimator):
@@ -38,15 +38,24 @@ class _EpochFeature(TransformerMixin, BaseEstimator):
 class DifferentialEntropy(_EpochFeature):
     """DE per channel and band of each epoch (see `differential_entropy`)."""
 
-    def __init__(self, sfreq=128.0, bands=None, zero_phase=True, log_base=np.e):
+    def __init__(
+        self, sfreq=128.0, bands=None, zero_phase=True, log_base=np.e, filter_order=FILTER_ORDER
+    ):
         self.sfreq = sfreq
         self.bands = bands
         self.zero_phase = zero_phase
         self.log_base = log_base
+        self.filter_order = filter_order
 
     def _features(self, X, window):
         return differential_entropy(
-            X, self.sfreq, self.bands, window, zero_phase=self.zero_phase, log_base=self.log_base
+            X,
+            self.sfreq,
+            self.bands,
+            window,
+            zero_phase=self.zero_phase,
+            log_base=self.log_base,
+            filter_order=self.filter_order,
         )
 
 

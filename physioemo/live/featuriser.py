@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..features import BANDS
-from ..features.spectral import de_from_variance
+from ..features.spectral import FILTER_ORDER, de_from_variance
 from ..features.streaming import LIVE_BASELINES, CausalFilterBank, StreamResampler, Windower
 from ..windows import window_samples
 from . import LiveError, MontageError
@@ -40,14 +40,18 @@ class CausalFeatures:
     turns a segment into the features of the mapped channels.
     """
 
-    def __init__(self, kind, sfreq, n_channels, window=1.0, stride=None, bands=None):
+    def __init__(
+        self, kind, sfreq, n_channels, window=1.0, stride=None, bands=None, order=FILTER_ORDER
+    ):
         if kind not in ("de", "raw"):
             raise LiveError(f"live features are 'de' or 'raw', not {kind!r}")
         self.kind = kind
         self.size = window_samples(window, sfreq)
         self.step = window_samples(stride or window, sfreq, "stride")
         de = kind == "de"
-        self.filters = CausalFilterBank(sfreq, n_channels, dict(bands or BANDS)) if de else None
+        self.filters = (
+            CausalFilterBank(sfreq, n_channels, dict(bands or BANDS), order) if de else None
+        )
         self.windows = Windower(self.size, self.step)
 
     def push(self, x: np.ndarray) -> list[tuple[int, np.ndarray]]:
@@ -135,7 +139,8 @@ class Featuriser:
         self.resampler = StreamResampler(sfreq, rate, n) if rate != sfreq else None
         self.sfreq, self.rate = sfreq, rate  # the source's and the windows' rates
         window, stride = features.get("window", 1.0), features.get("stride")
-        self.causal = CausalFeatures(kind, rate, n, window, stride, features.get("bands"))
+        order = features.get("parameters", {}).get("filter_order") or FILTER_ORDER
+        self.causal = CausalFeatures(kind, rate, n, window, stride, features.get("bands"), order)
         self.size = window_samples(window, sfreq)  # source samples per window
         step = self.causal.step
         self.baseline_windows = (

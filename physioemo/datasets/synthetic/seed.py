@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from ..seed import FEATURE_BANDS as SEED_FEATURE_BANDS
-from ..seed import SEED_CHANNELS, SEED_IV_LABELS, SEED_RATE
-from .eeg import EmotionEEG
+from ..seed import SEED_CHANNELS, SEED_FEATURES, SEED_IV_FEATURES, SEED_IV_LABELS, SEED_RATE
+from .eeg import REALISTIC, EmotionEEG
 
 # ----------------------------------------------------------------------------- SEED, SEED-IV
 #: SEED's label.mat, the same for every subject and session (-1 negative, 0 neutral, 1 positive)
@@ -18,42 +18,66 @@ SEED_PREFIXES = ("djc", "jl", "jj", "lqj", "ly", "mhw", "phl", "sxy", "wk", "ww"
 #: standardised (valence, arousal) each class evokes (ours)
 SEED_EMOTIONS = {-1: (-0.8, 0.3), 0: (0.0, -0.4), 1: (0.8, 0.3)}
 SEED_IV_EMOTIONS = {0: (0.0, -0.4), 1: (-0.7, -0.3), 2: (-0.6, 0.8), 3: (0.8, 0.5)}
+#: SEED's (and SEED-IV's) calibration of the signal model (docs/synthetic.md): clips screened to
+#: elicit one emotion each, labelled by that emotion, so strong effects the subjects share
+#: (k 0.5, mean 1.2, sd 0.3) with a varying reaction per clip (0.34); three sessions days apart
+#: (the cap put on again: session log-gains of sd 0.2).
+SEED_SIGNAL = {
+    **REALISTIC,
+    "effect": 0.5,
+    "mean_effect": 1.2,
+    "subject_spread": 0.3,
+    "pattern_spread": 0.7,
+    "reaction": 0.34,
+    "session_drift": 0.2,
+}
 
 
 def _seed_session_eeg(rng, model, person, labels, emotions, seconds) -> list[np.ndarray]:
-    """One session: per trial (62, 200 * s + 1) float64 EEG, s varying +-25 % around seconds."""
+    """One session: per trial (62, 200 * s + 1) float64 EEG, s varying +-25 % around seconds;
+    the felt state is the class's (`emotions`) plus the subject's reaction to the clip."""
     trials = []
-    for label in labels:
-        valence, arousal = emotions[label]
+    for label, nuisance in zip(labels, model.session_nuisance(rng, len(labels)), strict=True):
+        valence, arousal = model.felt(rng, emotions[label])
         n = max(1, int(round(rng.uniform(0.75, 1.25) * seconds))) * int(model.sfreq) + 1
-        trials.append(model.eeg(rng, person, n, arousal, valence))
+        trials.append(model.eeg(rng, person, n, arousal, valence, nuisance))
     return trials
 
 
-def _seed_features(trials, window, bands) -> dict[str, np.ndarray]:
-    """de and psd features (C, n_windows, 5) per trial, numbered from 1, in both smoothings.
+def _seed_features(trials, window, bands, names) -> dict[str, np.ndarray]:
+    """The feature file of a session: per trial k (from 1) the variables ``{name}{k}`` of
+    `names` (``{kind}_{smoothing}``: `SEED_FEATURES` or `SEED_IV_FEATURES`), each of shape
+    (C, n_windows, 5), in the order of the real files (trial, then kind, then smoothing).
 
-    Both smoothings of the distribution are written: a moving average over 5 windows (ours) and
-    the LDS smoother (`physioemo.features.lds_smooth` with its defaults).
+    de: DE of order-3 Butterworth band-passes (SEED's and LibEER's order), psd: band power
+    (Welch); dasm, rasm, asm, dcau: the asymmetries of that DE over SEED's 27 left/right and 23
+    frontal/posterior pairs (`features.asymmetry`). Each kind is then smoothed on its own: a
+    moving average over 5 windows (ours) and the LDS smoother (`features.lds_smooth`).
     """
     from ...features import band_power, differential_entropy, lds_smooth, moving_average
+    from ...features.asymmetry import asm, dasm, dcau, rasm
 
     out = {}
     for k, eeg in enumerate(trials, start=1):
-        for name, feature in (("de", differential_entropy), ("psd", band_power)):
-            values = feature(eeg, SEED_RATE, bands=bands, window=window)  # (W, C, 5)
-            for smoothing, smooth in (("movingAve", moving_average), ("LDS", lds_smooth)):
-                out[f"{name}_{smoothing}{k}"] = np.ascontiguousarray(
-                    smooth(values).transpose(1, 0, 2)
-                )
+        de = differential_entropy(eeg, SEED_RATE, bands=bands, window=window, filter_order=3)
+        values = {  # (W, C, 5) each
+            "de": de,
+            "psd": band_power(eeg, SEED_RATE, bands=bands, window=window),
+            **{f.__name__: f(de, SEED_CHANNELS) for f in (dasm, rasm, asm, dcau)},
+        }
+        for name in names:
+            kind, smoothing = name.split("_")
+            smooth = lds_smooth if smoothing == "LDS" else moving_average
+            out[f"{name}{k}"] = np.ascontiguousarray(smooth(values[kind]).transpose(1, 0, 2))
     return out
 
 
-def _seed_people(rng, subjects):
-    """EmotionEEG subjects over SEED's montage, without the Emotiv DC offset (SEED is filtered)."""
+def _seed_people(rng, subjects, signal):
+    """EmotionEEG subjects over SEED's montage (`SEED_SIGNAL` updated with `signal`), without
+    the Emotiv DC offset (SEED is filtered)."""
     from dataclasses import replace
 
-    model = EmotionEEG(SEED_CHANNELS, SEED_RATE)
+    model = EmotionEEG(SEED_CHANNELS, SEED_RATE, **{**SEED_SIGNAL, **signal})
     people = [
         replace(model.subject(rng), dc_offset=np.zeros(len(SEED_CHANNELS))) for _ in range(subjects)
     ]
@@ -82,14 +106,14 @@ def _savemat(path: Path, variables: dict) -> None:
     partial.replace(path)
 
 
-def _write_session(raw: Path, features: Path, prefix: str, trials, window: float) -> None:
-    """One session's two files: its trials as variables ``<prefix>_eeg<k>`` in `raw`, their de
-    and psd features over `window`-second windows in `features`."""
+def _write_session(raw: Path, features: Path, prefix: str, trials, window: float, names) -> None:
+    """One session's two files: its trials as variables ``<prefix>_eeg<k>`` in `raw`, their
+    features `names` over `window`-second windows in `features`."""
     _savemat(raw, {f"{prefix}_eeg{k}": trial for k, trial in enumerate(trials, start=1)})
-    _savemat(features, _seed_features(trials, window, SEED_FEATURE_BANDS))
+    _savemat(features, _seed_features(trials, window, SEED_FEATURE_BANDS, names))
 
 
-def write_seed(out_dir, subjects=2, seconds=4.0, seed=0) -> Path:
+def write_seed(out_dir, subjects=2, seconds=4.0, seed=0, **signal) -> Path:
     """Write ``Preprocessed_EEG/`` and ``ExtractedFeatures/`` of SEED into ``out_dir``.
 
     Per subject three sessions of the 15 clips of `SEED_LABEL` (clip lengths around `seconds`),
@@ -97,7 +121,7 @@ def write_seed(out_dir, subjects=2, seconds=4.0, seed=0) -> Path:
     Returns ``out_dir``.
     """
     rng = np.random.default_rng(seed)
-    model, people = _seed_people(rng, subjects)
+    model, people = _seed_people(rng, subjects, signal)
     out = Path(out_dir)
     label = {"label": np.array([SEED_LABEL], dtype=float)}
     for folder in ("Preprocessed_EEG", "ExtractedFeatures"):
@@ -108,18 +132,18 @@ def write_seed(out_dir, subjects=2, seconds=4.0, seed=0) -> Path:
             trials = _seed_session_eeg(rng, model, person, SEED_LABEL, SEED_EMOTIONS, seconds)
             name = f"{number}_{date}.mat"
             raw, features = out / "Preprocessed_EEG" / name, out / "ExtractedFeatures" / name
-            _write_session(raw, features, prefix, trials, window=1.0)
+            _write_session(raw, features, prefix, trials, 1.0, SEED_FEATURES)
     return out
 
 
-def write_seed_iv(out_dir, subjects=2, seconds=6.0, seed=0) -> Path:
+def write_seed_iv(out_dir, subjects=2, seconds=6.0, seed=0, **signal) -> Path:
     """Write ``eeg_raw_data/{1,2,3}/`` and ``eeg_feature_smooth/{1,2,3}/`` of SEED-IV.
 
     24 clips per session with the fixed labels of `SEED_IV_LABELS`, raw EEG at 200 Hz, features
     over 4 s windows (clips shorter than 4 s get none, so keep `seconds` >= 6). Returns out_dir.
     """
     rng = np.random.default_rng(seed)
-    model, people = _seed_people(rng, subjects)
+    model, people = _seed_people(rng, subjects, signal)
     out = Path(out_dir)
     for number, person in enumerate(people, start=1):
         prefix = SEED_PREFIXES[-number % len(SEED_PREFIXES)]
@@ -128,5 +152,5 @@ def write_seed_iv(out_dir, subjects=2, seconds=6.0, seed=0) -> Path:
             trials = _seed_session_eeg(rng, model, person, labels, SEED_IV_EMOTIONS, seconds)
             name = f"{session}/{number}_{date}.mat"
             raw, features = out / "eeg_raw_data" / name, out / "eeg_feature_smooth" / name
-            _write_session(raw, features, prefix, trials, window=4.0)
+            _write_session(raw, features, prefix, trials, 4.0, SEED_IV_FEATURES)
     return out
