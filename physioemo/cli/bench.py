@@ -71,20 +71,7 @@ def add_bench(bench) -> None:
         type=non_negative_int,
         help="permutations for a p-value per row (default 0: none)",
     )
-    select = bench.add_argument_group("slices of the jobs")
-    select.add_argument(
-        "--subjects",
-        dest="select.subjects",
-        nargs="+",
-        help="run only the folds holding out these subjects (default: all)",
-    )
-    select.add_argument(
-        "--folds",
-        dest="select.folds",
-        nargs="+",
-        type=non_negative_int,
-        help="run only these fold indices (default: all)",
-    )
+    _add_slices(bench.add_argument_group("slices of the jobs"))
     where = bench.add_argument_group("where and how")
     add_where(
         where,
@@ -111,6 +98,23 @@ def add_bench(bench) -> None:
         ),
     )
     bench.set_defaults(run=_bench)
+
+
+def _add_slices(select) -> None:
+    """--subjects, --folds: run a slice of the jobs (the rest later, into the same folder)."""
+    select.add_argument(
+        "--subjects",
+        dest="select.subjects",
+        nargs="+",
+        help="run only the folds holding out these subjects (default: all)",
+    )
+    select.add_argument(
+        "--folds",
+        dest="select.folds",
+        nargs="+",
+        type=non_negative_int,
+        help="run only these fold indices (default: all)",
+    )
 
 
 def _add_what_runs(group, features: str) -> None:
