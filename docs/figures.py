@@ -109,7 +109,14 @@ def load(name: str) -> dict:
 
 
 def render(text: str) -> str:
-    """`text` with every block and span written anew from its summary."""
+    """`text` with every block and span written anew from its summary (ValueError when a
+    block or span is not closed: it would swallow the text up to the next one's end)."""
+    for start, end in (
+        ("<!-- figures: ", "<!-- /figures -->"),
+        ("<!-- figure: ", "<!-- /figure -->"),
+    ):
+        if text.count(start) != text.count(end):
+            raise ValueError(f"{text.count(start)} '{start.strip()}' but {text.count(end)} '{end}'")
 
     def block(match) -> str:
         renderer = RENDERERS[match["renderer"]]

@@ -69,3 +69,8 @@ def test_stored_summaries_hold_no_path_of_the_machine(figures):
     for stored in sorted(figures.RESULTS.glob("*.json")):
         text = stored.read_text(encoding="utf-8")
         assert not [place for place in places if place in text], stored.name
+
+
+def test_a_block_left_open_is_refused_not_rendered(figures):
+    with pytest.raises(ValueError, match="figures"):
+        figures.render("<!-- figures: run.json table rows -->\n| a |\ntext that must stay\n")
