@@ -48,6 +48,22 @@ def results_table(summary: dict, *keep: str) -> str:
     return format_table([r for r in rows if all(str(r.get(k)) == v for k, v in wanted.items())])
 
 
+def comparisons(summary: dict, *keep: str) -> str:
+    """The paired comparisons `physioemo compare` prints, of the pairs whose rows match the
+    "key=value" filters (e.g. dimension=arousal protocol=subject-dependent)."""
+    from physioemo.evaluation.comparisons import comparison_tables
+    from physioemo.evaluation.summary import markdown
+
+    wanted = dict(item.split("=", 1) for item in keep)
+    pairs = [
+        pair
+        for pair in summary["comparisons"]["pairs"]
+        if all(str(pair[side].get(k)) == v for side in "ab" for k, v in wanted.items())
+    ]
+    (pairs_table, *_) = comparison_tables({"pairs": pairs, "ranks": []})
+    return markdown(*pairs_table)
+
+
 def table(summary: dict, key: str = "table") -> str:
     """A list of flat dicts at `key` as a Markdown table, columns in the first row's order."""
     rows = lookup(summary, key)
@@ -90,6 +106,7 @@ def difficulty(summary: dict) -> str:
 #: renderer name -> function(summary, *arguments) -> Markdown
 RENDERERS = {
     "results": results_table,
+    "comparisons": comparisons,
     "table": table,
     "measured": measured,
     "difficulty": difficulty,
