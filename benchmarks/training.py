@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -379,6 +380,14 @@ def main(argv=None) -> dict:
                     print(f"# margins over logreg, {dimension}: {json.dumps(margins)}")
     context["seconds"] = time.time() - started
     if args.out:
+        from physioemo.experiment.export import git_revision, machine
+
+        results["about"] = {
+            "date": time.strftime("%Y-%m-%d"),
+            "machine": machine(),
+            "revision": git_revision(),
+            "command": f"python benchmarks/training.py {' '.join(argv or sys.argv[1:])}",
+        }
         args.out.write_text(json.dumps(results, indent=1))
     return results
 

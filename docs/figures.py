@@ -64,6 +64,36 @@ def comparisons(summary: dict, *keep: str) -> str:
     return markdown(*pairs_table)
 
 
+def planted(summary: dict, model: str = "eegnet") -> str:
+    """benchmarks/training.py planted's summary: per dimension the accuracy of DE + logistic
+    regression, `model`, the oracle and the majority guess (mean ± standard error over
+    subjects, %), and `model`'s paired margin over DE + logistic regression."""
+    effects = {"valence": "alpha phase coupling", "arousal": "sawtooth time asymmetry"}
+    rows = []
+    for dimension, effect in effects.items():
+        if f"{dimension}/sd" not in summary:
+            continue
+        found = {name: got["summary"] for name, got in summary[f"{dimension}/sd"].items()}
+        margin = summary[f"{dimension}/sd/margins"][model]
+        rows.append(
+            {
+                "dimension (planted effect)": f"{dimension} ({effect})",
+                "DE + logreg": _mean_se(found["logreg"]),
+                f"{model} (full recipe)": _mean_se(found[model]),
+                "oracle features + logreg": _mean_se(found["oracle"]),
+                "majority": f"{100 * found['logreg']['majority']:.1f}",
+                f"{model} margin over DE + logreg": _mean_se(margin, "margin"),
+            }
+        )
+    return table({"rows": rows}, "rows")
+
+
+def _mean_se(found: dict, key: str = "accuracy") -> str:
+    """found[key] ± found[key_se] in %, a margin with its sign."""
+    sign = "+" if key == "margin" else ""
+    return f"{100 * found[key]:{sign}.1f} ± {100 * found[f'{key}_se']:.1f}"
+
+
 def table(summary: dict, key: str = "table") -> str:
     """A list of flat dicts at `key` as a Markdown table, columns in the first row's order."""
     rows = lookup(summary, key)
@@ -110,6 +140,7 @@ RENDERERS = {
     "table": table,
     "measured": measured,
     "difficulty": difficulty,
+    "planted": planted,
 }
 
 
