@@ -81,6 +81,15 @@ def _fit(checkpoint, stop=None, **changes):
     return model, trainer.report
 
 
+@pytest.fixture
+def interactive_ctrl_c():
+    """SIGINT as in an interactive Python (KeyboardInterrupt), even when the suite runs with it
+    ignored (a background job: the trainer then rightly leaves an ignored SIGINT ignored)."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
 @pytest.mark.parametrize(
     "stop, epoch, batch",
     [
@@ -89,7 +98,9 @@ def _fit(checkpoint, stop=None, **changes):
         (StopAt(3, scoring=True), 3, 0),  # while epoch 2 is scored: saved at its end
     ],
 )
-def test_a_fit_stopped_by_ctrl_c_resumes_to_the_same_weights(tmp_path, stop, epoch, batch):
+def test_a_fit_stopped_by_ctrl_c_resumes_to_the_same_weights(
+    tmp_path, stop, epoch, batch, interactive_ctrl_c
+):
     whole, report = _fit(None)
     checkpoint = tmp_path / "fit.pt"
     with pytest.raises(KeyboardInterrupt):
