@@ -353,7 +353,7 @@ def main(argv=None) -> dict:
     if args.mode == "histn":
         found = histn_speed(steps=5 if args.quick else 20)
         print_histn(found, reference)
-        return {"context": context, "histn": found}
+        return _written(args.out, {"context": context, "histn": found}, argv)
     names = ["logreg", *(["oracle"] if args.mode == "planted" else []), *args.models.split(",")]
     profile = args.profile or ("quick" if args.mode == "demo" else "full")
     subjects = 2 if args.quick else args.subjects
@@ -379,7 +379,13 @@ def main(argv=None) -> dict:
                     results[f"{dimension}/{protocol}/margins"] = margins
                     print(f"# margins over logreg, {dimension}: {json.dumps(margins)}")
     context["seconds"] = time.time() - started
-    if args.out:
+    return _written(args.out, results, argv)
+
+
+def _written(out: Path | None, results: dict, argv) -> dict:
+    """`results`, also written to `out` (when given) with an "about" entry: date, machine,
+    revision and command, as docs/figures.py reads summaries."""
+    if out:
         from physioemo.experiment.export import git_revision, machine
 
         results["about"] = {
@@ -388,7 +394,7 @@ def main(argv=None) -> dict:
             "revision": git_revision(),
             "command": f"python benchmarks/training.py {' '.join(argv or sys.argv[1:])}",
         }
-        args.out.write_text(json.dumps(results, indent=1))
+        out.write_text(json.dumps(results, indent=1))
     return results
 
 

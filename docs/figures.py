@@ -9,9 +9,10 @@ A figure that comes from a run sits in a marked block or span of a page::
     the demo took <!-- figure: demo.json wall -->1 min 34 s<!-- /figure --> on ...
 
 A block names a summary file of docs/results and a renderer of `RENDERERS`; a span names a
-summary file and the dotted path of a value in it. ``python docs/figures.py`` rewrites every
-block and span from its summary; ``python docs/figures.py --check`` lists the ones that differ
-and exits 1 (tests/test_docs_figures.py runs the check, so a figure cannot go stale). Summaries
+summary file, the dotted path of a value in it and optionally a format (``.1e``, ``.1f``).
+``python docs/figures.py`` rewrites every block and span from its summary; ``python
+docs/figures.py --check`` lists the ones that differ and exits 1 (tests/test_docs_figures.py
+runs the check, so a figure cannot go stale). Summaries
 are written by the commands that measure (`physioemo bench` run folders, the benchmarks) and
 copied here with ``python docs/figures.py store RUN/summary.json NAME``.
 """
@@ -33,8 +34,8 @@ BLOCK = re.compile(
     re.S,
 )
 SPAN = re.compile(
-    r"(?P<open><!-- figure: (?P<file>\S+) (?P<path>[\w.-]+) -->)(?P<body>.*?)"
-    r"(?P<close><!-- /figure -->)"
+    r"(?P<open><!-- figure: (?P<file>\S+) (?P<path>[\w.-]+)(?: (?P<format>[^ ]+))? -->)"
+    r"(?P<body>.*?)(?P<close><!-- /figure -->)"
 )
 
 
@@ -94,6 +95,23 @@ def _mean_se(found: dict, key: str = "accuracy") -> str:
     return f"{100 * found[key]:{sign}.1f} ± {100 * found[f'{key}_se']:.1f}"
 
 
+def histn_speed(summary: dict) -> str:
+    """benchmarks/training.py histn's summary: HiSTN's training samples/s before issue 25 and
+    now, per batch size of its recipes."""
+    recipes = {"64": "quick", "120": "subject-independent", "256": "subject-dependent"}
+    rows = [
+        {
+            "batch": f"{batch} ({recipes.get(batch, 'other')})",
+            "before issue 25 (samples/s)": f"{row['reference']:,.0f}",
+            "now (samples/s)": f"{row['package']:,.0f}",
+            "speed-up": f"{row['speed_up']:.2f}x",
+        }
+        for batch, row in summary["histn"].items()
+        if batch != "difference"
+    ]
+    return table({"rows": rows}, "rows")
+
+
 def table(summary: dict, key: str = "table") -> str:
     """A list of flat dicts at `key` as a Markdown table, columns in the first row's order."""
     rows = lookup(summary, key)
@@ -141,6 +159,7 @@ RENDERERS = {
     "measured": measured,
     "difficulty": difficulty,
     "planted": planted,
+    "histn-speed": histn_speed,
 }
 
 
@@ -172,7 +191,8 @@ def render(text: str) -> str:
         return f"{match['open']}{body.rstrip()}\n{match['close']}"
 
     def span(match) -> str:
-        return f"{match['open']}{lookup(load(match['file']), match['path'])}{match['close']}"
+        value = lookup(load(match["file"]), match["path"])
+        return f"{match['open']}{format(value, match['format'] or '')}{match['close']}"
 
     return SPAN.sub(span, BLOCK.sub(block, text))
 

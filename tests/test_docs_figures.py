@@ -51,6 +51,8 @@ def test_the_check_fails_on_a_figure_that_differs(figures, tmp_path, monkeypatch
         "| a | b |\n| --- | --- |\n| 1 | 2 |\n<!-- /figures -->"
     )
     assert figures.render(fresh) == fresh
+    formatted = "<!-- figure: run.json wall .1f -->94.0<!-- /figure -->"
+    assert figures.render(formatted) == formatted
     for edited in (fresh.replace(">94<", ">93<"), fresh.replace("| 1 | 2 |", "| 1 | 3 |")):
         assert figures.render(edited) == fresh != edited
     page = tmp_path / "page.md"
