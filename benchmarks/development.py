@@ -15,14 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
+
+from summaries import about
 
 from physioemo import datasets, extract_windows, labels, protocols
 from physioemo.datasets.cards import DEVELOPMENT_SEED
 from physioemo.evaluation import summarise
 from physioemo.experiment import cross_validate
-from physioemo.experiment.export import git_revision, machine
 from physioemo.experiment.plan import synthetic_root
 from physioemo.training import TorchClassifier
 
@@ -62,12 +62,7 @@ def main(argv=None) -> int:
     found = {
         "table": rows,
         "chosen": f"Adam {best['lr']:g}, dropout {best['dropout']:g}",
-        "about": {
-            "date": time.strftime("%Y-%m-%d"),
-            "machine": machine(),
-            "revision": git_revision(),
-            "command": "python benchmarks/development.py",
-        },
+        "about": about(),
     }
     print(json.dumps(found, indent=1))
     if not args.quick:

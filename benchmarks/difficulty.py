@@ -30,10 +30,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+from summaries import about
 
 from physioemo.datasets import CARDS
 from physioemo.experiment import Experiment, run
-from physioemo.experiment.export import git_revision, machine
 
 SUMMARY = Path(__file__).resolve().parent.parent / "docs" / "results" / "difficulty.json"
 #: (dataset, protocol) -> (low, high) balanced accuracy % the field reports for DE features with
@@ -145,14 +145,8 @@ def main() -> None:
                 begun = time.perf_counter()
                 by_seed[seed] += measure(dataset, seed, Path(folder))
                 print(f"seed {seed} {dataset}: {time.perf_counter() - begun:.0f} s", flush=True)
-    command = "python benchmarks/difficulty.py" + (" --quick" if args.quick else "")
     summary = {
-        "about": {
-            "date": time.strftime("%Y-%m-%d", time.gmtime()),
-            "machine": machine(),
-            "revision": git_revision() or "unknown",
-            "command": command,
-        },
+        "about": about(),
         "seconds": round(time.perf_counter() - started),
         "model": "logreg",
         "sizes": {d: CARDS[d].synthetic for d in args.datasets},

@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from physioemo.experiment.export import git_revision, machine
+from summaries import about
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "docs" / "results"
@@ -93,12 +93,7 @@ def main(argv=None) -> int:
         subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
         env = {**os.environ, "PHYSIOEMO_CACHE": str(clone / "cache")}  # empty
         found = measure(clone, env, demo=not args.quick)
-        found["about"] = {
-            "date": time.strftime("%Y-%m-%d"),
-            "machine": machine(),
-            "revision": git_revision(),
-            "command": "python benchmarks/install.py",
-        }
+        found["about"] = about()
         print(json.dumps(found, indent=1))
         if not args.quick:
             (RESULTS / "install.json").write_text(json.dumps(found, indent=1) + "\n")

@@ -34,6 +34,8 @@ import threading
 import time
 from pathlib import Path
 
+import summaries
+
 
 def tree(pid: int) -> list[int]:
     """`pid` and every process below it."""
@@ -168,20 +170,9 @@ def main() -> None:
     print(f"\ntree peak PSS over the driver and over time -v: {ratios} (target <= 1.3)")
     if args.out:
         table = [{"measure": name, "GiB": f"{value / gib:.2f}"} for name, value in rows]
-        summary = {"table": table, **ratios, "seconds": round(found["seconds"]), "about": about()}
+        summary = {"table": table, **ratios, "seconds": round(found["seconds"])}
+        summary["about"] = summaries.about()
         args.out.write_text(json.dumps(summary, indent=1) + "\n")
-
-
-def about() -> dict:
-    """Date, machine, revision and command, as docs/figures.py reads a summary."""
-    from physioemo.experiment.export import git_revision, machine
-
-    return {
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": machine(),
-        "revision": git_revision(),
-        "command": f"python benchmarks/memory.py {' '.join(sys.argv[1:])}",
-    }
 
 
 if __name__ == "__main__":

@@ -266,8 +266,6 @@ def histn_steps(net, batch: int, steps: int, foreach: bool) -> float:
 def histn_speed(batches=(64, 120, 256), steps: int = 20, repeats: int = 3) -> dict:
     """Per batch size: samples/s of the package's HiSTN and of the reference, and the
     package's speed-up; with the largest output and gradient differences between them."""
-    import sys
-
     sys.path.insert(0, str(Path(__file__).parent))
     from histn_reference import Reference, forward
 
@@ -386,14 +384,9 @@ def _written(out: Path | None, results: dict, argv) -> dict:
     """`results`, also written to `out` (when given) with an "about" entry: date, machine,
     revision and command, as docs/figures.py reads summaries."""
     if out:
-        from physioemo.experiment.export import git_revision, machine
+        from summaries import about
 
-        results["about"] = {
-            "date": time.strftime("%Y-%m-%d"),
-            "machine": machine(),
-            "revision": git_revision(),
-            "command": f"python benchmarks/training.py {' '.join(argv or sys.argv[1:])}",
-        }
+        results["about"] = about()
         out.write_text(json.dumps(results, indent=1))
     return results
 

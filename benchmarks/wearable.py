@@ -36,7 +36,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from physioemo.experiment.export import git_revision, machine, versions
+from summaries import about as measured
+
+from physioemo.experiment.export import versions
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "docs" / "results"
@@ -120,12 +122,9 @@ def about(keys) -> dict:
     commands run (by key of `keys`)."""
     commands = PATH | {key: arguments for key, (_, arguments) in VARIANTS.items()}
     return {
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": machine(),
+        **measured(),
         "versions": versions(),
-        "revision": git_revision(),
         "load_average": [round(load, 2) for load in os.getloadavg()],
-        "command": "python benchmarks/wearable.py",
         "commands": {key: f"physioemo {commands[key]}" for key in keys},
     }
 
