@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -243,6 +242,10 @@ def thread_check(sets, dimension="arousal") -> dict:
     return found
 
 
+#: HiSTN's presets whose batch sizes `histn` times: quick, subject-independent, subject-dependent
+HISTN_RECIPES = ("histn-quick", "histn-si", "histn")
+
+
 def histn_steps(net, batch: int, steps: int, foreach: bool) -> float:
     """Samples/s of `steps` HiSTN training steps at `batch` (after 3 warm-up steps)."""
     from physioemo.training.losses import ClassificationObjective
@@ -263,14 +266,17 @@ def histn_steps(net, batch: int, steps: int, foreach: bool) -> float:
     return steps * batch / (time.perf_counter() - started)
 
 
-def histn_speed(batches=(64, 120, 256), steps: int = 20, repeats: int = 3) -> dict:
-    """Per batch size: samples/s of the package's HiSTN and of the reference, and the
-    package's speed-up; with the largest output and gradient differences between them."""
-    sys.path.insert(0, str(Path(__file__).parent))
+def histn_speed(recipes=HISTN_RECIPES, steps: int = 20, repeats: int = 3) -> dict:
+    """Per batch size of the `recipes` (presets): samples/s of the package's HiSTN and of the
+    reference, and the package's speed-up; with the largest output and gradient differences
+    between them."""
     from histn_reference import Reference, forward
 
+    from physioemo.training.presets import preset
+
     found = {}
-    for batch in batches:
+    for recipe in recipes:
+        batch = preset(recipe)["train"]["batch_size"]
         torch.manual_seed(0)
         net = models.create("histn", n_chans=14, n_outputs=5, n_times=128, sfreq=128.0)
         best = {"package": 0.0, "reference": 0.0}
@@ -279,7 +285,8 @@ def histn_speed(batches=(64, 120, 256), steps: int = 20, repeats: int = 3) -> di
                 best["reference"], histn_steps(Reference(net), batch, steps, False)
             )
             best["package"] = max(best["package"], histn_steps(net, batch, steps, True))
-        found[batch] = {**best, "speed_up": best["package"] / best["reference"]}
+        speed_up = best["package"] / best["reference"]
+        found[batch] = {**best, "speed_up": speed_up, "preset": recipe}
     found["difference"] = histn_difference(forward)
     return found
 

@@ -97,11 +97,10 @@ def _mean_se(found: dict, key: str = "accuracy") -> str:
 
 def histn_speed(summary: dict) -> str:
     """benchmarks/training.py histn's summary: HiSTN's training samples/s before issue 25 and
-    now, per batch size of its recipes."""
-    recipes = {"64": "quick", "120": "subject-independent", "256": "subject-dependent"}
+    now, per batch size of its presets."""
     rows = [
         {
-            "batch": f"{batch} ({recipes.get(batch, 'other')})",
+            "batch": f"{batch} (`{row['preset']}`)",
             "before issue 25 (samples/s)": f"{row['reference']:,.0f}",
             "now (samples/s)": f"{row['package']:,.0f}",
             "speed-up": f"{row['speed_up']:.2f}x",
