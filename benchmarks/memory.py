@@ -10,9 +10,13 @@ from an empty feature cache, so the per-subject feature jobs run on the two work
 samples every process of the tree every 0.1 s: its resident set (RSS) and its proportional set
 (PSS: a page shared by k processes counts 1/k in each, so the tree's PSS sum is the physical
 memory it holds; memory-mapped feature sets are shared pages). Printed: the driver's peak RSS
-(`time -v`'s maximum resident set size, the largest process of the tree) and the tree's peak
-PSS sum, their ratio (target: at most 1.3), and the peak RSS sum (which counts every shared
-page once per process that maps it).
+(sampled, and `time -v`'s maximum resident set size: the largest process `time` waited for,
+the driver, as the workers are the forkserver's children) and the tree's peak PSS sum, their
+ratio (target: at most 1.3; `room_at_1_3_gib` is the 0.3 x the driver's peak the tree may
+hold beyond it), the peak RSS sum (which counts every shared page once per process that maps
+it), and where the tree's PSS goes at its peak: the feature
+set's pages, the driver, the forkserver whose imports the workers share, the workers. A sample
+taken while a process started or ended is dropped (its pages would count twice).
 
     python benchmarks/memory.py [--subjects 32] [--folds 0 1] [--model eegnet] [--root DEAP]
     python benchmarks/memory.py --quick    # 3 subjects, one fold: a smoke run, not the figure
@@ -62,21 +66,95 @@ def memory(pid: int) -> tuple[int, int]:
     return int(values.get("Rss", 0)) * 1024, int(values.get("Pss", 0)) * 1024
 
 
-class Sampler(threading.Thread):
-    """Peaks of the tree below `pid` (the `time` process): PSS and RSS sums, the driver's."""
+def steady(before: list[int], after: list[int]) -> bool:
+    """Whether no process started or ended while the tree was read: a process that unmaps
+    its pages meanwhile hands its share of them to the others, which would count them twice."""
+    return before == after and all(running(pid) for pid in after)
 
-    def __init__(self, pid: int):
+
+def running(pid: int) -> bool:
+    """Whether `pid` is alive (an ended process that was not yet reaped has no memory)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+PARTS = ("feature set", "driver", "forkserver", "workers", "other")
+
+
+PEAK_PARTS = {
+    "feature set": "the feature set's pages (every process's share)",
+    "driver": "the driver, besides",
+    "forkserver": "the forkserver (the imports the workers share)",
+    "workers": "the workers, besides the feature set",
+    "other": "the rest (multiprocessing's resource tracker)",
+}
+
+
+def composition(pids: list[int], shared: Path) -> dict[str, int]:
+    """Where the PSS of the tree `pids` (the driver first) goes, in bytes: the pages of the
+    shared feature sets (every process's share of them), and besides those the driver's, the
+    forkserver's (the imports the workers share), the workers' and the rest's."""
+    parts = dict.fromkeys(PARTS, 0)
+    for index, pid in enumerate(pids):
+        total, mapped = pss_split(pid, str(shared))
+        parts["feature set"] += mapped
+        parts[role(pid, pids[0]) if index else "driver"] += total - mapped
+    return parts
+
+
+def pss_split(pid: int, prefix: str) -> tuple[int, int]:
+    """(PSS of `pid`, PSS of its mappings of files under `prefix`) in bytes."""
+    total = mapped = 0
+    inside = False
+    try:
+        lines = Path(f"/proc/{pid}/smaps").read_text().splitlines()
+    except OSError:
+        return 0, 0
+    for line in lines:
+        fields = line.split()
+        if re.match(r"[0-9a-f]+-[0-9a-f]+ ", line):
+            inside = len(fields) > 5 and fields[5].startswith(prefix)
+        elif fields[0] == "Pss:":
+            total += int(fields[1]) * 1024
+            mapped += int(fields[1]) * 1024 if inside else 0
+    return total, mapped
+
+
+def role(pid: int, driver: int) -> str:
+    """ "forkserver" (the driver's child that forks the workers), "workers" or "other"."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return "other"
+    if b"forkserver" in command:
+        return "forkserver" if parent == driver else "workers"
+    return "workers" if b"spawn_main" in command else "other"
+
+
+class Sampler(threading.Thread):
+    """Peaks of the tree below `pid` (the `time` process): PSS and RSS sums, the driver's,
+    and the tree's `composition` at its PSS peak."""
+
+    def __init__(self, pid: int, shared: Path):
         super().__init__(daemon=True)
-        self.pid, self.done = pid, threading.Event()
+        self.pid, self.shared, self.done = pid, shared, threading.Event()
         self.peak = {"tree_pss": 0, "tree_rss": 0, "driver_pss": 0, "driver_rss": 0}
         self.peak["worker_rss"] = 0
-        self.processes = 0
+        self.processes, self.composition = 0, dict.fromkeys(PARTS, 0)
 
     def run(self) -> None:
         while not self.done.is_set():
             below = tree(self.pid)[1:]  # the driver and its workers, not `time` itself
             sizes = [memory(p) for p in below]
-            if sizes:
+            if sizes and steady(below, tree(self.pid)[1:]):
+                if sum(p for _, p in sizes) > self.peak["tree_pss"]:
+                    found = composition(below, self.shared)
+                    if steady(below, tree(self.pid)[1:]):
+                        self.composition = found
                 self._note(sizes)
                 self.processes = max(self.processes, len(below))
             time.sleep(0.1)
@@ -111,7 +189,7 @@ def measure(root: Path, folder: Path, args) -> dict:
     environment = {**os.environ, "PHYSIOEMO_CACHE": str(folder / "cache")}
     started = time.perf_counter()
     process = subprocess.Popen(command, env=environment, stderr=subprocess.PIPE, text=True)
-    sampler = Sampler(process.pid)
+    sampler = Sampler(process.pid, folder / "run" / "shared")
     sampler.start()
     _, error = process.communicate()
     sampler.done.set()
@@ -124,6 +202,7 @@ def measure(root: Path, folder: Path, args) -> dict:
         "time_max_rss": maximum * 1024,
         "seconds": time.perf_counter() - started,
         "processes": sampler.processes,
+        "composition": sampler.composition,
     }
 
 
@@ -154,7 +233,10 @@ def main() -> None:
     print("| measure | GiB |")
     print("|---|---:|")
     rows = [
-        ("largest process peak RSS (time -v maximum resident set)", found["time_max_rss"]),
+        (
+            "time -v maximum resident set (the driver's: workers are the forkserver's)",
+            found["time_max_rss"],
+        ),
         ("driver peak RSS (sampled)", found["driver_rss"]),
         ("driver peak PSS (sampled)", found["driver_pss"]),
         ("largest worker peak RSS (sampled)", found["worker_rss"]),
@@ -163,14 +245,21 @@ def main() -> None:
     ]
     for name, value in rows:
         print(f"| {name} | {value / gib:.2f} |")
+    parts = [(PEAK_PARTS[name], found["composition"][name]) for name in PARTS]
+    print("\n| at the tree's PSS peak | GiB |\n|---|---:|")
+    for name, value in parts:
+        print(f"| {name} | {value / gib:.2f} |")
     ratios = {
         "tree_pss_over_driver_rss": round(found["tree_pss"] / found["driver_rss"], 2),
         "tree_pss_over_time_max_rss": round(found["tree_pss"] / found["time_max_rss"], 2),
     }
+    room = 0.3 * found["driver_rss"] / gib  # what the tree may hold beyond the driver's peak
     print(f"\ntree peak PSS over the driver and over time -v: {ratios} (target <= 1.3)")
     if args.out:
         table = [{"measure": name, "GiB": f"{value / gib:.2f}"} for name, value in rows]
-        summary = {"table": table, **ratios, "seconds": round(found["seconds"])}
+        peak = [{"at the tree's PSS peak": name, "GiB": f"{v / gib:.2f}"} for name, v in parts]
+        summary = {"table": table, "peak": peak, **ratios, "room_at_1_3_gib": f"{room:.2f}"}
+        summary["seconds"] = round(found["seconds"])
         summary["about"] = summaries.about()
         args.out.write_text(json.dumps(summary, indent=1) + "\n")
 

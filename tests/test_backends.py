@@ -2,6 +2,7 @@
 in the run folder, devices refused in one line, and the cost estimate against the time taken."""
 
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -105,6 +106,30 @@ def test_workers_spread_over_the_gpus(monkeypatch):
     assert backends.worker_device("cpu", 3) == "cpu"
     monkeypatch.setattr(backends, "gpu_count", lambda: 0)
     assert backends.worker_device("auto", 1) == "cpu"
+
+
+def loaded(module: str) -> bool:
+    return module in sys.modules
+
+
+@pytest.mark.skipif(
+    "forkserver" not in multiprocessing.get_all_start_methods(), reason="spawned workers"
+)
+def test_workers_fork_with_the_job_code_imported_and_run_in_the_drivers_environment(
+    monkeypatch,
+):
+    """Workers share the forkserver's imports (`experiment.preload`, which nothing else
+    imports) and see the driver's environment as it is when they start, not as it was when
+    the forkserver started."""
+    executor = backends.Processes(1)
+    for value in ("first", "second"):
+        monkeypatch.setenv("PHYSIOEMO_TEST_MARK", value)
+        assert list(executor.map(os.getenv, ["PHYSIOEMO_TEST_MARK"])) == [
+            ("PHYSIOEMO_TEST_MARK", value)
+        ]
+    modules = ["physioemo.experiment.preload", "torch", "sklearn"]
+    assert dict(executor.map(loaded, modules)) == dict.fromkeys(modules, True)
+    assert "physioemo.experiment.preload" not in sys.modules  # only the forkserver's
 
 
 def test_rows_say_their_device_and_precision_and_the_shared_folder_goes(own_dreamer, tmp_path):

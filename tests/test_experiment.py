@@ -399,18 +399,34 @@ def test_ctrl_c_keeps_finished_jobs_and_the_rerun_completes_them(small_dreamer, 
     assert results(out) == results(whole)
 
 
-def worker_processes(pid: int) -> list[str]:
-    """Process ids of the spawned worker processes of `pid` (Linux)."""
+def children(pid) -> list[str]:
+    """Process ids of the children of `pid` (Linux; none once it ended)."""
     try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        return [c for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+        return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+
+
+def forkservers(pid) -> list[str]:
+    """The forkserver of `pid`'s worker processes, once it started."""
+    try:
+        return [
+            c for c in children(pid) if b"forkserver" in Path(f"/proc/{c}/cmdline").read_bytes()
+        ]
     except OSError:  # a child that ended meanwhile
         return []
 
 
+def worker_processes(pid) -> list[str]:
+    """Process ids of the worker processes of `pid` (Linux): its forkserver's children."""
+    return [worker for server in forkservers(pid) for worker in children(server)]
+
+
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
-def test_ctrl_c_while_workers_start_gives_no_traceback(small_dreamer, tmp_path):
-    """A terminal sends Ctrl-C to the whole process group, workers still importing included."""
+@pytest.mark.parametrize("moment", ["forkserver importing", "workers starting"])
+def test_ctrl_c_while_workers_start_gives_no_traceback(small_dreamer, tmp_path, moment):
+    """A terminal sends Ctrl-C to the whole process group: the forkserver while it imports
+    what the workers need, and the workers as they start, included."""
     process = subprocess.Popen(
         bench_command(small_dreamer, tmp_path / "run", "--jobs", "2"),
         env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -420,15 +436,32 @@ def test_ctrl_c_while_workers_start_gives_no_traceback(small_dreamer, tmp_path):
         start_new_session=True,  # its own process group, as under a terminal
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
+    started = forkservers if moment == "forkserver importing" else worker_processes
     deadline = time.time() + 120
-    while len(worker_processes(process.pid)) < 2 and time.time() < deadline:
-        assert process.poll() is None, process.communicate()[1]
+    while len(started(process.pid)) < (1 if started is forkservers else 2):
+        assert process.poll() is None and time.time() < deadline, process.communicate()[1]
         time.sleep(0.005)
-    time.sleep(0.2)  # the workers are importing (seconds)
+    time.sleep(0.2)  # the forkserver imports for seconds; workers start in milliseconds
     os.killpg(process.pid, signal.SIGINT)
     _, error = process.communicate(timeout=60)
     assert process.returncode == 130, error
     assert "Traceback" not in error and "KeyboardInterrupt" not in error
+    deadline = time.time() + 60  # a forkserver still importing ends once its imports are done
+    while in_group(process.pid) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not in_group(process.pid)  # no worker or forkserver left behind
+
+
+def in_group(group: int) -> list[int]:
+    """Processes of the process group `group` (Linux)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and os.getpgid(int(entry.name)) == group:
+                found.append(int(entry.name))
+        except ProcessLookupError:  # ended meanwhile
+            pass
+    return found
 
 
 # ----------------------------------------------------------------------------- backends

@@ -6,7 +6,10 @@ Jobs are self-contained and seeded, so the same experiment gives the same result
 backend. The driver writes each result to the store as it arrives.
 
 * `Serial`: in-process, one job at a time (the default).
-* `Processes`: `concurrent.futures.ProcessPoolExecutor` with spawned workers (`--jobs N`); the
+* `Processes`: `concurrent.futures.ProcessPoolExecutor` with `--jobs N` workers forked from a
+  forkserver that has imported what they need (`preload`: torch, scikit-learn, the job code),
+  so they share those pages instead of importing a copy each (spawned workers where the
+  platform has no forkserver); they run with the driver's environment of the moment; the
   feature sets go to the run's ``shared/`` folder as .npy files that every process, the driver
   included, memory-maps read-only (`shared`), so no worker holds a copy; each worker ignores
   Ctrl-C from its start (the driver stops the workers, which save their fits' checkpoints on
@@ -123,14 +126,15 @@ class Serial:
 _SHARED: dict = {}
 
 
-def _quiet_worker() -> None:
-    """Worker initialiser: leave Ctrl-C to the driver (already ignored when the driver
-    started this worker from its main thread), end quietly when the driver stops it, and
-    compute on one core (Numba reads this when a feature job first imports it): the workers
-    are the run's parallelism."""
+def _quiet_worker(environment: dict) -> None:
+    """Worker initialiser: take the driver's environment (a forked worker has the
+    forkserver's, from when it started), leave Ctrl-C to the driver (already ignored: see
+    `_context`), end quietly when the driver stops it, and compute on one core (Numba reads
+    this when a feature job first imports it): the workers are the run's parallelism."""
     import os
 
-    os.environ["NUMBA_NUM_THREADS"] = "1"
+    os.environ.clear()
+    os.environ.update(environment, NUMBA_NUM_THREADS="1")
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stopped)
     from tqdm.auto import tqdm
@@ -140,22 +144,65 @@ def _quiet_worker() -> None:
     tqdm.set_lock(threading.RLock())
 
 
-def _start_worker(where: dict, counter, device: str) -> None:
+def _start_worker(environment: dict, where: dict, counter, device: str) -> None:
     """Worker initialiser of fold jobs: `_quiet_worker`, then memory-map the shared data
     (`shared.write`) and take the next worker number (its GPU)."""
-    _quiet_worker()
+    _quiet_worker(environment)
     with counter.get_lock():
         worker, counter.value = counter.value, counter.value + 1
     windows, targets = sharing.read(where)
     _SHARED.update(windows=windows, targets=targets, device=worker_device(device, worker))
 
 
+def _context():
+    """The multiprocessing context of local workers: a forkserver that imported `preload`
+    (started now, with Ctrl-C ignored, which the workers it forks inherit), or spawn where the
+    platform has no forkserver."""
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([f"{__package__}.preload"])
+    with _ctrl_c_ignored():
+        forkserver.ensure_running()
+    return context
+
+
+def _starting(context):
+    """What surrounds starting workers of `context`. Spawned workers: Ctrl-C ignored while they
+    start, so they inherit it ignored. Forked workers inherit the forkserver's (ignored since
+    `_context` started it); the driver holds a Ctrl-C back until they have started
+    (`_ctrl_c_deferred`), as the first waits for the forkserver's imports (seconds)."""
+    return _ctrl_c_ignored() if context.get_start_method() == "spawn" else _ctrl_c_deferred()
+
+
+@contextmanager
+def _ctrl_c_deferred():
+    """Hold Ctrl-C (SIGINT) back until the block ends, then deliver it. A driver that died
+    between asking the forkserver for a worker and handing the worker its work would leave a
+    half-started worker, which prints a traceback. Only the main thread may set signal
+    handlers: elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed = []
+    handler = signal.signal(signal.SIGINT, lambda *_: pressed.append(True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        if pressed:
+            signal.raise_signal(signal.SIGINT)
+
+
 @contextmanager
 def _ctrl_c_ignored():
-    """Ignore Ctrl-C (SIGINT) while worker processes start; they inherit it ignored.
+    """Ignore Ctrl-C (SIGINT) while a process starts; it inherits it ignored.
 
     A terminal sends Ctrl-C to its whole process group, and a worker still importing would die
-    with a traceback. Starting a worker takes milliseconds; a Ctrl-C pressed within them is
+    with a traceback. Starting a process takes milliseconds; a Ctrl-C pressed within them is
     lost. Only the main thread may set signal handlers: elsewhere this does nothing."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -214,7 +261,7 @@ def _run_in_worker(job: Job) -> dict | Failure | ResultFile:
 
 
 class Processes(Serial):
-    """Jobs in `jobs` spawned worker processes on this machine."""
+    """Jobs in `jobs` worker processes on this machine."""
 
     name = "processes"
 
@@ -226,14 +273,16 @@ class Processes(Serial):
     def map(self, function, items: list):
         """(item, function(item) or `Failure`) as the worker processes finish them; a worker
         that dies fails the items not finished."""
-        import multiprocessing
+        import os
         from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
         from concurrent.futures.process import BrokenProcessPool
 
-        context = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(self.jobs, context, initializer=_quiet_worker)
+        context, environment = _context(), dict(os.environ)
+        pool = ProcessPoolExecutor(
+            self.jobs, context, initializer=_quiet_worker, initargs=(environment,)
+        )
         try:
-            with _ctrl_c_ignored():  # submitting starts the workers
+            with _starting(context):  # submitting starts the workers
                 pending = {pool.submit(_call, function, item): item for item in items}
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -261,20 +310,18 @@ class Processes(Serial):
                 sharing.remove(folder)
 
     def _run(self, jobs: list[Job], where: dict, device: str):
-        import multiprocessing
+        import os
         from concurrent.futures import ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
 
-        context = multiprocessing.get_context("spawn")
+        context, environment = _context(), dict(os.environ)
         attempts = {job.key: 0 for job in jobs}
         remaining = list(jobs)
         while remaining:
-            counter = context.Value("i", 0)
-            pool = ProcessPoolExecutor(
-                self.jobs, context, initializer=_start_worker, initargs=(where, counter, device)
-            )
+            args = (environment, where, context.Value("i", 0), device)
+            pool = ProcessPoolExecutor(self.jobs, context, initializer=_start_worker, initargs=args)
             try:
-                for job, result in self._results(pool, remaining):
+                for job, result in self._results(pool, context, remaining):
                     remaining.remove(job)
                     yield job, result
             except BrokenProcessPool:  # a worker died: restart, run the unfinished jobs again
@@ -291,13 +338,13 @@ class Processes(Serial):
             pool.shutdown(wait=True)
 
     @staticmethod
-    def _results(pool, jobs: list[Job]):
+    def _results(pool, context, jobs: list[Job]):
         """(job, result) as they finish; BrokenProcessPool when a worker dies (while jobs
         are submitted or run), after yielding the results that arrived before."""
         from concurrent.futures import FIRST_COMPLETED, wait
         from concurrent.futures.process import BrokenProcessPool
 
-        with _ctrl_c_ignored():  # submitting starts the workers
+        with _starting(context):  # submitting starts the workers
             pending = {pool.submit(_run_in_worker, job): job for job in jobs}
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
