@@ -5,14 +5,15 @@ subject-dependent and leave-one-subject-out, arousal) runs three times into fres
 serially, with `--jobs 2` (local processes) and, unless --no-ray, on a local Ray instance with
 2 CPUs. Every backend must give identical predictions (checked here too). Printed: wall time,
 the time spent computing features (each feature set once per run; the later runs read the
-cache), and the speed-up over serial.
+cache), and the speed-up over serial; with --out, the table as a stored summary.
 
-    python benchmarks/experiment.py [--quick] [--subjects N] [--seconds S] [--no-ray]
+    python benchmarks/experiment.py [--quick] [--subjects N] [--seconds S] [--no-ray] [--out F]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import tempfile
@@ -20,6 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from summaries import about
 
 from physioemo.datasets.synthetic import write_dreamer
 from physioemo.experiment import Experiment, run
@@ -37,6 +39,7 @@ def main() -> None:
     parser.add_argument("--subjects", type=int, default=6)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--no-ray", action="store_true", help="skip the Ray backend")
+    parser.add_argument("--out", type=Path, help="write the summary as JSON here (docs/results)")
     args = parser.parse_args()
     subjects, seconds = (4, 12.0) if args.quick else (args.subjects, args.seconds)
     with tempfile.TemporaryDirectory() as folder:
@@ -77,13 +80,30 @@ def main() -> None:
         f"synthetic DREAMER {subjects} subjects x {seconds:g} s, "
         "histn + eegnet (quick presets), subject-dependent + LOSO, arousal\n"
     )
-    print("| backend | workers | jobs | wall s | features s | speed-up | same predictions |")
-    print("|---|---:|---:|---:|---:|---:|---|")
-    for backend, jobs, n, total, features, same in rows:
-        print(
-            f"| {backend} | {jobs} | {n} | {total:.1f} | {features:.1f} | {serial / total:.2f}x "
-            f"| {'yes' if same else 'NO'} |"
-        )
+    table = [
+        {
+            "backend": backend,
+            "workers": jobs,
+            "jobs": n,
+            "wall s": f"{total:.1f}",
+            "features s": f"{features:.1f}",
+            "speed-up": f"{serial / total:.2f}x",
+            "same predictions": "yes" if same else "NO",
+        }
+        for backend, jobs, n, total, features, same in rows
+    ]
+    print("| " + " | ".join(table[0]) + " |\n|---|---:|---:|---:|---:|---:|---|")
+    for row in table:
+        print("| " + " | ".join(str(value) for value in row.values()) + " |")
+    if args.out:
+        summary = {
+            "table": table,
+            "speed_up": {row["backend"]: row["speed-up"] for row in table},
+            "wall_seconds": {row["backend"]: row["wall s"] for row in table},
+            "subjects": subjects,
+            "seconds": seconds,
+        }
+        args.out.write_text(json.dumps({**summary, "about": about()}, indent=1) + "\n")
     if not all(row[5] for row in rows):
         raise SystemExit("backends disagree")
 

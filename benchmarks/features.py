@@ -11,7 +11,7 @@ DE against its arithmetic floor: the floating-point operations of the filtering 
 channel, band and second-order section, forward and backward over the padded trial, plus 3 per
 sample for the running sums) at the float64 rate a matrix product reaches on every core.
 
-    python benchmarks/features.py [--quick] [--subjects N]
+    python benchmarks/features.py [--quick] [--subjects N] [--out F]
 
 Exits non-zero only on an error.
 """
@@ -19,14 +19,17 @@ Exits non-zero only on an error.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 from scipy import signal
+from summaries import about
 
 SFREQ, N_CHANNELS, SECONDS, TRIALS_PER_SUBJECT = 128, 32, 63, 40
 BANDS = {"theta": (4.0, 8.0), "alpha": (8.0, 13.0), "beta": (13.0, 30.0), "gamma": (30.0, 45.0)}
@@ -189,6 +192,7 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="2 subjects instead of 32")
     parser.add_argument("--subjects", type=int, help="subjects of 40 trials (default 32)")
     parser.add_argument("--torcheeg-trials", type=int, default=2, help="trials timed, then scaled")
+    parser.add_argument("--out", type=Path, help="write the summary as JSON here (docs/results)")
     args = parser.parse_args(argv)
     subjects = args.subjects or (2 if args.quick else 32)
     n_trials = subjects * TRIALS_PER_SUBJECT
@@ -232,16 +236,21 @@ def main(argv=None) -> int:
     memory_trials = min(n_trials, 320)  # a fresh process holds its own input: keep it modest
     peak = in_fresh_python(PEAK_MEMORY.format(n=memory_trials))
 
-    width = max(len(name) for name, _ in rows)
-    print(f"\n| {'path':<{width}} | seconds | windows/s | GB/s | physioemo speed-up |")
-    print(f"|{'-' * (width + 2)}|--------:|----------:|-----:|-------------------:|")
-    for name, seconds in rows:
-        ours = de_s if name.startswith("DE") else bp_fft_s
-        speedup = f"{seconds / ours:,.1f}x" if "physioemo" not in name else "-"
-        print(
-            f"| {name:<{width}} | {seconds:7.2f} | {n_windows / seconds:9,.0f} | "
-            f"{gigabytes / seconds:4.2f} | {speedup:>18} |"
-        )
+    table = [
+        {
+            "path": name,
+            "seconds": f"{seconds:.2f}",
+            "windows/s": f"{n_windows / seconds:,.0f}",
+            "GB/s": f"{gigabytes / seconds:.2f}",
+            "physioemo speed-up": "-"
+            if "physioemo" in name
+            else f"{seconds / (de_s if name.startswith('DE') else bp_fft_s):,.1f}x",
+        }
+        for name, seconds in rows
+    ]
+    print("\n| " + " | ".join(table[0]) + " |\n|---|---:|---:|---:|---:|")
+    for row in table:
+        print("| " + " | ".join(row.values()) + " |")
     scipy_s, torch_s = rows[1][1], rows[0][1]
     print(
         f"\nimport physioemo (warm): {import_s:.2f} s; first DE call in a fresh process: "
@@ -275,6 +284,37 @@ def main(argv=None) -> int:
     print("\nTargets:")
     for text, met in checks:
         print(f"  [{'met' if met else 'MISSED'}] {text}")
+    if args.out:
+        summary = {
+            "input": f"{subjects} subjects x {TRIALS_PER_SUBJECT} trials x {N_CHANNELS} channels "
+            f"x {SECONDS} s at {SFREQ} Hz, float32",
+            "table": table,
+            "import_s": f"{import_s:.2f}",
+            "first_call_cached_s": f"{first_cached:.2f}",
+            "first_call_compiling_s": f"{first_compile:.1f}",
+            "de_peak_memory_x_input": f"{peak:.2f}",
+            "band_power_gb_s": f"{gigabytes / bp_fft_s:.2f}",
+            "threads": [
+                {
+                    "path": n,
+                    "wall s": f"{w:.2f}",
+                    "CPU s": f"{c:.2f}",
+                    "CPU / wall": f"{c / w:.2f}",
+                }
+                for n, w, c in threads
+            ],
+            "floor": {
+                "gflop": f"{flops / 1e9:.1f}",
+                "gflop_per_s": f"{rate / 1e9:.1f}",
+                "seconds": f"{floor:.2f}",
+                "every_core_x": f"{threads[1][1] / floor:.1f}",
+                "one_thread_x": f"{threads[0][1] / floor:.1f}",
+            },
+            "targets": [
+                {"target": text, "met": "met" if met else "MISSED"} for text, met in checks
+            ],
+        }
+        args.out.write_text(json.dumps({**summary, "about": about()}, indent=1) + "\n")
     return 0
 
 

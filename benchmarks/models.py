@@ -4,24 +4,29 @@ For each model on DREAMER-shaped input (14 channels; raw 1-s windows at 128 Hz o
 tokens; the PINN on 12 features): training throughput in windows/s (Adam steps on batches of
 64, after warm-up) and inference latency of one window (batch 1, eval mode, no grad; p50 and
 p99 over repeated calls). The reference measured in the same run is a logistic-regression
-baseline's predict on one DE window, so the ratio column survives machine changes.
+baseline's predict on one DE window, so the ratio column survives machine changes. With
+--out, the table as a stored summary (and each model's "p50 / p99" latency for the README).
 
-    python benchmarks/models.py [--threads 2] [--quick]
+    python benchmarks/models.py [--threads 2] [--quick] [--out F]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
+from summaries import about
 
 from physioemo import models
 from physioemo.models._layers import count_parameters
 
+MODELS = ("histn", "rbtransformer", "dgcnn", "eegnet", "pinn")
 INPUTS = {"raw": (14, 128), "de": (14, 4), "peripheral": (12,)}
 
 
@@ -82,6 +87,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--out", type=Path, help="write the summary as JSON here (docs/results)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     steps, calls = (5, 50) if args.quick else (20, 300)
@@ -91,23 +97,43 @@ def main() -> None:
     )
     reference = reference_latency(calls)
     print(f"Reference: logistic regression predict, one DE window: {reference:.3f} ms (p50)\n")
-    print(
-        "| model | input | trainable params | training windows/s | latency p50 ms | "
-        "latency p99 ms | p50 / reference |"
-    )
-    print("|---|---|---|---|---|---|---|")
-    for name in ("histn", "rbtransformer", "dgcnn", "eegnet", "pinn"):
-        kind = models.spec(name).inputs
-        throughput = training_throughput(name, steps)
-        net = _model(name).eval()
-        one = torch.randn(1, *INPUTS[kind])
-        with torch.no_grad():
-            p50, p99 = latency_ms(lambda net=net, one=one, name=name: _call(net, name, one), calls)
-        params = count_parameters(net)["trainable"]
-        print(
-            f"| {name} | {kind} {INPUTS[kind]} | {params:,} | {throughput:,.0f} | {p50:.2f} | "
-            f"{p99:.2f} | {p50 / reference:.1f} |"
-        )
+    table = [row(name, steps, calls, reference) for name in MODELS]
+    print("| " + " | ".join(table[0]) + " |\n" + "|---" * len(table[0]) + "|")
+    for found in table:
+        print("| " + " | ".join(found.values()) + " |")
+    if args.out:
+        summary = {
+            "threads": args.threads,
+            "machine": machine(),
+            "reference_ms": f"{reference:.3f}",
+            "table": table,
+            "latency": latencies(table),
+        }
+        args.out.write_text(json.dumps({**summary, "about": about()}, indent=1) + "\n")
+
+
+def latencies(table: list[dict]) -> dict[str, str]:
+    """model -> "p50 / p99" latency in ms, as the README quotes it."""
+    return {r["model"]: f"{r['latency p50 ms']} / {r['latency p99 ms']}" for r in table}
+
+
+def row(name: str, steps: int, calls: int, reference: float) -> dict:
+    """One model's figures, formatted as printed."""
+    kind = models.spec(name).inputs
+    throughput = training_throughput(name, steps)
+    net = _model(name).eval()
+    one = torch.randn(1, *INPUTS[kind])
+    with torch.no_grad():
+        p50, p99 = latency_ms(lambda: _call(net, name, one), calls)
+    return {
+        "model": name,
+        "input": f"{kind} {INPUTS[kind]}",
+        "trainable params": f"{count_parameters(net)['trainable']:,}",
+        "training windows/s": f"{throughput:,.0f}",
+        "latency p50 ms": f"{p50:.2f}",
+        "latency p99 ms": f"{p99:.2f}",
+        "p50 / reference": f"{p50 / reference:.1f}",
+    }
 
 
 if __name__ == "__main__":
