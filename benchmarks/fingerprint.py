@@ -12,7 +12,9 @@ byte with hashlib (the raw speed of the same hash in this process); ``sha256sum`
 files (another implementation, when installed); the status of every file (os.stat: what a
 fingerprint that reads no bytes costs).
 
-    python benchmarks/fingerprint.py [--quick] [--files N] [--megabytes M]
+    python benchmarks/fingerprint.py [--quick] [--files N] [--megabytes M] [--out F]
+
+With --out, the table and each row's seconds (by short name) as a stored summary.
 
 Exits non-zero only on an error.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -29,6 +32,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from summaries import about
 
 
 def first_time(root: Path) -> None:
@@ -76,6 +80,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="32 files of 10 MB")
     parser.add_argument("--files", type=int, default=32)
     parser.add_argument("--megabytes", type=float, default=103.2)
+    parser.add_argument("--out", type=Path, help="write the summary as JSON here (docs/results)")
     args = parser.parse_args()
     size = int((10.0 if args.quick else args.megabytes) * 1e6)
     rng = np.random.default_rng(0)
@@ -90,17 +95,40 @@ def main() -> None:
         print(f"{args.files} files x {size / 1e6:.1f} MB = {gigabytes:.2f} GB, warm page cache\n")
         with_hashlib(root)  # warm-up: page cache
         rows = {
-            "physioemo fingerprint, nothing remembered (hashes every byte)": (first_time, 3),
-            "physioemo fingerprint, remembered (reads no file)": (remembered, 20),
-            "hashlib SHA-256 of every byte (reference)": (with_hashlib, 3),
-            "sha256sum of every file": (with_sha256sum, 3) if shutil.which("sha256sum") else None,
-            "status of every file (os.stat)": (status_only, 20),
+            "first": (
+                "physioemo fingerprint, nothing remembered (hashes every byte)",
+                first_time,
+                3,
+            ),
+            "remembered": ("physioemo fingerprint, remembered (reads no file)", remembered, 20),
+            "hashlib": ("hashlib SHA-256 of every byte (reference)", with_hashlib, 3),
+            "sha256sum": ("sha256sum of every file", with_sha256sum, 3),
+            "stat": ("status of every file (os.stat)", status_only, 20),
         }
-        seconds = {name: timed(*row, root) for name, row in rows.items() if row is not None}
-        reference = seconds["hashlib SHA-256 of every byte (reference)"]
-        print("| fingerprint | seconds | MB/s | x hashlib |\n|---|---:|---:|---:|")
-        for name, value in seconds.items():
-            print(f"| {name} | {value:.4f} | {megabytes / value:,.0f} | {value / reference:.3f} |")
+        if not shutil.which("sha256sum"):
+            del rows["sha256sum"]
+        seconds = {key: timed(function, n, root) for key, (_, function, n) in rows.items()}
+    table = [
+        {
+            "fingerprint": rows[key][0],
+            "seconds": f"{value:.4f}",
+            "MB/s": f"{megabytes / value:,.0f}",
+            "x hashlib": f"{value / seconds['hashlib']:.3f}",
+        }
+        for key, value in seconds.items()
+    ]
+    print("| " + " | ".join(table[0]) + " |\n|---|---:|---:|---:|")
+    for row in table:
+        print("| " + " | ".join(row.values()) + " |")
+    if args.out:
+        summary = {
+            "input": f"{args.files} files x {size / 1e6:.1f} MB = {gigabytes:.2f} GB",
+            "table": table,
+            "seconds": {key: f"{value:.1f}" for key, value in seconds.items()},
+            "remembered_ms": f"{1e3 * seconds['remembered']:.1f}",
+            "first_gb_per_s": f"{gigabytes / seconds['first']:.1f}",
+        }
+        args.out.write_text(json.dumps({**summary, "about": about()}, indent=1) + "\n")
 
 
 if __name__ == "__main__":
