@@ -165,7 +165,8 @@ class HiSTN(MaxNormMixin, SignatureMixin, nn.Module):
     paper's Keras layout with the same arithmetic; it avoids copies on CPU. The arithmetic is
     grouped for speed, the same up to float rounding (`tests/test_models.py` holds it to the
     layer-by-layer computation): the filter bank and each electrode's mix as one kernel per
-    electrode, applied as banded matrix products (`banded_correlation`); each region's graph,
+    electrode, applied as banded matrix products where gradients follow (`banded_correlation`)
+    and as a grouped convolution where none do (predicting, live); each region's graph,
     depthwise and pointwise operators as one convolution (`NodeLevel.kernel`); the region
     fusions without a loop over regions.
     """
@@ -229,7 +230,13 @@ class HiSTN(MaxNormMixin, SignatureMixin, nn.Module):
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Temporal part: (B, C, T) -> (B, C, T') with channels in region order."""
         x = x if self.in_order else x[:, self.order, :]
-        x = banded_correlation(x, self.electrode_kernels()[:, 0], self.padding)
+        kernels = self.electrode_kernels()[:, 0]
+        if torch.is_grad_enabled() and kernels.requires_grad:  # training: fast weight gradients
+            x = banded_correlation(x, kernels, self.padding)
+        else:  # no backward pass follows: the convolution itself, no band matrices to build
+            x = nn.functional.conv1d(
+                nn.functional.pad(x, self.padding), kernels[:, None], groups=len(kernels)
+            )
         x = nn.functional.elu(self.bn_spatial(x))
         x = nn.functional.elu(self.bn_temporal(self.temporal(x)))  # (B, C, T - 4)
         half = x.shape[-1] // 2  # average pooling by 2 as the mean of sample pairs
