@@ -18,6 +18,9 @@ features in one batch (`differential_entropy(..., zero_phase=False)`) in the sam
     python benchmarks/live.py [--quick] [--seconds 30] [--replay-seconds 60]
         [--sources synthetic replay] [--models logreg histn rbtransformer] [--out FILE]
 
+Printed: a markdown report. --out: the summary as JSON (docs/results), with the README's
+columns per run (`readme`: latency and own-CPU p50 / p99, dropped samples).
+
 The 10-minute no-drop check of issue 6:
 ``--sources replay --models rbtransformer --replay-seconds 600``.
 """
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import sys
@@ -34,6 +38,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from summaries import about
 
 from physioemo.datasets.synthetic import EmotionEEG
 from physioemo.experiment.stand_in import synthetic_training_set
@@ -161,6 +166,23 @@ def row(source: str, model: str, s: dict) -> str:
     )
 
 
+#: how the README names each model with its input
+DESCRIBED = {"logreg": "logreg on DE", "histn": "HiSTN on raw windows"}
+DESCRIBED["rbtransformer"] = "RBTransformer on DE"
+
+
+def readme_row(source: str, model: str, s: dict) -> dict:
+    """The README's columns of one run: latency and own CPU per window (p50 / p99 ms)."""
+    lat, cpu = s["latency_ms"], s["cpu_ms"]
+    return {
+        "source": source,
+        "model": DESCRIBED.get(model, model),
+        "p50 / p99 ms": f"{lat['p50']:.1f} / {lat['p99']:.1f}",
+        "own CPU p50 / p99 ms": f"{cpu['p50']:.1f} / {cpu['p99']:.1f}",
+        "dropped": s["dropped_samples"],
+    }
+
+
 def machine() -> str:
     """CPU model, cores, RAM, load average and versions."""
     cpu = platform.processor() or platform.machine()
@@ -190,13 +212,13 @@ def main(argv=None) -> None:
     parser.add_argument("--sources", nargs="+", default=["synthetic", "replay"])
     parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS))
     parser.add_argument("--checkpoint", type=Path, nargs="*", default=[], help="torch models")
-    parser.add_argument("--out", type=Path, help="write the markdown report here")
+    parser.add_argument("--out", type=Path, help="write the summary as JSON here (docs/results)")
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds = args.replay_seconds = 5.0
 
     header = machine()
-    lines = []
+    lines, readme = [], []
     with tempfile.TemporaryDirectory() as tmp:
         replay = Path(tmp) / "replay-64ch-1000hz.csv"
         names = (
@@ -226,6 +248,7 @@ def main(argv=None) -> None:
                 print(f"{source} / {predictor.name}: streaming {seconds:g} s ...", file=sys.stderr)
                 summary = measure(board, predictor, seconds)
                 lines.append(row(source, model, summary))
+                readme.append(readme_row(source, model, summary))
                 print(lines[-1], file=sys.stderr)
 
     given = argv if argv is not None else sys.argv[1:]
@@ -260,8 +283,8 @@ def main(argv=None) -> None:
     )
     print(report)
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(report + "\n")
+        summary = {"machine": header, "readme": readme, "about": about()}
+        args.out.write_text(json.dumps(summary, indent=1) + "\n")
 
 
 if __name__ == "__main__":
