@@ -66,8 +66,9 @@ def measure(clone: Path, env: dict, demo: bool) -> dict:
         "venv_gb": round(size / 1e9, 2),
         "torch": _version(venv, "torch"),
         "left_out": ", ".join(name for name in LEFT_OUT if name not in names),
-        "installed_anyway": [name for name in LEFT_OUT if name in names],
     }
+    if anyway := [name for name in LEFT_OUT if name in names]:
+        raise SystemExit(f"make demo installed what it should leave out: {', '.join(anyway)}")
     if demo:
         found["demo_seconds"] = timed(["make", "demo"], clone, env)
         found["demo_time"] = _minutes(found["demo_seconds"])

@@ -81,9 +81,6 @@ def running(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-PARTS = ("feature set", "driver", "forkserver", "workers", "other")
-
-
 PEAK_PARTS = {
     "feature set": "the feature set's pages (every process's share)",
     "driver": "the driver, besides",
@@ -91,6 +88,7 @@ PEAK_PARTS = {
     "workers": "the workers, besides the feature set",
     "other": "the rest (multiprocessing's resource tracker)",
 }
+PARTS = tuple(PEAK_PARTS)
 
 
 def composition(pids: list[int], shared: Path) -> dict[str, int]:

@@ -16,6 +16,6 @@ def about(command: str | None = None) -> dict:
     return {
         "date": time.strftime("%Y-%m-%d"),
         "machine": machine(),
-        "revision": git_revision(),
+        "revision": git_revision() or "unknown",
         "command": command or called,
     }

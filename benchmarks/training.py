@@ -358,7 +358,7 @@ def main(argv=None) -> dict:
     if args.mode == "histn":
         found = histn_speed(steps=5 if args.quick else 20)
         print_histn(found, reference)
-        return _written(args.out, {"context": context, "histn": found}, argv)
+        return _written(args.out, {"context": context, "histn": found})
     names = ["logreg", *(["oracle"] if args.mode == "planted" else []), *args.models.split(",")]
     profile = args.profile or ("quick" if args.mode == "demo" else "full")
     subjects = 2 if args.quick else args.subjects
@@ -384,10 +384,10 @@ def main(argv=None) -> dict:
                     results[f"{dimension}/{protocol}/margins"] = margins
                     print(f"# margins over logreg, {dimension}: {json.dumps(margins)}")
     context["seconds"] = time.time() - started
-    return _written(args.out, results, argv)
+    return _written(args.out, results)
 
 
-def _written(out: Path | None, results: dict, argv) -> dict:
+def _written(out: Path | None, results: dict) -> dict:
     """`results`, also written to `out` (when given) with an "about" entry: date, machine,
     revision and command, as docs/figures.py reads summaries."""
     if out:

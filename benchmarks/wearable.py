@@ -112,9 +112,12 @@ def run_all(folder: Path, env: dict, keys) -> tuple[dict, dict]:
 
 
 def jsonl_check(path: Path) -> dict:
-    """Lines of a `--jsonl` file, and whether each holds the EDA (predicted and measured)."""
+    """Lines of a `--jsonl` file; SystemExit unless each holds the EDA (predicted and measured),
+    as docs/live.md says."""
     lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    return {"jsonl_lines": len(lines), "eda_in_every_line": all("eda" in ln for ln in lines)}
+    if not all("eda" in line for line in lines):
+        raise SystemExit(f"{path}: a --jsonl line without the EDA")
+    return {"jsonl_lines": len(lines)}
 
 
 def about(keys) -> dict:

@@ -117,7 +117,7 @@ def test_cli_default_prints_progress_and_logs_nothing_v_moves_it_to_stderr(
     plain = capsys.readouterr()
     assert "4 jobs, 0 already in" in plain.out and plain.err == ""
     assert _ours(caplog, logging.INFO) == []
-    assert _bench(small_dreamer, tmp_path / "verbose", "-vv") == 0
+    assert _bench(small_dreamer, tmp_path / "verbose", "-vv", "--jobs", "2") == 0
     verbose = capsys.readouterr()
     assert "4 jobs, 0 already in" not in verbose.out and "| arousal |" in verbose.out
     assert "physioemo.experiment.run: 4 jobs, 0 already in" in verbose.err
@@ -125,7 +125,7 @@ def test_cli_default_prints_progress_and_logs_nothing_v_moves_it_to_stderr(
     with open(tmp_path / "verbose" / "results.csv", newline="") as file:
         rows = list(csv.DictReader(file))
     assert len(rows) == 4
-    for row in rows:  # each fold's sizes at DEBUG, as the results hold them
+    for row in rows:  # each fold's sizes at DEBUG, as the results hold, from worker processes too
         line = f"({row['subjects']}): {row['n_train']} training windows (0 of them validation), "
         assert line + f"{row['n_test']} test windows, on cpu" in verbose.err
     assert {r.name for r in _ours(caplog)} >= {"physioemo.experiment.run"}

@@ -102,7 +102,7 @@ class _Help(argparse.HelpFormatter):
                 notes.append("default %(default)s")
         if not notes:
             return text
-        if text.endswith(")"):  # one parenthesis: "(s; default: the window; ...)"
+        if text.endswith(")") and "default" in text[text.rfind("(") :]:  # "(s; default: ...)"
             return f"{text[:-1]}; {'; '.join(notes)})"
         return f"{text} ({'; '.join(notes)})"
 

@@ -16,7 +16,7 @@ import numpy as np
 from .._logging import takes_verbose
 from ..models import spec
 from .backends import Failure, Serial
-from .jobs import brief
+from .jobs import brief, log_sizes
 from .plan import fold_jobs, folds
 from .results import Results
 
@@ -77,6 +77,7 @@ def cross_validate(
     for count, (job, result) in enumerate(Serial().run(jobs, {"windows": windows}, {"y": y}), 1):
         if isinstance(result, Failure):
             raise RuntimeError(f"{job.name}: {result.error}")
+        log_sizes(job, result)
         log.info("[%d/%d] %s %s", count, len(jobs), job.name, brief(result))
         results.append(result)
     return results

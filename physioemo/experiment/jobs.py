@@ -163,17 +163,22 @@ def run_job(job: Job, windows, y: np.ndarray, device: str | None = None) -> dict
             marker.unlink(missing_ok=True)
 
 
-def _fit_and_predict(job: Job, windows, y: np.ndarray, device: str) -> dict:
-    X = windows.X
-    train, test = job.train, job.test
+def log_sizes(job: Job, result: dict) -> None:
+    """A finished job's fold sizes and device at DEBUG, logged where the result arrives (the
+    driver: a worker process has no handler of the caller's)."""
     log.debug(
         "%s: %d training windows (%d of them validation), %d test windows, on %s",
         job.name,
-        train.size,
-        0 if job.validation is None else job.validation.size,
-        test.size,
-        device,
+        result["n_train"],
+        result["n_validation"],
+        result["n_test"],
+        result["report"]["device"],
     )
+
+
+def _fit_and_predict(job: Job, windows, y: np.ndarray, device: str) -> dict:
+    X = windows.X
+    train, test = job.train, job.test
     counts = np.bincount(y[train], minlength=job.n_classes)
     majority = int(counts.argmax())
     started = time.perf_counter()

@@ -42,7 +42,7 @@ from .export import (
     stored_experiment,
     write_exports,
 )
-from .jobs import brief
+from .jobs import brief, log_sizes
 from .plan import build
 from .spec import PER_DATASET, SELECTORS, Experiment, differences
 from .store import Store
@@ -293,6 +293,7 @@ def _execute(executor, todo, plan, store, where, echo) -> list[str]:
                 echo(f"[{count}/{len(todo)}] FAILED {job.name}: {result.error}")
             else:
                 store.add(result)
+                log_sizes(job, result)
                 shutil.rmtree(job.checkpoint, ignore_errors=True)
                 say(f"[{count}/{len(todo)}] {job.name} {brief(result)}")
             bar.update()

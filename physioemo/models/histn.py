@@ -231,7 +231,7 @@ class HiSTN(MaxNormMixin, SignatureMixin, nn.Module):
         """Temporal part: (B, C, T) -> (B, C, T') with channels in region order."""
         x = x if self.in_order else x[:, self.order, :]
         kernels = self.electrode_kernels()[:, 0]
-        if torch.is_grad_enabled() and kernels.requires_grad:  # training: fast weight gradients
+        if kernels.requires_grad:  # gradients follow: fast weight gradients
             x = banded_correlation(x, kernels, self.padding)
         else:  # no backward pass follows: the convolution itself, no band matrices to build
             x = nn.functional.conv1d(
