@@ -15,9 +15,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-from summaries import about
+from summaries import RESULTS, about, write
 
 from physioemo import datasets, extract_windows, labels, protocols
 from physioemo.datasets.cards import DEVELOPMENT_SEED
@@ -26,7 +25,6 @@ from physioemo.experiment import cross_validate
 from physioemo.experiment.plan import synthetic_root
 from physioemo.training import TorchClassifier
 
-RESULTS = Path(__file__).resolve().parents[1] / "docs" / "results"
 #: (Adam learning rate, dropout): the paper's dropout with Adam's usual rate, and ours
 CANDIDATES = [(1e-3, 0.5), (1e-2, 0.25)]
 
@@ -66,7 +64,7 @@ def main(argv=None) -> int:
     }
     print(json.dumps(found, indent=1))
     if not args.quick:
-        (RESULTS / "eegnet-development.json").write_text(json.dumps(found, indent=1) + "\n")
+        write(RESULTS / "eegnet-development.json", found)
     return 0
 
 

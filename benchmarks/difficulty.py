@@ -23,14 +23,13 @@ the table of docs/synthetic.md is written from it by ``python docs/figures.py`` 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from summaries import about
+from summaries import about, write
 
 from physioemo.datasets import CARDS
 from physioemo.experiment import Experiment, run
@@ -163,7 +162,7 @@ def main() -> None:
     out = args.out or (None if args.quick else SUMMARY)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(summary, indent=1) + "\n")
+        write(out, summary)
         print(f"wrote {out}")
 
 

@@ -13,7 +13,6 @@ cache), and the speed-up over serial; with --out, the table as a stored summary.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import tempfile
@@ -21,7 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from summaries import about
+from summaries import markdown, write
 
 from physioemo.datasets.synthetic import write_dreamer
 from physioemo.experiment import Experiment, run
@@ -92,9 +91,7 @@ def main() -> None:
         }
         for backend, jobs, n, total, features, same in rows
     ]
-    print("| " + " | ".join(table[0]) + " |\n|---|---:|---:|---:|---:|---:|---|")
-    for row in table:
-        print("| " + " | ".join(str(value) for value in row.values()) + " |")
+    print(markdown(table))
     if args.out:
         summary = {
             "table": table,
@@ -103,7 +100,7 @@ def main() -> None:
             "subjects": subjects,
             "seconds": seconds,
         }
-        args.out.write_text(json.dumps({**summary, "about": about()}, indent=1) + "\n")
+        write(args.out, summary)
     if not all(row[5] for row in rows):
         raise SystemExit("backends disagree")
 

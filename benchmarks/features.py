@@ -19,7 +19,6 @@ Exits non-zero only on an error.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy import signal
-from summaries import about
+from summaries import markdown, write
 
 SFREQ, N_CHANNELS, SECONDS, TRIALS_PER_SUBJECT = 128, 32, 63, 40
 BANDS = {"theta": (4.0, 8.0), "alpha": (8.0, 13.0), "beta": (13.0, 30.0), "gamma": (30.0, 45.0)}
@@ -248,9 +247,7 @@ def main(argv=None) -> int:
         }
         for name, seconds in rows
     ]
-    print("\n| " + " | ".join(table[0]) + " |\n|---|---:|---:|---:|---:|")
-    for row in table:
-        print("| " + " | ".join(row.values()) + " |")
+    print("\n" + markdown(table))
     scipy_s, torch_s = rows[1][1], rows[0][1]
     print(
         f"\nimport physioemo (warm): {import_s:.2f} s; first DE call in a fresh process: "
@@ -314,7 +311,7 @@ def main(argv=None) -> int:
                 {"target": text, "met": "met" if met else "MISSED"} for text, met in checks
             ],
         }
-        args.out.write_text(json.dumps({**summary, "about": about()}, indent=1) + "\n")
+        write(args.out, summary)
     return 0
 
 

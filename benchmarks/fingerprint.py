@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import shutil
 import subprocess
@@ -32,7 +31,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from summaries import about
+from summaries import markdown, write
 
 
 def first_time(root: Path) -> None:
@@ -117,9 +116,7 @@ def main() -> None:
         }
         for key, value in seconds.items()
     ]
-    print("| " + " | ".join(table[0]) + " |\n|---|---:|---:|---:|")
-    for row in table:
-        print("| " + " | ".join(row.values()) + " |")
+    print(markdown(table))
     if args.out:
         summary = {
             "input": f"{args.files} files x {size / 1e6:.1f} MB = {gigabytes:.2f} GB",
@@ -128,7 +125,7 @@ def main() -> None:
             "remembered_ms": f"{1e3 * seconds['remembered']:.1f}",
             "first_gb_per_s": f"{gigabytes / seconds['first']:.1f}",
         }
-        args.out.write_text(json.dumps({**summary, "about": about()}, indent=1) + "\n")
+        write(args.out, summary)
 
 
 if __name__ == "__main__":

@@ -24,10 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from summaries import about
+from summaries import RESULTS, about, write
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "docs" / "results"
 #: optional parts the demo's install must leave out (extras of pyproject.toml)
 LEFT_OUT = ("ray", "plotly", "mne-lsl", "mne-bids", "pytest")
 
@@ -97,7 +96,7 @@ def main(argv=None) -> int:
         found["about"] = about()
         print(json.dumps(found, indent=1))
         if not args.quick:
-            (RESULTS / "install.json").write_text(json.dumps(found, indent=1) + "\n")
+            write(RESULTS / "install.json", found)
             (summary,) = (clone / "physioemo-runs").glob("*/summary.json")
             store = [sys.executable, str(ROOT / "docs" / "figures.py"), "store"]
             subprocess.run([*store, str(summary), "demo.json"], env=env, check=True)

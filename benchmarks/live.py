@@ -29,18 +29,17 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
-import platform
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from summaries import about
+from summaries import write
 
 from physioemo.datasets.synthetic import EmotionEEG
+from physioemo.experiment.export import machine, versions
 from physioemo.experiment.stand_in import synthetic_training_set
 from physioemo.features import differential_entropy
 from physioemo.live.board import Board, brainflow
@@ -183,27 +182,6 @@ def readme_row(source: str, model: str, s: dict) -> dict:
     }
 
 
-def machine() -> str:
-    """CPU model, cores, RAM, load average and versions."""
-    cpu = platform.processor() or platform.machine()
-    memory = "?"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if "model name" in line)
-        with open("/proc/meminfo") as f:
-            kib = next(int(line.split()[1]) for line in f if line.startswith("MemTotal"))
-        memory = f"{kib / 2**20:.1f} GiB"
-    except (OSError, StopIteration):
-        pass
-    load = " / ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
-    import torch
-
-    versions = (
-        f"Python {platform.python_version()}, numpy {np.__version__}, torch {torch.__version__}"
-    )
-    return f"{cpu}, {os.cpu_count()} cores, {memory} RAM, load average {load} at start; {versions}"
-
-
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: 5 s per source/model")
@@ -217,7 +195,9 @@ def main(argv=None) -> None:
     if args.quick:
         args.seconds = args.replay_seconds = 5.0
 
-    header = machine()
+    loads = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    used = ", ".join(f"{name} {version}" for name, version in versions().items())
+    header = f"{machine()}, load average {loads} at start; {used}"
     lines, readme = [], []
     with tempfile.TemporaryDirectory() as tmp:
         replay = Path(tmp) / "replay-64ch-1000hz.csv"
@@ -283,8 +263,7 @@ def main(argv=None) -> None:
     )
     print(report)
     if args.out:
-        summary = {"machine": header, "readme": readme, "about": about()}
-        args.out.write_text(json.dumps(summary, indent=1) + "\n")
+        write(args.out, {"load_average": loads, "readme": readme})
 
 
 if __name__ == "__main__":

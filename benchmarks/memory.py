@@ -27,7 +27,6 @@ Exits non-zero only on an error. Linux only (/proc).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import re
@@ -228,8 +227,6 @@ def main() -> None:
         f"{args.model} quick, subject-independent folds {args.folds}, valence; "
         f"{found['seconds']:.0f} s, {found['processes']} processes at most\n"
     )
-    print("| measure | GiB |")
-    print("|---|---:|")
     rows = [
         (
             "time -v maximum resident set (the driver's: workers are the forkserver's)",
@@ -241,12 +238,10 @@ def main() -> None:
         ("process tree peak PSS sum (sampled)", found["tree_pss"]),
         ("process tree peak RSS sum (shared pages once per process)", found["tree_rss"]),
     ]
-    for name, value in rows:
-        print(f"| {name} | {value / gib:.2f} |")
+    table = [{"measure": name, "GiB": f"{value / gib:.2f}"} for name, value in rows]
     parts = [(PEAK_PARTS[name], found["composition"][name]) for name in PARTS]
-    print("\n| at the tree's PSS peak | GiB |\n|---|---:|")
-    for name, value in parts:
-        print(f"| {name} | {value / gib:.2f} |")
+    peak = [{"at the tree's PSS peak": name, "GiB": f"{v / gib:.2f}"} for name, v in parts]
+    print(summaries.markdown(table) + "\n\n" + summaries.markdown(peak))
     ratios = {
         "tree_pss_over_driver_rss": round(found["tree_pss"] / found["driver_rss"], 2),
         "tree_pss_over_time_max_rss": round(found["tree_pss"] / found["time_max_rss"], 2),
@@ -254,12 +249,9 @@ def main() -> None:
     room = 0.3 * found["driver_rss"] / gib  # what the tree may hold beyond the driver's peak
     print(f"\ntree peak PSS over the driver and over time -v: {ratios} (target <= 1.3)")
     if args.out:
-        table = [{"measure": name, "GiB": f"{value / gib:.2f}"} for name, value in rows]
-        peak = [{"at the tree's PSS peak": name, "GiB": f"{v / gib:.2f}"} for name, v in parts]
         summary = {"table": table, "peak": peak, **ratios, "room_at_1_3_gib": f"{room:.2f}"}
         summary["seconds"] = round(found["seconds"])
-        summary["about"] = summaries.about()
-        args.out.write_text(json.dumps(summary, indent=1) + "\n")
+        summaries.write(args.out, summary)
 
 
 if __name__ == "__main__":

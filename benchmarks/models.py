@@ -13,20 +13,19 @@ baseline's predict on one DE window, so the ratio column survives machine change
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from summaries import about
+from summaries import markdown, write
 
 from physioemo import models
+from physioemo.experiment.export import machine
 from physioemo.models._layers import count_parameters
 
-MODELS = ("histn", "rbtransformer", "dgcnn", "eegnet", "pinn")
+MODELS = tuple(n for n in models.available() if models.spec(n).framework == "torch")
 INPUTS = {"raw": (14, 128), "de": (14, 4), "peripheral": (12,)}
 
 
@@ -73,16 +72,6 @@ def reference_latency(calls: int) -> float:
     return latency_ms(lambda: baseline.predict(X[:1]), calls)[0]
 
 
-def machine() -> str:
-    cpu = next(
-        (line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if "model name" in line),
-        platform.processor(),
-    )
-    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    load = os.getloadavg()[0]
-    return f"{os.cpu_count()} CPUs ({cpu}), {ram:.0f} GiB RAM, load average {load:.1f} at start"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
@@ -91,25 +80,24 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     steps, calls = (5, 50) if args.quick else (20, 300)
+    load = f"{os.getloadavg()[0]:.1f}"
     print(
         f"# Model speed, {time.strftime('%Y-%m-%d')}, torch {torch.__version__}, "
-        f"{args.threads} torch thread(s)\n\nMachine: {machine()}\n"
+        f"{args.threads} torch thread(s)\n\nMachine: {machine()}, load average {load} at start\n"
     )
     reference = reference_latency(calls)
     print(f"Reference: logistic regression predict, one DE window: {reference:.3f} ms (p50)\n")
     table = [row(name, steps, calls, reference) for name in MODELS]
-    print("| " + " | ".join(table[0]) + " |\n" + "|---" * len(table[0]) + "|")
-    for found in table:
-        print("| " + " | ".join(found.values()) + " |")
+    print(markdown(table))
     if args.out:
         summary = {
             "threads": args.threads,
-            "machine": machine(),
+            "load_average": load,
             "reference_ms": f"{reference:.3f}",
             "table": table,
             "latency": latencies(table),
         }
-        args.out.write_text(json.dumps({**summary, "about": about()}, indent=1) + "\n")
+        write(args.out, summary)
 
 
 def latencies(table: list[dict]) -> dict[str, str]:

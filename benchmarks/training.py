@@ -391,10 +391,9 @@ def _written(out: Path | None, results: dict) -> dict:
     """`results`, also written to `out` (when given) with an "about" entry: date, machine,
     revision and command, as docs/figures.py reads summaries."""
     if out:
-        from summaries import about
+        from summaries import write
 
-        results["about"] = about()
-        out.write_text(json.dumps(results, indent=1))
+        write(out, results)
     return results
 
 

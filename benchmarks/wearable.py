@@ -36,12 +36,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import summaries
+from summaries import RESULTS
 from summaries import about as measured
 
 from physioemo.experiment.export import versions
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "docs" / "results"
 #: `physioemo` run by this Python; the run folders record the command as the docs write it
 CLI = [
     sys.executable,
@@ -155,7 +156,7 @@ def write(found: dict, folder: Path, env: dict) -> None:
     missing = unfilled(found)
     if missing:
         raise SystemExit(f"wearable.py: not written, figures missing: {', '.join(missing)}")
-    (RESULTS / "wearable-demo.json").write_text(json.dumps(found, indent=1) + "\n", "utf-8")
+    summaries.write(RESULTS / "wearable-demo.json", found)
     store = [sys.executable, str(ROOT / "docs" / "figures.py"), "store"]
     for run, name in (("fused", "fused-deap.json"), ("fused-dreamer", "fused-dreamer.json")):
         summary = folder / "runs" / run / "summary.json"
